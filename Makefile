@@ -1,0 +1,58 @@
+# Groundswell's developer commands. The README's two set-up commands are `make demo`
+# and `make test`; CI (.ci/run) calls the same targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-fast lint format typecheck migrations-check check bench bench-mail lock browser clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+## Set up, load the demo campaigns, and run web + worker + mail catcher (Ctrl-C stops all).
+demo: $(STAMP)
+	$(BIN)/groundswell demo
+
+## Install everything the tests need (chromium included), then run the whole suite.
+test: $(STAMP) browser
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(BIN)/pytest -m "not browser and not slow" $(PYTEST_ARGS)
+
+browser:
+	bash scripts/ensure-chromium
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+typecheck: $(STAMP)
+	SECRET_KEY=typecheck $(BIN)/mypy
+
+migrations-check: $(STAMP)
+	tmp=$$(mktemp -d); SECRET_KEY=migrations-check GROUNDSWELL_DATA_DIR=$$tmp \
+	  $(BIN)/groundswell makemigrations --check --dry-run; rc=$$?; rm -rf $$tmp; exit $$rc
+
+check: lint typecheck migrations-check
+
+bench: $(STAMP)
+	$(BIN)/python bench/sign.py
+
+bench-mail: $(STAMP)
+	$(BIN)/python bench/mail.py
+
+lock:
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

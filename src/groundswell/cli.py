@@ -1,0 +1,27 @@
+"""The `groundswell` console script: every manage.py command, plus our own."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "groundswell.settings")
+    if len(args) > 1 and args[1] == "demo":
+        # Only the demo may make up its own secret key and allow localhost.
+        os.environ["GROUNDSWELL_DEMO"] = "1"
+    from groundswell.lib.env import ConfigurationError
+
+    try:
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(args)
+    except ConfigurationError as error:
+        sys.stderr.write(f"groundswell: configuration error: {error}\n")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

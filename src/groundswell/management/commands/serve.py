@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+
+def parse_bind(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise CommandError(f"--bind must look like HOST:PORT, e.g. 127.0.0.1:8000; got {value!r}.")
+    return host.strip("[]"), int(port)
+
+
+class Command(BaseCommand):
+    help = "Serve the site with the production server (granian, WSGI), static files included."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--bind", default="127.0.0.1:8000", help="HOST:PORT to listen on.")
+        parser.add_argument(
+            "--workers", type=int, default=os.cpu_count() or 1, help="Worker processes."
+        )
+        parser.add_argument(
+            "--threads", type=int, default=8, help="Threads per worker for blocking requests."
+        )
+        parser.add_argument("--access-log", action="store_true", help="Log every request.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from granian import Granian
+        from granian.constants import Interfaces
+
+        host, port = parse_bind(options["bind"])
+        if options["workers"] < 1:
+            raise CommandError("--workers must be at least 1.")
+        if settings.DEBUG:
+            self.stderr.write("Warning: DEBUG is on; do not serve real traffic like this.")
+        self.stdout.write(f"Serving {settings.BASE_URL} on http://{host}:{port}/", ending="\n")
+        self.stdout.flush()
+        Granian(
+            target="groundswell.wsgi:application",
+            address=host,
+            port=port,
+            interface=Interfaces.WSGI,
+            workers=options["workers"],
+            blocking_threads=options["threads"],
+            log_access=options["access_log"],
+            respawn_failed_workers=True,
+        ).serve()

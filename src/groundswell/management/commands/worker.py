@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Run background tasks. With --burst, drain the queue and exit."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--burst",
+            action="store_true",
+            help="Run every task that is ready, then exit (for tests and scripts).",
+        )
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=0.5,
+            help="Seconds to wait between polls when the queue is empty.",
+        )
+
+    def handle(self, *args: Any, burst: bool, interval: float, **options: Any) -> None:
+        call_command(
+            "db_worker",
+            batch=burst,
+            interval=interval,
+            verbosity=options.get("verbosity", 1),
+        )

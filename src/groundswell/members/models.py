@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from groundswell.orgs.models import MailingList
+
+
+class Person(models.Model):
+    """Someone we know by email address. One row per normalised address."""
+
+    email = models.EmailField(_("email"), max_length=254, help_text=_("As the person typed it."))
+    email_normalised = models.CharField(
+        _("normalised email"),
+        max_length=254,
+        unique=True,
+        help_text=_("Trimmed, lower-cased, international domain encoded: the identity we match on."),
+    )
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    address = models.TextField(_("mailing address"), blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True, help_text=_("ISO 3166 code."))
+    source = models.CharField(
+        _("first source"), max_length=100, blank=True, help_text=_("How we first met them.")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        indexes = [models.Index(fields=["last_name", "first_name"], name="person_name_idx")]
+
+    def __str__(self) -> str:
+        full = f"{self.first_name} {self.last_name}".strip()
+        return f"{full} <{self.email}>" if full else self.email
+
+
+class SubscriptionStatus(models.TextChoices):
+    SUBSCRIBED = "subscribed", _("subscribed")
+    UNSUBSCRIBED = "unsubscribed", _("unsubscribed")
+    BOUNCED = "bounced", _("bounced")
+    COMPLAINED = "complained", _("complained")
+
+
+class Subscription(models.Model):
+    """A person on an organisation's list. Its status is the latest consent event's."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="subscriptions")
+    mailing_list = models.ForeignKey(
+        MailingList, on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    status = models.CharField(_("status"), max_length=20, choices=SubscriptionStatus.choices)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        constraints = [
+            models.UniqueConstraint(fields=["person", "mailing_list"], name="one_subscription_per_list")
+        ]
+        indexes = [models.Index(fields=["mailing_list", "status"], name="subscription_list_status")]
+
+    def __str__(self) -> str:
+        return f"{self.person} on {self.mailing_list}: {self.status}"
+
+    @property
+    def is_subscribed(self) -> bool:
+        return self.status == SubscriptionStatus.SUBSCRIBED
+
+
+class ConsentEvent(models.Model):
+    """One change of a subscription, kept for good: the proof of consent.
+
+    Rows are only ever added; saving an existing row or deleting one raises.
+    """
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(_("event"), max_length=20, choices=SubscriptionStatus.choices)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    source = models.CharField(
+        _("source"), max_length=200, help_text=_("Where it happened, e.g. petition:slug or admin.")
+    )
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    wording = models.TextField(
+        _("wording shown"), blank=True, help_text=_("The exact consent text the person saw.")
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("consent event")
+        verbose_name_plural = _("consent events")
+
+    def __str__(self) -> str:
+        return f"{self.kind} at {self.created_at:%Y-%m-%d %H:%M} ({self.source})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("Consent history is append-only: add a new event instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ValueError("Consent history is append-only: it is never deleted.")

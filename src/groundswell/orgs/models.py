@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Organisation(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    website = models.URLField(_("website"), blank=True)
+    postal_address = models.TextField(
+        _("postal address"), help_text=_("Printed in the footer of every email.")
+    )
+    privacy_policy_url = models.URLField(_("privacy policy URL"))
+    sender_name = models.CharField(_("default sender name"), max_length=200)
+    sender_email = models.EmailField(_("default sender address"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def default_list(self) -> MailingList | None:
+        return self.mailing_lists.filter(is_default=True).first()
+
+
+class MailingList(models.Model):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="mailing_lists"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=80)
+    description = models.TextField(_("description"), blank=True)
+    is_default = models.BooleanField(
+        _("default list"),
+        default=False,
+        help_text=_("Signers who consent to this organisation join its default list."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["organisation__name", "name"]
+        verbose_name = _("mailing list")
+        verbose_name_plural = _("mailing lists")
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "slug"], name="list_slug_per_org"),
+            models.UniqueConstraint(
+                fields=["organisation"],
+                condition=models.Q(is_default=True),
+                name="one_default_list_per_org",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation.name}: {self.name}"

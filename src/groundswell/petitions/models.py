@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from groundswell.members.models import Person
+from groundswell.orgs.models import Organisation
+
+
+class PetitionStatus(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    OPEN = "open", _("open")
+    CLOSED = "closed", _("closed")
+
+
+class ConsentMode(models.TextChoices):
+    EXPLICIT = "explicit", _("explicit: one unticked box per organisation")
+    NOTICE = "notice", _("notice: signing subscribes, as the page says")
+
+
+class Petition(models.Model):
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    target = models.CharField(
+        _("target"), max_length=200, help_text=_('Who it is addressed to, e.g. "the leaders of Microsoft".')
+    )
+    statement = models.TextField(
+        _("statement"), help_text=_("What is delivered to the target. Plain text.")
+    )
+    background = models.TextField(
+        _("background"),
+        blank=True,
+        help_text=_("Markdown, shown on the page, not delivered. Footnotes: text[^1] and [^1]: source."),
+    )
+    goal = models.PositiveIntegerField(_("goal"), default=1000)
+    auto_raise_goal = models.BooleanField(
+        _("raise the goal automatically"),
+        default=True,
+        help_text=_("When the count reaches the goal, set a new, higher goal."),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=PetitionStatus.choices, default=PetitionStatus.DRAFT
+    )
+    sponsors = models.ManyToManyField(
+        Organisation, through="PetitionSponsor", related_name="petitions", verbose_name=_("sponsors")
+    )
+    consent_mode = models.CharField(
+        _("consent mode"), max_length=10, choices=ConsentMode.choices, default=ConsentMode.EXPLICIT
+    )
+    require_postal_code = models.BooleanField(_("postal code required"), default=True)
+    require_country = models.BooleanField(_("country required"), default=True)
+    thank_you_text = models.TextField(_("thank-you text"), blank=True)
+    share_text = models.CharField(
+        _("share text"), max_length=280, blank=True, help_text=_("Suggested words for sharing.")
+    )
+    social_image = models.ImageField(_("social image"), upload_to="petitions/", blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("petition")
+        verbose_name_plural = _("petitions")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return f"/sign/{self.slug}/"
+
+
+class PetitionSponsor(models.Model):
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="sponsorships")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="sponsorships"
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("sponsor")
+        verbose_name_plural = _("sponsors")
+        constraints = [
+            models.UniqueConstraint(fields=["petition", "organisation"], name="sponsor_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} sponsors {self.petition}"
+
+
+class SignatureStatus(models.TextChoices):
+    VALID = "valid", _("valid")
+    INVALIDATED = "invalidated", _("invalidated")
+
+
+class Signature(models.Model):
+    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="signatures")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="signatures")
+    comment = models.TextField(_("comment"), blank=True)
+    show_name = models.BooleanField(
+        _("name may be shown"), default=False, help_text=_("Among recent signers on the page.")
+    )
+    source = models.CharField(_("source"), max_length=100, blank=True, db_index=True)
+    referrer = models.ForeignKey(
+        Person,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="referred_signatures",
+        verbose_name=_("referred by"),
+    )
+    http_referer = models.URLField(_("referring page"), max_length=500, blank=True)
+    utm_source = models.CharField(max_length=100, blank=True)
+    utm_medium = models.CharField(max_length=100, blank=True)
+    utm_campaign = models.CharField(max_length=100, blank=True)
+    utm_term = models.CharField(max_length=100, blank=True)
+    utm_content = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(_("signed"), auto_now_add=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=SignatureStatus.choices, default=SignatureStatus.VALID
+    )
+    invalidated_reason = models.CharField(_("why invalidated"), max_length=200, blank=True)
+    invalidated_at = models.DateTimeField(_("invalidated"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
+        constraints = [
+            models.UniqueConstraint(fields=["petition", "person"], name="sign_once_per_petition")
+        ]
+        indexes = [
+            models.Index(fields=["petition", "status"], name="signature_count_idx"),
+            models.Index(fields=["petition", "-created_at"], name="signature_recent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} signed {self.petition}"

@@ -1,0 +1,182 @@
+"""Groundswell's configuration, read once from the environment.
+
+Every variable is listed in docs/configuration.md. A value we cannot use stops
+start-up with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from groundswell.lib.env import (
+    ConfigurationError,
+    env_base_url,
+    env_bool,
+    env_int,
+    env_path,
+    env_str,
+    parse_database_url,
+    parse_email_url,
+    sqlite_database,
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+DATA_DIR = env_path("GROUNDSWELL_DATA_DIR", "./var")
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env_bool("DEBUG", False)
+# Set by `groundswell demo` only: lets the demo make and keep its own secret.
+DEMO_MODE = env_bool("GROUNDSWELL_DEMO", False)
+
+
+def _secret_key() -> str:
+    try:
+        return env_str("SECRET_KEY")
+    except ConfigurationError:
+        if not DEMO_MODE:
+            raise ConfigurationError(
+                "SECRET_KEY must be set (a long random string; `groundswell demo` makes its own)."
+            ) from None
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+
+BASE_URL = env_base_url("BASE_URL", "http://127.0.0.1:8000")
+_base = urlsplit(BASE_URL)
+ALLOWED_HOSTS = [_base.hostname or ""] + [
+    host.strip() for host in env_str("ALLOWED_HOSTS", "").split(",") if host.strip()
+]
+if DEBUG or DEMO_MODE:
+    ALLOWED_HOSTS += ["127.0.0.1", "localhost"]
+CSRF_TRUSTED_ORIGINS = [f"{_base.scheme}://{_base.netloc}"]
+if _base.scheme == "https":
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+_database_url = env_str("DATABASE_URL", "")
+DATABASES = {
+    "default": (
+        parse_database_url("DATABASE_URL", _database_url)
+        if _database_url
+        else sqlite_database(DATA_DIR / "groundswell.sqlite3")
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "groundswell",
+    "groundswell.orgs",
+    "groundswell.members",
+    "groundswell.petitions",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "groundswell.urls"
+WSGI_APPLICATION = "groundswell.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+# Served straight from the package by whitenoise: no collectstatic step to forget.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_MAX_AGE = 3600
+
+MEDIA_URL = "/media/"
+MEDIA_ROOT = DATA_DIR / "media"
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "groundswell",
+    }
+}
+
+_tasks_backend = env_str("TASKS_BACKEND", "database")
+if _tasks_backend not in ("database", "immediate"):
+    raise ConfigurationError(f"TASKS_BACKEND must be 'database' or 'immediate'; got {_tasks_backend!r}.")
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks_db.DatabaseBackend"
+            if _tasks_backend == "database"
+            else "django_tasks.backends.immediate.ImmediateBackend"
+        ),
+    }
+}
+
+_email = parse_email_url("EMAIL_URL", env_str("EMAIL_URL", "smtp://127.0.0.1:1025"))
+EMAIL_BACKEND = _email.backend
+EMAIL_HOST = _email.host
+EMAIL_PORT = _email.port
+EMAIL_HOST_USER = _email.username
+EMAIL_HOST_PASSWORD = _email.password
+EMAIL_USE_TLS = _email.use_tls
+EMAIL_USE_SSL = _email.use_ssl
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"Groundswell <noreply@{_base.hostname}>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,16 @@
+"""Loaded by pytest (-p tests.testenv) before Django's settings: the test environment.
+
+Tests get a private data directory, a fixed secret key, tasks run in-process,
+and mail kept in memory unless a test starts a real SMTP sink. DATABASE_URL,
+when set, points every test at PostgreSQL instead of SQLite.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production-0123456789")
+os.environ["GROUNDSWELL_DATA_DIR"] = tempfile.mkdtemp(prefix="groundswell-tests-")
+os.environ.setdefault("TASKS_BACKEND", "immediate")
+os.environ.setdefault("EMAIL_URL", "memory://")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("BASE_URL", "http://testserver")
