@@ -26,7 +26,7 @@ class SinkHandler:
         self.envelopes: list[Any] = []
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
             self.envelopes.append(envelope)
             self.messages.append(message_from_bytes(envelope.content))
@@ -82,11 +82,15 @@ def browser() -> Iterator[Any]:
     """Debian's chromium driven by Playwright (its own browser download cannot work here)."""
     path = chromium_path()
     if path is None:
-        pytest.skip("chromium is not installed: run `make test` as root, or apt-get install chromium")
+        pytest.skip(
+            "chromium is not installed: run `make test` as root, or apt-get install chromium"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=path, headless=True, args=CHROMIUM_ARGS
+        )
         yield browser
         browser.close()
 

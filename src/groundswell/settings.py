@@ -149,7 +149,9 @@ CACHES = {
 
 _tasks_backend = env_str("TASKS_BACKEND", "database")
 if _tasks_backend not in ("database", "immediate"):
-    raise ConfigurationError(f"TASKS_BACKEND must be 'database' or 'immediate'; got {_tasks_backend!r}.")
+    raise ConfigurationError(
+        f"TASKS_BACKEND must be 'database' or 'immediate'; got {_tasks_backend!r}."
+    )
 TASKS = {
     "default": {
         "BACKEND": (

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 admin.site.site_header = "Groundswell staff"
 admin.site.site_title = "Groundswell"
@@ -7,4 +7,6 @@ admin.site.index_title = "Campaigns, people and consent"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("staff/mailbox/", include("groundswell.mailbox.urls")),
+    path("", include("groundswell.petitions.urls")),
 ]

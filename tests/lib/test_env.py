@@ -78,7 +78,9 @@ class TestEmailUrl:
         assert (config.port, config.use_tls) == (587, True)
 
     def test_it_reads_console(self):
-        assert env.parse_email_url("EMAIL_URL", "console://").backend.endswith("console.EmailBackend")
+        assert env.parse_email_url("EMAIL_URL", "console://").backend.endswith(
+            "console.EmailBackend"
+        )
 
     def test_it_rejects_an_unknown_scheme(self):
         with pytest.raises(ConfigurationError, match="EMAIL_URL"):

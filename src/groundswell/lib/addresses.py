@@ -19,7 +19,9 @@ def normalise_email(value: str) -> str:
     try:
         ascii_domain = domain.strip().rstrip(".").encode("idna").decode("ascii")
     except UnicodeError:
-        raise ValidationError(_("The part after @ is not a valid domain."), code="invalid") from None
+        raise ValidationError(
+            _("The part after @ is not a valid domain."), code="invalid"
+        ) from None
     normalised = f"{local}@{ascii_domain}".lower()
     validate_email(normalised)
     return normalised

@@ -36,7 +36,9 @@ def env_bool(name: str, default: bool = False) -> bool:
         return True
     if word in FALSE_WORDS:
         return False
-    raise ConfigurationError(f"{name} must be one of 1/0, true/false, yes/no, on/off; got {value!r}.")
+    raise ConfigurationError(
+        f"{name} must be one of 1/0, true/false, yes/no, on/off; got {value!r}."
+    )
 
 
 def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
@@ -61,7 +63,7 @@ def env_base_url(name: str, default: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError(
-            f"{name} must be an absolute http(s) URL such as https://act.example.org; got {value!r}."
+            f"{name} must be an absolute http(s) URL, e.g. https://act.example.org; got {value!r}."
         )
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ConfigurationError(f"{name} must have no path, query or fragment; got {value!r}.")

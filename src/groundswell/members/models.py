@@ -16,13 +16,17 @@ class Person(models.Model):
         _("normalised email"),
         max_length=254,
         unique=True,
-        help_text=_("Trimmed, lower-cased, international domain encoded: the identity we match on."),
+        help_text=_(
+            "Trimmed, lower-cased, international domain encoded: the identity we match on."
+        ),
     )
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
     address = models.TextField(_("mailing address"), blank=True)
     postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
-    country = models.CharField(_("country"), max_length=2, blank=True, help_text=_("ISO 3166 code."))
+    country = models.CharField(
+        _("country"), max_length=2, blank=True, help_text=_("ISO 3166 code.")
+    )
     source = models.CharField(
         _("first source"), max_length=100, blank=True, help_text=_("How we first met them.")
     )
@@ -62,7 +66,9 @@ class Subscription(models.Model):
         verbose_name = _("subscription")
         verbose_name_plural = _("subscriptions")
         constraints = [
-            models.UniqueConstraint(fields=["person", "mailing_list"], name="one_subscription_per_list")
+            models.UniqueConstraint(
+                fields=["person", "mailing_list"], name="one_subscription_per_list"
+            )
         ]
         indexes = [models.Index(fields=["mailing_list", "status"], name="subscription_list_status")]
 
@@ -80,9 +86,7 @@ class ConsentEvent(models.Model):
     Rows are only ever added; saving an existing row or deleting one raises.
     """
 
-    subscription = models.ForeignKey(
-        Subscription, on_delete=models.CASCADE, related_name="events"
-    )
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("event"), max_length=20, choices=SubscriptionStatus.choices)
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     source = models.CharField(

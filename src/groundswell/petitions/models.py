@@ -22,7 +22,9 @@ class Petition(models.Model):
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     title = models.CharField(_("title"), max_length=200)
     target = models.CharField(
-        _("target"), max_length=200, help_text=_('Who it is addressed to, e.g. "the leaders of Microsoft".')
+        _("target"),
+        max_length=200,
+        help_text=_('Who it is addressed to, e.g. "the leaders of Microsoft".'),
     )
     statement = models.TextField(
         _("statement"), help_text=_("What is delivered to the target. Plain text.")
@@ -30,7 +32,9 @@ class Petition(models.Model):
     background = models.TextField(
         _("background"),
         blank=True,
-        help_text=_("Markdown, shown on the page, not delivered. Footnotes: text[^1] and [^1]: source."),
+        help_text=_(
+            "Markdown, shown on the page, not delivered. Footnotes: text[^1] and [^1]: source."
+        ),
     )
     goal = models.PositiveIntegerField(_("goal"), default=1000)
     auto_raise_goal = models.BooleanField(
@@ -42,7 +46,10 @@ class Petition(models.Model):
         _("status"), max_length=10, choices=PetitionStatus.choices, default=PetitionStatus.DRAFT
     )
     sponsors = models.ManyToManyField(
-        Organisation, through="PetitionSponsor", related_name="petitions", verbose_name=_("sponsors")
+        Organisation,
+        through="PetitionSponsor",
+        related_name="petitions",
+        verbose_name=_("sponsors"),
     )
     consent_mode = models.CharField(
         _("consent mode"), max_length=10, choices=ConsentMode.choices, default=ConsentMode.EXPLICIT

@@ -5,74 +5,195 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('orgs', '0001_initial'),
+        ("orgs", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(help_text='As the person typed it.', max_length=254, verbose_name='email')),
-                ('email_normalised', models.CharField(help_text='Trimmed, lower-cased, international domain encoded: the identity we match on.', max_length=254, unique=True, verbose_name='normalised email')),
-                ('first_name', models.CharField(blank=True, max_length=100, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=100, verbose_name='last name')),
-                ('address', models.TextField(blank=True, verbose_name='mailing address')),
-                ('postal_code', models.CharField(blank=True, max_length=20, verbose_name='postal code')),
-                ('country', models.CharField(blank=True, help_text='ISO 3166 code.', max_length=2, verbose_name='country')),
-                ('source', models.CharField(blank=True, help_text='How we first met them.', max_length=100, verbose_name='first source')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "email",
+                    models.EmailField(
+                        help_text="As the person typed it.", max_length=254, verbose_name="email"
+                    ),
+                ),
+                (
+                    "email_normalised",
+                    models.CharField(
+                        help_text="Trimmed, lower-cased, international domain encoded: the identity we match on.",
+                        max_length=254,
+                        unique=True,
+                        verbose_name="normalised email",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=100, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=100, verbose_name="last name"),
+                ),
+                ("address", models.TextField(blank=True, verbose_name="mailing address")),
+                (
+                    "postal_code",
+                    models.CharField(blank=True, max_length=20, verbose_name="postal code"),
+                ),
+                (
+                    "country",
+                    models.CharField(
+                        blank=True, help_text="ISO 3166 code.", max_length=2, verbose_name="country"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        blank=True,
+                        help_text="How we first met them.",
+                        max_length=100,
+                        verbose_name="first source",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
             ],
             options={
-                'verbose_name': 'person',
-                'verbose_name_plural': 'people',
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['last_name', 'first_name'], name='person_name_idx')],
+                "verbose_name": "person",
+                "verbose_name_plural": "people",
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(fields=["last_name", "first_name"], name="person_name_idx")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Subscription',
+            name="Subscription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('subscribed', 'subscribed'), ('unsubscribed', 'unsubscribed'), ('bounced', 'bounced'), ('complained', 'complained')], max_length=20, verbose_name='status')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('mailing_list', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='subscriptions', to='orgs.mailinglist')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='subscriptions', to='members.person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("subscribed", "subscribed"),
+                            ("unsubscribed", "unsubscribed"),
+                            ("bounced", "bounced"),
+                            ("complained", "complained"),
+                        ],
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "mailing_list",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="subscriptions",
+                        to="orgs.mailinglist",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="subscriptions",
+                        to="members.person",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'subscription',
-                'verbose_name_plural': 'subscriptions',
+                "verbose_name": "subscription",
+                "verbose_name_plural": "subscriptions",
             },
         ),
         migrations.CreateModel(
-            name='ConsentEvent',
+            name="ConsentEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('subscribed', 'subscribed'), ('unsubscribed', 'unsubscribed'), ('bounced', 'bounced'), ('complained', 'complained')], max_length=20, verbose_name='event')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='time')),
-                ('source', models.CharField(help_text='Where it happened, e.g. petition:slug or admin.', max_length=200, verbose_name='source')),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True, verbose_name='IP address')),
-                ('wording', models.TextField(blank=True, help_text='The exact consent text the person saw.', verbose_name='wording shown')),
-                ('subscription', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='members.subscription')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("subscribed", "subscribed"),
+                            ("unsubscribed", "unsubscribed"),
+                            ("bounced", "bounced"),
+                            ("complained", "complained"),
+                        ],
+                        max_length=20,
+                        verbose_name="event",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="time"),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        help_text="Where it happened, e.g. petition:slug or admin.",
+                        max_length=200,
+                        verbose_name="source",
+                    ),
+                ),
+                (
+                    "ip_address",
+                    models.GenericIPAddressField(blank=True, null=True, verbose_name="IP address"),
+                ),
+                (
+                    "wording",
+                    models.TextField(
+                        blank=True,
+                        help_text="The exact consent text the person saw.",
+                        verbose_name="wording shown",
+                    ),
+                ),
+                (
+                    "subscription",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="members.subscription",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'consent event',
-                'verbose_name_plural': 'consent events',
-                'ordering': ['created_at', 'id'],
+                "verbose_name": "consent event",
+                "verbose_name_plural": "consent events",
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='subscription',
-            index=models.Index(fields=['mailing_list', 'status'], name='subscription_list_status'),
+            model_name="subscription",
+            index=models.Index(fields=["mailing_list", "status"], name="subscription_list_status"),
         ),
         migrations.AddConstraint(
-            model_name='subscription',
-            constraint=models.UniqueConstraint(fields=('person', 'mailing_list'), name='one_subscription_per_list'),
+            model_name="subscription",
+            constraint=models.UniqueConstraint(
+                fields=("person", "mailing_list"), name="one_subscription_per_list"
+            ),
         ),
     ]

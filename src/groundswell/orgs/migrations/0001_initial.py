@@ -5,48 +5,91 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('slug', models.SlugField(max_length=80, unique=True, verbose_name='slug')),
-                ('website', models.URLField(blank=True, verbose_name='website')),
-                ('postal_address', models.TextField(help_text='Printed in the footer of every email.', verbose_name='postal address')),
-                ('privacy_policy_url', models.URLField(verbose_name='privacy policy URL')),
-                ('sender_name', models.CharField(max_length=200, verbose_name='default sender name')),
-                ('sender_email', models.EmailField(max_length=254, verbose_name='default sender address')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("slug", models.SlugField(max_length=80, unique=True, verbose_name="slug")),
+                ("website", models.URLField(blank=True, verbose_name="website")),
+                (
+                    "postal_address",
+                    models.TextField(
+                        help_text="Printed in the footer of every email.",
+                        verbose_name="postal address",
+                    ),
+                ),
+                ("privacy_policy_url", models.URLField(verbose_name="privacy policy URL")),
+                (
+                    "sender_name",
+                    models.CharField(max_length=200, verbose_name="default sender name"),
+                ),
+                (
+                    "sender_email",
+                    models.EmailField(max_length=254, verbose_name="default sender address"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
             ],
             options={
-                'verbose_name': 'organisation',
-                'verbose_name_plural': 'organisations',
-                'ordering': ['name'],
+                "verbose_name": "organisation",
+                "verbose_name_plural": "organisations",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='MailingList',
+            name="MailingList",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('slug', models.SlugField(max_length=80, verbose_name='slug')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('is_default', models.BooleanField(default=False, help_text='Signers who consent to this organisation join its default list.', verbose_name='default list')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='mailing_lists', to='orgs.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("slug", models.SlugField(max_length=80, verbose_name="slug")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "is_default",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Signers who consent to this organisation join its default list.",
+                        verbose_name="default list",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="mailing_lists",
+                        to="orgs.organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'mailing list',
-                'verbose_name_plural': 'mailing lists',
-                'ordering': ['organisation__name', 'name'],
-                'constraints': [models.UniqueConstraint(fields=('organisation', 'slug'), name='list_slug_per_org'), models.UniqueConstraint(condition=models.Q(('is_default', True)), fields=('organisation',), name='one_default_list_per_org')],
+                "verbose_name": "mailing list",
+                "verbose_name_plural": "mailing lists",
+                "ordering": ["organisation__name", "name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("organisation", "slug"), name="list_slug_per_org"
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("is_default", True)),
+                        fields=("organisation",),
+                        name="one_default_list_per_org",
+                    ),
+                ],
             },
         ),
     ]

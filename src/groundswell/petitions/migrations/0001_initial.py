@@ -5,103 +5,258 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('members', '0001_initial'),
-        ('orgs', '0001_initial'),
+        ("members", "0001_initial"),
+        ("orgs", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Petition',
+            name="Petition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=100, unique=True, verbose_name='slug')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('target', models.CharField(help_text='Who it is addressed to, e.g. "the leaders of Microsoft".', max_length=200, verbose_name='target')),
-                ('statement', models.TextField(help_text='What is delivered to the target. Plain text.', verbose_name='statement')),
-                ('background', models.TextField(blank=True, help_text='Markdown, shown on the page, not delivered. Footnotes: text[^1] and [^1]: source.', verbose_name='background')),
-                ('goal', models.PositiveIntegerField(default=1000, verbose_name='goal')),
-                ('auto_raise_goal', models.BooleanField(default=True, help_text='When the count reaches the goal, set a new, higher goal.', verbose_name='raise the goal automatically')),
-                ('status', models.CharField(choices=[('draft', 'draft'), ('open', 'open'), ('closed', 'closed')], default='draft', max_length=10, verbose_name='status')),
-                ('consent_mode', models.CharField(choices=[('explicit', 'explicit: one unticked box per organisation'), ('notice', 'notice: signing subscribes, as the page says')], default='explicit', max_length=10, verbose_name='consent mode')),
-                ('require_postal_code', models.BooleanField(default=True, verbose_name='postal code required')),
-                ('require_country', models.BooleanField(default=True, verbose_name='country required')),
-                ('thank_you_text', models.TextField(blank=True, verbose_name='thank-you text')),
-                ('share_text', models.CharField(blank=True, help_text='Suggested words for sharing.', max_length=280, verbose_name='share text')),
-                ('social_image', models.ImageField(blank=True, upload_to='petitions/', verbose_name='social image')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('opened_at', models.DateTimeField(blank=True, null=True, verbose_name='opened')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=100, unique=True, verbose_name="slug")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                (
+                    "target",
+                    models.CharField(
+                        help_text='Who it is addressed to, e.g. "the leaders of Microsoft".',
+                        max_length=200,
+                        verbose_name="target",
+                    ),
+                ),
+                (
+                    "statement",
+                    models.TextField(
+                        help_text="What is delivered to the target. Plain text.",
+                        verbose_name="statement",
+                    ),
+                ),
+                (
+                    "background",
+                    models.TextField(
+                        blank=True,
+                        help_text="Markdown, shown on the page, not delivered. Footnotes: text[^1] and [^1]: source.",
+                        verbose_name="background",
+                    ),
+                ),
+                ("goal", models.PositiveIntegerField(default=1000, verbose_name="goal")),
+                (
+                    "auto_raise_goal",
+                    models.BooleanField(
+                        default=True,
+                        help_text="When the count reaches the goal, set a new, higher goal.",
+                        verbose_name="raise the goal automatically",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "draft"), ("open", "open"), ("closed", "closed")],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "consent_mode",
+                    models.CharField(
+                        choices=[
+                            ("explicit", "explicit: one unticked box per organisation"),
+                            ("notice", "notice: signing subscribes, as the page says"),
+                        ],
+                        default="explicit",
+                        max_length=10,
+                        verbose_name="consent mode",
+                    ),
+                ),
+                (
+                    "require_postal_code",
+                    models.BooleanField(default=True, verbose_name="postal code required"),
+                ),
+                (
+                    "require_country",
+                    models.BooleanField(default=True, verbose_name="country required"),
+                ),
+                ("thank_you_text", models.TextField(blank=True, verbose_name="thank-you text")),
+                (
+                    "share_text",
+                    models.CharField(
+                        blank=True,
+                        help_text="Suggested words for sharing.",
+                        max_length=280,
+                        verbose_name="share text",
+                    ),
+                ),
+                (
+                    "social_image",
+                    models.ImageField(
+                        blank=True, upload_to="petitions/", verbose_name="social image"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("opened_at", models.DateTimeField(blank=True, null=True, verbose_name="opened")),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="closed")),
             ],
             options={
-                'verbose_name': 'petition',
-                'verbose_name_plural': 'petitions',
-                'ordering': ['-created_at'],
+                "verbose_name": "petition",
+                "verbose_name_plural": "petitions",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='PetitionSponsor',
+            name="PetitionSponsor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='sponsorships', to='orgs.organisation')),
-                ('petition', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sponsorships', to='petitions.petition')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sponsorships",
+                        to="orgs.organisation",
+                    ),
+                ),
+                (
+                    "petition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sponsorships",
+                        to="petitions.petition",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'sponsor',
-                'verbose_name_plural': 'sponsors',
-                'ordering': ['position', 'id'],
+                "verbose_name": "sponsor",
+                "verbose_name_plural": "sponsors",
+                "ordering": ["position", "id"],
             },
         ),
         migrations.AddField(
-            model_name='petition',
-            name='sponsors',
-            field=models.ManyToManyField(related_name='petitions', through='petitions.PetitionSponsor', to='orgs.organisation', verbose_name='sponsors'),
+            model_name="petition",
+            name="sponsors",
+            field=models.ManyToManyField(
+                related_name="petitions",
+                through="petitions.PetitionSponsor",
+                to="orgs.organisation",
+                verbose_name="sponsors",
+            ),
         ),
         migrations.CreateModel(
-            name='Signature',
+            name="Signature",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('comment', models.TextField(blank=True, verbose_name='comment')),
-                ('show_name', models.BooleanField(default=False, help_text='Among recent signers on the page.', verbose_name='name may be shown')),
-                ('source', models.CharField(blank=True, db_index=True, max_length=100, verbose_name='source')),
-                ('http_referer', models.URLField(blank=True, max_length=500, verbose_name='referring page')),
-                ('utm_source', models.CharField(blank=True, max_length=100)),
-                ('utm_medium', models.CharField(blank=True, max_length=100)),
-                ('utm_campaign', models.CharField(blank=True, max_length=100)),
-                ('utm_term', models.CharField(blank=True, max_length=100)),
-                ('utm_content', models.CharField(blank=True, max_length=100)),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='signed')),
-                ('status', models.CharField(choices=[('valid', 'valid'), ('invalidated', 'invalidated')], default='valid', max_length=12, verbose_name='status')),
-                ('invalidated_reason', models.CharField(blank=True, max_length=200, verbose_name='why invalidated')),
-                ('invalidated_at', models.DateTimeField(blank=True, null=True, verbose_name='invalidated')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='signatures', to='members.person')),
-                ('petition', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='signatures', to='petitions.petition')),
-                ('referrer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='referred_signatures', to='members.person', verbose_name='referred by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("comment", models.TextField(blank=True, verbose_name="comment")),
+                (
+                    "show_name",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Among recent signers on the page.",
+                        verbose_name="name may be shown",
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=100, verbose_name="source"
+                    ),
+                ),
+                (
+                    "http_referer",
+                    models.URLField(blank=True, max_length=500, verbose_name="referring page"),
+                ),
+                ("utm_source", models.CharField(blank=True, max_length=100)),
+                ("utm_medium", models.CharField(blank=True, max_length=100)),
+                ("utm_campaign", models.CharField(blank=True, max_length=100)),
+                ("utm_term", models.CharField(blank=True, max_length=100)),
+                ("utm_content", models.CharField(blank=True, max_length=100)),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="signed")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("valid", "valid"), ("invalidated", "invalidated")],
+                        default="valid",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "invalidated_reason",
+                    models.CharField(blank=True, max_length=200, verbose_name="why invalidated"),
+                ),
+                (
+                    "invalidated_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="invalidated"),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="signatures",
+                        to="members.person",
+                    ),
+                ),
+                (
+                    "petition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="signatures",
+                        to="petitions.petition",
+                    ),
+                ),
+                (
+                    "referrer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="referred_signatures",
+                        to="members.person",
+                        verbose_name="referred by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'signature',
-                'verbose_name_plural': 'signatures',
-                'ordering': ['-created_at'],
+                "verbose_name": "signature",
+                "verbose_name_plural": "signatures",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddConstraint(
-            model_name='petitionsponsor',
-            constraint=models.UniqueConstraint(fields=('petition', 'organisation'), name='sponsor_once'),
+            model_name="petitionsponsor",
+            constraint=models.UniqueConstraint(
+                fields=("petition", "organisation"), name="sponsor_once"
+            ),
         ),
         migrations.AddIndex(
-            model_name='signature',
-            index=models.Index(fields=['petition', 'status'], name='signature_count_idx'),
+            model_name="signature",
+            index=models.Index(fields=["petition", "status"], name="signature_count_idx"),
         ),
         migrations.AddIndex(
-            model_name='signature',
-            index=models.Index(fields=['petition', '-created_at'], name='signature_recent_idx'),
+            model_name="signature",
+            index=models.Index(fields=["petition", "-created_at"], name="signature_recent_idx"),
         ),
         migrations.AddConstraint(
-            model_name='signature',
-            constraint=models.UniqueConstraint(fields=('petition', 'person'), name='sign_once_per_petition'),
+            model_name="signature",
+            constraint=models.UniqueConstraint(
+                fields=("petition", "person"), name="sign_once_per_petition"
+            ),
         ),
     ]
