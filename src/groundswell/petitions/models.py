@@ -45,7 +45,7 @@ class Petition(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=PetitionStatus.choices, default=PetitionStatus.DRAFT
     )
-    sponsors = models.ManyToManyField(
+    sponsors: models.ManyToManyField[Organisation, PetitionSponsor] = models.ManyToManyField(
         Organisation,
         through="PetitionSponsor",
         related_name="petitions",
