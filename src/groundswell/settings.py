@@ -48,6 +48,8 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Older keys, comma-separated: tokens and signed cookies made with them still verify.
+SECRET_KEY_FALLBACKS = [k for k in env_str("SECRET_KEY_FALLBACKS", "").split(",") if k.strip()]
 
 BASE_URL = env_base_url("BASE_URL", "http://127.0.0.1:8000")
 _base = urlsplit(BASE_URL)
@@ -71,6 +73,9 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Baseline endpoints for bench/sign.py under /bench/; never on in production.
+BENCH_ENDPOINTS = env_bool("GROUNDSWELL_BENCH_ENDPOINTS", False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -112,3 +112,55 @@ class ConsentEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ValueError("Consent history is append-only: it is never deleted.")
+
+
+class SuppressionReason(models.TextChoices):
+    UNSUBSCRIBED = "unsubscribed", _("unsubscribed from everything")
+    COMPLAINED = "complained", _("marked a message as spam")
+    BOUNCED = "bounced", _("address does not exist")
+    ERASED = "erased", _("asked to be erased")
+    STAFF = "staff", _("suppressed by staff")
+
+
+class Suppression(models.Model):
+    """An address we must never mail, kept as a keyed hash (see lib.tokens.email_hash).
+
+    Every send checks it. A fresh consent from the person lifts it.
+    """
+
+    email_hash = models.CharField(_("email hash"), max_length=64, unique=True)
+    reason = models.CharField(_("reason"), max_length=20, choices=SuppressionReason.choices)
+    source = models.CharField(_("source"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("since"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("suppressed address")
+        verbose_name_plural = _("suppressed addresses")
+
+    def __str__(self) -> str:
+        return f"{self.email_hash[:12]}… ({self.reason})"
+
+
+class AuditEntry(models.Model):
+    """What was done to a person's data, by whom: exports, erasures, merges."""
+
+    action = models.CharField(_("action"), max_length=40, db_index=True)
+    actor = models.CharField(
+        _("done by"), max_length=200, help_text=_("A staff username, or 'self' for the person.")
+    )
+    subject_hash = models.CharField(
+        _("person (email hash)"), max_length=64, db_index=True, help_text=_("Survives erasure.")
+    )
+    person = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_entries"
+    )
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor} at {self.created_at:%Y-%m-%d %H:%M}"
