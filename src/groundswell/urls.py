@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -10,3 +11,6 @@ urlpatterns = [
     path("staff/mailbox/", include("groundswell.mailbox.urls")),
     path("", include("groundswell.petitions.urls")),
 ]
+
+if settings.BENCH_ENDPOINTS:
+    urlpatterns.insert(0, path("bench/", include("groundswell.benchsupport.urls")))

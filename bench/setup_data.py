@@ -1,0 +1,69 @@
+"""Run by bench/harness.py in the bench's environment: `setup` makes the petition the
+bench signs, `count` prints the rows a run wrote (JSON). Not for use on real data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import django
+
+SLUG = "bench-petition"
+ORG_SLUG = "bench-org"
+
+
+def setup() -> None:
+    from django.utils import timezone
+
+    from groundswell.benchsupport.views import create_bench_table
+    from groundswell.orgs.models import MailingList, Organisation
+    from groundswell.petitions.models import Petition, PetitionSponsor, PetitionStatus
+
+    org = Organisation.objects.create(
+        name="Bench Campaigns",
+        slug=ORG_SLUG,
+        website="https://bench.example.org",
+        postal_address="1 Example Street\nLondon N1 9GU",
+        privacy_policy_url="https://bench.example.org/privacy",
+        sender_name="Bench Campaigns",
+        sender_email="hello@bench.example.org",
+    )
+    MailingList.objects.create(organisation=org, name="Updates", slug="updates", is_default=True)
+    petition = Petition.objects.create(
+        slug=SLUG,
+        title="Keep the library open on Sundays",
+        target="the borough council",
+        statement="We ask the council to keep the central library open on Sundays.",
+        background=(
+            "The library is the only warm, free place open to everyone in the centre "
+            "of town.[^1] Closing it on Sundays saves little.[^2]\n\n"
+            "[^1]: Council survey of public spaces.\n[^2]: Budget papers, item 12.\n"
+        ),
+        goal=100_000,
+        status=PetitionStatus.OPEN,
+        opened_at=timezone.now(),
+        thank_you_text="Thank you for signing.",
+        share_text="I signed: keep the library open on Sundays.",
+    )
+    PetitionSponsor.objects.create(petition=petition, organisation=org, position=0)
+    create_bench_table()
+
+
+def count() -> None:
+    from django.db import connection
+
+    from groundswell.benchsupport.views import TABLE
+    from groundswell.petitions.models import Signature
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {TABLE}")
+        (bench_rows,) = cursor.fetchone()
+    print(json.dumps({"signatures": Signature.objects.count(), "bench_rows": bench_rows}))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "groundswell.settings")
+    django.setup()
+    {"setup": setup, "count": count}[sys.argv[1]]()
