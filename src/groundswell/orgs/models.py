@@ -53,6 +53,9 @@ class MailingList(models.Model):
                 fields=["organisation"],
                 condition=models.Q(is_default=True),
                 name="one_default_list_per_org",
+                violation_error_message=_(
+                    "This organisation already has a default list: untick that one first."
+                ),
             ),
         ]
 

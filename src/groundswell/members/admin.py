@@ -1,0 +1,318 @@
+"""Staff admin for people, their subscriptions and the consent history behind them.
+
+Consent history is append-only: no page here edits or deletes a ConsentEvent, and
+a subscription's status changes only through members.actions, which writes the
+event. Deleting people or subscriptions is switched off because it would take
+their consent history with it (the database cascades).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+
+from groundswell.lib.addresses import normalise_email
+from groundswell.lib.tokens import email_hashes
+from groundswell.members.actions import (
+    PROFILE_FIELDS,
+    PersonDetails,
+    do_change_email,
+    do_find_or_create_person,
+    do_unsubscribe,
+    do_update_profile,
+)
+from groundswell.members.models import (
+    AuditEntry,
+    ConsentEvent,
+    Person,
+    Subscription,
+    SubscriptionStatus,
+    Suppression,
+)
+from groundswell.petitions.models import Signature
+
+
+def admin_source(request: HttpRequest) -> str:
+    """The source written into consent history for a change made by this staff member."""
+    return f"admin:{request.user.get_username()}"
+
+
+def can_unsubscribe(request: HttpRequest) -> bool:
+    return request.user.has_perm("members.change_subscription")
+
+
+def _unsubscribe(request: HttpRequest, subscriptions: QuerySet[Subscription]) -> int:
+    done = 0
+    for subscription in subscriptions.select_related("person", "mailing_list"):
+        if subscription.status == SubscriptionStatus.UNSUBSCRIBED:
+            continue
+        do_unsubscribe(subscription.person, subscription.mailing_list, source=admin_source(request))
+        done += 1
+    return done
+
+
+def _history_html(subscription: Subscription) -> str:
+    events = subscription.events.all()  # prefetched by the admin querysets
+    if not events:
+        return "no events yet"
+    return format_html(
+        "<ol class='consent-history'>{}</ol>",
+        format_html_join(
+            "",
+            "<li><strong>{}</strong> {} · {}{}</li>",
+            (
+                (
+                    event.get_kind_display(),
+                    f"{event.created_at:%Y-%m-%d %H:%M}",
+                    event.source,
+                    f" · {event.ip_address}" if event.ip_address else "",
+                )
+                for event in events
+            ),
+        ),
+    )
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class SubscriptionInline(ReadOnlyInline):
+    model = Subscription
+    fields = ["mailing_list", "status", "created_at", "updated_at", "history"]
+    readonly_fields = ["mailing_list", "status", "created_at", "updated_at", "history"]
+    show_change_link = True
+    verbose_name_plural = "subscriptions (change them from the subscription page or actions)"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Subscription]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("mailing_list__organisation")
+            .prefetch_related("events")
+        )
+
+    @admin.display(description="consent history")
+    def history(self, subscription: Subscription) -> str:
+        return _history_html(subscription)
+
+
+class SignatureInline(ReadOnlyInline):
+    model = Signature
+    fk_name = "person"
+    fields = ["petition", "status", "source", "comment", "created_at"]
+    readonly_fields = ["petition", "status", "source", "comment", "created_at"]
+    show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Signature]:
+        return super().get_queryset(request).select_related("petition")
+
+
+class PersonForm(forms.ModelForm):
+    class Meta:
+        model = Person
+        fields = [
+            "email",
+            "first_name",
+            "last_name",
+            "address",
+            "postal_code",
+            "country",
+            "source",
+        ]
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip()
+        normalised = normalise_email(email)
+        others = Person.objects.filter(email_normalised=normalised).exclude(pk=self.instance.pk)
+        if others.exists():
+            raise ValidationError("Someone with this email address is already here.")
+        self.instance.email_normalised = normalised
+        return str(email)
+
+    def clean_country(self) -> str:
+        return str(self.cleaned_data["country"]).strip().upper()
+
+
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin):
+    form = PersonForm
+    list_display = ["email", "first_name", "last_name", "postal_code", "country", "source"]
+    list_display += ["created_at"]
+    list_filter = ["country", "source", "created_at"]
+    search_fields = ["email_normalised", "first_name", "last_name"]
+    search_help_text = "A full email address finds that person exactly; anything else searches."
+    date_hierarchy = "created_at"
+    readonly_fields = ["email_normalised", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["email", "email_normalised", "first_name", "last_name"]}),
+        ("Address", {"fields": ["address", "postal_code", "country"]}),
+        ("Where from", {"fields": ["source", "created_at", "updated_at"]}),
+    ]
+    inlines = [SubscriptionInline, SignatureInline]
+    actions = ["unsubscribe_from_every_list"]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Person], search_term: str
+    ) -> tuple[QuerySet[Person], bool]:
+        # A whole address is looked up through the unique index, in any case or spacing.
+        if "@" in search_term:
+            try:
+                normalised = normalise_email(search_term)
+            except ValidationError:
+                pass
+            else:
+                return queryset.filter(email_normalised=normalised), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        # How we first met someone is history, set once.
+        return [*fields, "source"] if obj is not None else fields
+
+    def save_model(self, request: HttpRequest, obj: Person, form: Any, change: bool) -> None:
+        # Through the members actions, like every other write to people: they audit it.
+        actor = admin_source(request)
+        data = form.cleaned_data
+        if not change:
+            person, _ = do_find_or_create_person(
+                PersonDetails(
+                    email=data["email"], **{field: data[field] for field in PROFILE_FIELDS}
+                ),
+                source=data["source"] or actor,
+            )
+            # The admin goes on to log and redirect with this object: make it the saved row.
+            obj.pk = person.pk
+            obj._state.adding = False
+            obj._state.db = person._state.db
+            return
+        person = Person.objects.get(pk=obj.pk)
+        changes = {field: data[field] for field in PROFILE_FIELDS if field in form.changed_data}
+        if changes:
+            do_update_profile(person, changes, actor=actor)
+        if "email" in form.changed_data:
+            do_change_email(person, data["email"], actor=actor)
+
+    def has_unsubscribe_permission(self, request: HttpRequest) -> bool:
+        return can_unsubscribe(request)
+
+    @admin.action(
+        description="Unsubscribe from every list (records a consent event)",
+        permissions=["unsubscribe"],
+    )
+    def unsubscribe_from_every_list(self, request: HttpRequest, queryset: QuerySet[Person]) -> None:
+        done = _unsubscribe(request, Subscription.objects.filter(person__in=queryset))
+        self.message_user(request, f"Unsubscribed {done} subscription(s).", messages.SUCCESS)
+
+
+class ConsentEventInline(ReadOnlyInline):
+    model = ConsentEvent
+    fields = ["kind", "created_at", "source", "ip_address", "wording"]
+    readonly_fields = ["kind", "created_at", "source", "ip_address", "wording"]
+    ordering = ["created_at", "id"]
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["person", "mailing_list", "status", "created_at", "updated_at"]
+    list_filter = ["mailing_list", "status"]
+    list_select_related = ["person", "mailing_list__organisation"]
+    search_fields = ["person__email_normalised", "person__first_name", "person__last_name"]
+    readonly_fields = ["person", "mailing_list", "status", "created_at", "updated_at"]
+    inlines = [ConsentEventInline]
+    actions = ["unsubscribe_selected"]
+
+    # Consent comes from the person, with the wording they saw: staff can't add it here.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    # The page is view-only: status changes through the actions, which write history.
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_unsubscribe_permission(self, request: HttpRequest) -> bool:
+        return can_unsubscribe(request)
+
+    @admin.action(
+        description="Unsubscribe selected (records a consent event)", permissions=["unsubscribe"]
+    )
+    def unsubscribe_selected(self, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:
+        done = _unsubscribe(request, queryset)
+        skipped = queryset.count() - done
+        note = f" ({skipped} already unsubscribed)" if skipped else ""
+        self.message_user(request, f"Unsubscribed {done} subscription(s){note}.", messages.SUCCESS)
+
+
+class HashSearchMixin:
+    """Addresses are kept only as keyed hashes here: a whole address is hashed to find it."""
+
+    hash_field = "email_hash"
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        try:
+            normalised = normalise_email(search_term)
+        except ValidationError:
+            return queryset.none() if search_term.strip() else queryset, False
+        return queryset.filter(**{f"{self.hash_field}__in": email_hashes(normalised)}), False
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(HashSearchMixin, admin.ModelAdmin):
+    list_display = ["__str__", "reason", "source", "created_at"]
+    list_filter = ["reason"]
+    search_fields = ["email_hash"]
+    search_help_text = "Type a whole email address."
+
+    # Only members.actions adds or lifts suppressions (a fresh consent lifts one).
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(HashSearchMixin, admin.ModelAdmin):
+    hash_field = "subject_hash"
+    list_display = ["created_at", "action", "actor", "person"]
+    list_filter = ["action"]
+    list_select_related = ["person"]
+    search_fields = ["subject_hash"]
+    search_help_text = "Type a whole email address."
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
