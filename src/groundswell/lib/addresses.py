@@ -23,5 +23,8 @@ def normalise_email(value: str) -> str:
             _("The part after @ is not a valid domain."), code="invalid"
         ) from None
     normalised = f"{local}@{ascii_domain}".lower()
+    # RFC 5321's limit, and our column's: longer would fail at the database instead.
+    if len(normalised) > 254:
+        raise ValidationError(_("This email address is too long."), code="invalid")
     validate_email(normalised)
     return normalised

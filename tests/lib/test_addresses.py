@@ -1,0 +1,79 @@
+"""normalise_email: one identity per address, whatever its case, spacing or script."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from groundswell.lib.addresses import normalise_email
+
+# Domains a person might type in their own script, with their IDNA (punycode) form.
+IDN_DOMAINS = {
+    "bücher.example": "xn--bcher-kva.example",
+    "пример.рф": "xn--e1afmkfd.xn--p1ai",
+    "例え.テスト": "xn--r8jz45g.xn--zckzah",
+    "münchen.de": "xn--mnchen-3ya.de",
+    "ελλάδα.gr": "xn--hxakic4aa.gr",
+}
+
+local_parts = st.from_regex(r"\A[a-zA-Z0-9][a-zA-Z0-9._%+-]{0,30}[a-zA-Z0-9]\Z")
+padding = st.text(alphabet=" \t\n", max_size=3)
+
+
+def shouted(text: str) -> str:
+    return "".join(c.upper() if i % 2 else c for i, c in enumerate(text))
+
+
+class TestNormaliseEmail:
+    @given(st.emails())
+    def test_it_is_idempotent(self, email):
+        once = normalise_email(email)
+        assert normalise_email(once) == once
+
+    @given(st.emails(), padding, padding)
+    def test_it_ignores_case_and_surrounding_space(self, email, before, after):
+        assert normalise_email(f"{before}{email.upper()}{after}") == normalise_email(email)
+
+    @given(local_parts, st.sampled_from(sorted(IDN_DOMAINS)), padding)
+    @example("Bob", "bücher.example", " ")
+    def test_it_encodes_international_domains(self, local, domain, space):
+        result = normalise_email(f"{space}{local}@{domain}{space}")
+        assert result == f"{local.lower()}@{IDN_DOMAINS[domain]}"
+        assert result.isascii()
+        assert normalise_email(f"{local}@{shouted(domain)}") == result
+        assert normalise_email(result) == result  # idempotent on the encoded form too
+
+    @given(st.text(max_size=300))
+    def test_it_accepts_or_refuses_with_a_validation_error_only(self, text):
+        try:
+            result = normalise_email(text)
+        except ValidationError:
+            return
+        assert result == result.strip().lower()
+        assert "@" in result
+        assert result.isascii()
+
+    @given(st.emails())
+    def test_what_it_returns_fits_the_database_column(self, email):
+        try:
+            result = normalise_email(email)
+        except ValidationError:
+            return
+        assert len(result) <= 254
+
+    def test_it_refuses_an_address_too_long_to_store(self):
+        too_long = "a" * 64 + "@" + ".".join(["b" * 63] * 3) + ".com"
+        with pytest.raises(ValidationError):
+            normalise_email(too_long)
+
+    def test_it_drops_the_trailing_dot_of_a_fully_qualified_domain(self):
+        assert normalise_email("bob@example.org.") == "bob@example.org"
+
+    @pytest.mark.parametrize(
+        "typed", ["", "bob", "@example.org", "bob@", "bob@exa mple.org", "bob@-.org"]
+    )
+    def test_it_refuses_what_is_not_an_address(self, typed):
+        with pytest.raises(ValidationError):
+            normalise_email(typed)
