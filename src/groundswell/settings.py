@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from groundswell.lib.env import (
     ConfigurationError,
@@ -25,7 +26,12 @@ from groundswell.lib.env import (
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 DATA_DIR = env_path("GROUNDSWELL_DATA_DIR", "./var")
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+try:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+except OSError as error:
+    raise ConfigurationError(
+        f"GROUNDSWELL_DATA_DIR {str(DATA_DIR)!r} cannot be created: {error.strerror}."
+    ) from None
 
 DEBUG = env_bool("DEBUG", False)
 # Set by `groundswell demo` only: lets the demo make and keep its own secret.
@@ -130,6 +136,12 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
+try:
+    ZoneInfo(TIME_ZONE)
+except (ValueError, ZoneInfoNotFoundError):
+    raise ConfigurationError(
+        f"TIME_ZONE must be an IANA zone name such as Europe/London; got {TIME_ZONE!r}."
+    ) from None
 USE_I18N = True
 USE_TZ = True
 
@@ -179,11 +191,16 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"Groundswell <noreply@{_base.hostname}>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+_log_level = env_str("LOG_LEVEL", "INFO").upper()
+if _log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ConfigurationError(
+        f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL; got {_log_level!r}."
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": _log_level},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
