@@ -1,0 +1,87 @@
+"""The staff mailbox: read what the demo's mail catcher caught."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.contrib import admin
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+
+from groundswell.mailbox import store
+
+PER_PAGE = 50
+
+# The caught HTML runs in a sandbox with nothing allowed but its own inline styles:
+# no scripts, no forms, and no remote images unless staff ask (a remote image can
+# be a tracking pixel, which would count staff reading a test email as an open).
+HTML_CSP = (
+    "sandbox allow-popups allow-popups-to-escape-sandbox; "
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+)
+HTML_CSP_WITH_IMAGES = HTML_CSP.replace("img-src data:", "img-src data: http: https:")
+
+
+@staff_member_required
+def message_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(store.message_names(), PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "mailbox/message_list.html",
+        {
+            **admin.site.each_context(request),
+            "page": page,
+            "messages_on_page": [store.summary(name) for name in page.object_list],
+            "mail_dir": store.mail_dir(),
+        },
+    )
+
+
+@staff_member_required
+def message_detail(request: HttpRequest, name: str) -> HttpResponse:
+    path = _path_or_404(name)
+    message = store.read_message(path)
+    return render(
+        request,
+        "mailbox/message_detail.html",
+        {
+            **admin.site.each_context(request),
+            "summary": store.summary(name),
+            "headers": [(key, str(value)) for key, value in message.items()],
+            "text": store.body_text(message, "plain"),
+            "has_html": store.body_text(message, "html") is not None,
+            "show_images": request.GET.get("images") == "1",
+        },
+    )
+
+
+@staff_member_required
+@xframe_options_sameorigin
+def message_html(request: HttpRequest, name: str) -> HttpResponse:
+    html = store.body_text(store.read_message(_path_or_404(name)), "html")
+    if html is None:
+        raise Http404
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    images = request.GET.get("images") == "1"
+    response["Content-Security-Policy"] = HTML_CSP_WITH_IMAGES if images else HTML_CSP
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@staff_member_required
+def message_raw(request: HttpRequest, name: str) -> HttpResponse:
+    response = HttpResponse(
+        _path_or_404(name).read_bytes(), content_type="text/plain; charset=utf-8"
+    )
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+def _path_or_404(name: str) -> Path:
+    path = store.path_for(name)
+    if path is None:
+        raise Http404
+    return path
