@@ -28,6 +28,14 @@ BIN = Path(sys.executable).parent
 SETUP_SCRIPT = Path(__file__).resolve().parent / "setup_data.py"
 
 
+def cpu_calibration() -> float:
+    """Microseconds for sum(range(1000)) here: relates figures to another machine's."""
+    import timeit
+
+    runs = timeit.repeat("sum(range(1000))", number=2000, repeat=5)
+    return min(runs) / 2000 * 1e6
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -487,6 +487,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{args.connections} connections; {args.duration:g} s per scenario "
                 f"after {args.warmup:g} s warm-up; {os.cpu_count()} CPUs; data in {site.data_dir}"
             )
+            print(f"CPU calibration: sum(range(1000)) takes {harness.cpu_calibration():.1f} µs")
             if args.compare_clients:
                 results = compare_clients(srv, args)
                 print_table(results, "Load generators on the constant view")

@@ -22,17 +22,16 @@ function setup(thread)
   thread:set("thread_id", next_thread)
 end
 
+-- Built on first use: wrk fills in the Host header only after the script has loaded.
 local fixed = nil
-if template == "" then
-  fixed = wrk.format(method, path, headers)
-end
 
 request = function()
-  if fixed then
+  if template == "" then
+    fixed = fixed or wrk.format(method, path, headers)
     return fixed
   end
   counter = counter + 1
   local email = prefix .. "-" .. thread_id .. "-" .. counter .. "%40bench.example.org"
-  local body = template:gsub("{email}", email)
+  local body = template:gsub("{email}", function() return email end)
   return wrk.format(method, path, headers, body)
 end
