@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
@@ -39,6 +40,8 @@ class MailingListInline(admin.TabularInline):
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "website", "sender_email", "list_count"]
+    # Staff type "example.org": read it as https, as Django 6 will.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["created_at"]

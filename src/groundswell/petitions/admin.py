@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -106,6 +107,7 @@ class SignatureAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     search_fields = ["person__email_normalised", "person__first_name", "person__last_name"]
     autocomplete_fields = ["person", "referrer"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = ["created_at", "invalidated_at"]
     fieldsets = [
         (None, {"fields": ["petition", "person", "comment", "show_name", "created_at"]}),
