@@ -62,6 +62,8 @@ class Petition(models.Model):
     )
     social_image = models.ImageField(_("social image"), upload_to="petitions/", blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Part of the public page's cache key: an edit shows at once.
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
     opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
 
@@ -129,6 +131,9 @@ class Signature(models.Model):
     )
     invalidated_reason = models.CharField(_("why invalidated"), max_length=200, blank=True)
     invalidated_at = models.DateTimeField(_("invalidated"), null=True, blank=True)
+    thanked_at = models.DateTimeField(
+        _("thank-you email sent"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -144,3 +149,25 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} signed {self.petition}"
+
+
+class PetitionCount(models.Model):
+    """The public count of a petition's valid signatures, refreshed by readers.
+
+    Signing never touches this row (it would make every signer queue on one lock).
+    Whoever reads it when it is older than a few seconds recounts from the
+    signatures; see petitions/counter.py.
+    """
+
+    petition = models.OneToOneField(
+        Petition, on_delete=models.CASCADE, primary_key=True, related_name="count_row"
+    )
+    count = models.PositiveIntegerField(_("count"), default=0)
+    updated_at = models.DateTimeField(_("counted at"))
+
+    class Meta:
+        verbose_name = _("petition count")
+        verbose_name_plural = _("petition counts")
+
+    def __str__(self) -> str:
+        return f"{self.petition_id}: {self.count}"

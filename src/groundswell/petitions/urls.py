@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from groundswell.petitions import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("sign/<slug:slug>/", views.petition_page, name="petition"),
+    path("sign/<slug:slug>/thanks/", views.thanks, name="petition-thanks"),
+    path("sign/<slug:slug>.json", views.petition_json, name="petition-json"),
+]

@@ -1,0 +1,169 @@
+"""The public signature count: cheap to read, never a lock every signer queues on.
+
+Signing only inserts a Signature. The count lives in one PetitionCount row per
+petition, which readers refresh when it is older than COUNT_REFRESH_SECONDS: one
+conditional UPDATE sets it to a fresh COUNT(*) of valid signatures (an index scan
+on (petition, status)), only if it is still stale, and never lower than before.
+Two readers racing both see the row as stale; the second one's UPDATE finds it
+fresh and does nothing. Each process also keeps the value for
+COUNT_CACHE_SECONDS, so a page and the JSON served by the same process agree, and
+the count is at most refresh + cache seconds behind the signatures.
+
+A count can only go down through refresh_petition_count(..., allow_decrease=True),
+which whoever invalidates signatures calls.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Subquery
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from groundswell.petitions.countries import COUNTRY_NAMES
+from groundswell.petitions.models import Petition, PetitionCount, Signature, SignatureStatus
+
+RECENT_SIGNERS = 6
+
+
+def refresh_seconds() -> float:
+    return float(getattr(settings, "COUNT_REFRESH_SECONDS", 4))
+
+
+def cache_seconds() -> float:
+    return float(getattr(settings, "COUNT_CACHE_SECONDS", 2))
+
+
+@dataclass(frozen=True)
+class CountSnapshot:
+    count: int
+    goal: int
+    updated_at: datetime
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.count / self.goal)) if self.goal else 100
+
+
+@dataclass(frozen=True)
+class RecentSigner:
+    name: str
+    place: str
+
+
+_lock = threading.Lock()
+_counts: dict[int, tuple[float, CountSnapshot]] = {}
+_recent: dict[int, tuple[float, list[RecentSigner]]] = {}
+
+
+def clear_process_cache() -> None:
+    with _lock:
+        _counts.clear()
+        _recent.clear()
+
+
+def next_goal(count: int) -> int:
+    """The smallest of 1, 2.5 or 5 times a power of ten above the count: 1,000 -> 2,500."""
+    scale = 10
+    while True:
+        for step in (scale, scale * 5 // 2, scale * 5):
+            if step > count:
+                return step
+        scale *= 10
+
+
+def goal_for(petition: Petition, count: int) -> int:
+    if petition.auto_raise_goal and count >= petition.goal:
+        return next_goal(count)
+    return petition.goal
+
+
+def _fresh_count(petition_id: int) -> Subquery:
+    return Subquery(
+        Signature.objects.filter(petition_id=petition_id, status=SignatureStatus.VALID)
+        .order_by()
+        .values("petition_id")
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
+
+
+def refresh_petition_count(petition: Petition, *, allow_decrease: bool = False) -> None:
+    """Recount now if the stored count is stale (always, when allow_decrease)."""
+    now = timezone.now()
+    rows = PetitionCount.objects.filter(pk=petition.pk)
+    fresh = Coalesce(_fresh_count(petition.pk), 0)
+    if allow_decrease:
+        updated = rows.update(count=fresh, updated_at=now)
+    else:
+        stale_before = now - timedelta(seconds=refresh_seconds())
+        updated = rows.filter(updated_at__lt=stale_before).update(
+            count=Greatest(F("count"), fresh), updated_at=now
+        )
+    if updated or rows.exists():
+        return
+    counted = Signature.objects.filter(petition=petition, status=SignatureStatus.VALID).count()
+    try:
+        with transaction.atomic():
+            PetitionCount.objects.create(petition=petition, count=counted, updated_at=now)
+    except IntegrityError:
+        pass  # Another reader created it a moment ago; its count is as good as ours.
+
+
+def _read(petition: Petition) -> CountSnapshot:
+    row = PetitionCount.objects.filter(pk=petition.pk).values_list("count", "updated_at").first()
+    is_stale = row is None or timezone.now() - row[1] >= timedelta(seconds=refresh_seconds())
+    if is_stale:
+        refresh_petition_count(petition)
+        row = PetitionCount.objects.values_list("count", "updated_at").get(pk=petition.pk)
+    assert row is not None
+    count, updated_at = row
+    goal = goal_for(petition, count)
+    if is_stale and goal != petition.goal:
+        # Conditional, so two processes raising at once write the same goal once.
+        Petition.objects.filter(pk=petition.pk, goal=petition.goal).update(goal=goal)
+    return CountSnapshot(count=count, goal=goal, updated_at=updated_at)
+
+
+def petition_count(petition: Petition) -> CountSnapshot:
+    """The count the page and the JSON both show."""
+    now = time.monotonic()
+    hit = _counts.get(petition.pk)
+    if hit is not None and now - hit[0] < cache_seconds():
+        return hit[1]
+    snapshot = _read(petition)
+    with _lock:
+        _counts[petition.pk] = (now, snapshot)
+    return snapshot
+
+
+def display_name(first_name: str, last_name: str) -> str:
+    initial = last_name.strip()[:1].upper()
+    return f"{first_name.strip()} {initial}." if initial else first_name.strip()
+
+
+def recent_signers(petition: Petition) -> list[RecentSigner]:
+    """The latest signers who allowed their name to be shown: first name, initial, country."""
+    now = time.monotonic()
+    hit = _recent.get(petition.pk)
+    if hit is not None and now - hit[0] < cache_seconds():
+        return hit[1]
+    rows = (
+        Signature.objects.filter(petition=petition, status=SignatureStatus.VALID, show_name=True)
+        .order_by("-created_at")
+        .values_list("person__first_name", "person__last_name", "person__country")[:RECENT_SIGNERS]
+    )
+    signers = [
+        RecentSigner(name=display_name(first, last), place=str(COUNTRY_NAMES.get(country, "")))
+        for first, last, country in rows
+        if first
+    ]
+    with _lock:
+        _recent[petition.pk] = (now, signers)
+    return signers

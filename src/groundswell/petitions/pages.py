@@ -1,0 +1,225 @@
+"""Building the public pages cheaply: what is the same for every visitor is rendered once.
+
+The petition page for a visitor who has not submitted anything is rendered once per
+process for each (petition version, language, count, recent signers), with
+placeholders where the visitor's own CSRF token and attribution fields go; each
+request fills those in with two string replacements. No visitor ever receives
+another's token, and no shared cache may store the page (Cache-Control: private).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+from django.conf import settings
+from django.http import Http404, HttpRequest
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from groundswell.lib.markdown import render_markdown
+from groundswell.orgs.models import Organisation
+from groundswell.petitions import consent
+from groundswell.petitions.counter import petition_count, recent_signers
+from groundswell.petitions.forms import SignForm, attribution_from
+from groundswell.petitions.models import ConsentMode, Petition, PetitionStatus
+
+PETITION_CACHE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class PublicPetition:
+    petition: Petition
+    sponsors: list[Organisation]
+    background_html: SafeString
+
+
+_lock = threading.Lock()
+_petitions: dict[str, tuple[float, PublicPetition]] = {}
+_pages: dict[tuple[int, str], tuple[tuple[Any, ...], str]] = {}
+
+# Random per process, so no text in a petition can match them by accident.
+CSRF_PLACEHOLDER = f"<!--csrf-{secrets.token_hex(8)}-->"
+HIDDEN_PLACEHOLDER = f"<!--hidden-{secrets.token_hex(8)}-->"
+
+
+def clear_page_cache() -> None:
+    with _lock:
+        _petitions.clear()
+        _pages.clear()
+
+
+def load_public_petition(slug: str, *, fresh: bool = False) -> PublicPetition:
+    """An open or closed petition with its sponsors; drafts and unknown slugs are 404."""
+    now = time.monotonic()
+    hit = _petitions.get(slug)
+    if not fresh and hit is not None and now - hit[0] < PETITION_CACHE_SECONDS:
+        return hit[1]
+    petition = Petition.objects.exclude(status=PetitionStatus.DRAFT).filter(slug=slug).first()
+    if petition is None:
+        raise Http404("No such petition.")
+    sponsors = [s.organisation for s in petition.sponsorships.select_related("organisation")]
+    public = PublicPetition(
+        petition=petition,
+        sponsors=sponsors,
+        background_html=mark_safe(render_markdown(petition.background)),  # noqa: S308
+    )
+    with _lock:
+        _petitions[slug] = (now, public)
+    return public
+
+
+def absolute_url(path: str) -> str:
+    return f"{settings.BASE_URL}{path}"
+
+
+def hidden_inputs(values: dict[str, str]) -> SafeString:
+    return format_html_join(
+        "",
+        '<input type="hidden" name="{}" value="{}">',
+        ((name, value) for name, value in values.items() if value),
+    )
+
+
+def csrf_input(request: HttpRequest) -> SafeString:
+    return format_html(
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)
+    )
+
+
+def landing_attribution(request: HttpRequest) -> dict[str, str]:
+    """Source and UTM from the link that brought the visitor, and the page it was on."""
+    values = attribution_from(request.GET)
+    referer = request.META.get("HTTP_REFERER", "")
+    if referer and urlsplit(referer).netloc != request.get_host():
+        values["referer"] = attribution_from({"referer": referer})["referer"]
+    return values
+
+
+def consent_context(public: PublicPetition, form: SignForm) -> dict[str, Any]:
+    if public.petition.consent_mode == ConsentMode.NOTICE:
+        return {
+            "notice_sentence": consent.notice_sentence(public.sponsors),
+            "privacy_links": [(o, consent.privacy_link_text(o)) for o in public.sponsors],
+        }
+    return {
+        "consent_boxes": [
+            (o, bound, consent.explicit_sentence(o), consent.privacy_link_text(o))
+            for o, bound in form.consent_boxes()
+        ]
+    }
+
+
+def page_context(public: PublicPetition, form: SignForm | None) -> dict[str, Any]:
+    petition = public.petition
+    snapshot = petition_count(petition)
+    context: dict[str, Any] = {
+        "petition": petition,
+        "sponsors": public.sponsors,
+        "background_html": public.background_html,
+        "snapshot": snapshot,
+        "recent_signers": recent_signers(petition),
+        "is_open": petition.status == PetitionStatus.OPEN,
+        "page_url": absolute_url(petition.get_absolute_url()),
+        "json_url": f"/sign/{petition.slug}.json",
+        "form": form,
+    }
+    if form is not None:
+        context.update(consent_context(public, form))
+    return context
+
+
+def render_petition_page(request: HttpRequest, public: PublicPetition) -> str:
+    """The page as a first-time visitor sees it, from the per-process cache."""
+    petition = public.petition
+    language = get_language() or settings.LANGUAGE_CODE
+    snapshot = petition_count(petition)
+    recent = recent_signers(petition)
+    version = (petition.updated_at, petition.status, snapshot, tuple(recent))
+    key = (petition.pk, language)
+    hit = _pages.get(key)
+    if hit is not None and hit[0] == version:
+        html = hit[1]
+    else:
+        form = SignForm(petition=petition, sponsors=public.sponsors)
+        context = page_context(public, form)
+        context["csrf_field"] = mark_safe(CSRF_PLACEHOLDER)  # noqa: S308
+        context["hidden_fields"] = mark_safe(HIDDEN_PLACEHOLDER)  # noqa: S308
+        html = render_to_string("petitions/petition.html", context)
+        with _lock:
+            _pages[key] = (version, html)
+    if petition.status != PetitionStatus.OPEN:
+        return html
+    return html.replace(CSRF_PLACEHOLDER, csrf_input(request), 1).replace(
+        HIDDEN_PLACEHOLDER, hidden_inputs(landing_attribution(request)), 1
+    )
+
+
+def render_petition_errors(request: HttpRequest, public: PublicPetition, form: SignForm) -> str:
+    """The page again after a failed submission: values kept, every problem named."""
+    context = page_context(public, form)
+    context["csrf_field"] = csrf_input(request)
+    context["hidden_fields"] = hidden_inputs(attribution_from(request.POST))
+    return render_to_string("petitions/petition.html", context, request=request)
+
+
+@dataclass(frozen=True)
+class ShareLink:
+    network: str
+    label: str
+    url: str
+
+
+def share_links(petition: Petition, referral_code: str) -> tuple[str, list[ShareLink]]:
+    """The page link to copy, and one link per network, each with its own source."""
+
+    def link(source: str) -> str:
+        params = {"source": source}
+        if referral_code:
+            params["ref"] = referral_code
+        return absolute_url(f"{petition.get_absolute_url()}?{urlencode(params)}")
+
+    text = petition.share_text or _("I just signed “%(title)s”. Will you add your name?") % {
+        "title": petition.title
+    }
+    links = [
+        ShareLink(
+            "facebook",
+            _("Share on Facebook"),
+            "https://www.facebook.com/sharer/sharer.php?u=" + quote(link("share-facebook")),
+        ),
+        ShareLink(
+            "x",
+            _("Post on X"),
+            "https://x.com/intent/tweet?" + urlencode({"text": text, "url": link("share-x")}),
+        ),
+        ShareLink(
+            "bluesky",
+            _("Post on Bluesky"),
+            "https://bsky.app/intent/compose?"
+            + urlencode({"text": f"{text} {link('share-bluesky')}"}),
+        ),
+        ShareLink(
+            "whatsapp",
+            _("Send on WhatsApp"),
+            "https://wa.me/?" + urlencode({"text": f"{text} {link('share-whatsapp')}"}),
+        ),
+        ShareLink(
+            "email",
+            _("Send by email"),
+            "mailto:?"
+            + urlencode(
+                {"subject": petition.title, "body": f"{text}\n\n{link('share-email')}"},
+                quote_via=quote,
+            ),
+        ),
+    ]
+    return link("share-copy"), links

@@ -1,0 +1,108 @@
+"""Background work for petitions: the thank-you email, retried while SMTP is down."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_tasks import task
+
+from groundswell.lib.tokens import email_hashes
+from groundswell.members.models import Suppression
+from groundswell.petitions.models import Signature, SignatureStatus
+from groundswell.petitions.referrals import make_referral_code
+
+logger = logging.getLogger(__name__)
+
+# Seconds to wait before attempt 2, 3, …; after the last, the email is given up.
+RETRY_DELAYS = (60, 300, 1800, 7200, 21600)
+
+
+def thank_you_message(signature: Signature) -> EmailMessage:
+    petition = signature.petition
+    person = signature.person
+    sponsor = petition.sponsors.order_by("sponsorships__position", "sponsorships__id").first()
+    sender = (
+        f"{sponsor.sender_name} <{sponsor.sender_email}>"
+        if sponsor
+        else settings.DEFAULT_FROM_EMAIL
+    )
+    share_url = (
+        f"{settings.BASE_URL}{petition.get_absolute_url()}"
+        f"?ref={make_referral_code(person.pk)}&source=email-share"
+    )
+    body = render_to_string(
+        "petitions/email/thank-you.txt",
+        {
+            "petition": petition,
+            "person": person,
+            "share_url": share_url,
+            "page_url": f"{settings.BASE_URL}{petition.get_absolute_url()}",
+            "sponsor": sponsor,
+        },
+    )
+    return EmailMessage(
+        subject=_("Thank you for signing: %(title)s") % {"title": petition.title},
+        body=body,
+        from_email=sender,
+        to=[person.email],
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+
+
+@task()
+def send_thank_you_email(signature_id: int, attempt: int = 1) -> str:
+    """Send once; when the mail server fails, try again later with a growing delay.
+
+    django-tasks has no retries of its own, so a failed attempt enqueues the next
+    one with run_after, then fails itself so the error stays visible in the results.
+    """
+    signature = (
+        Signature.objects.select_related("petition", "person").filter(pk=signature_id).first()
+    )
+    if signature is None or signature.status != SignatureStatus.VALID:
+        return "no such signature"
+    if signature.thanked_at is not None:
+        return "already sent"
+    person = signature.person
+    if Suppression.objects.filter(email_hash__in=email_hashes(person.email_normalised)).exists():
+        return "suppressed"
+    try:
+        thank_you_message(signature).send()
+    except (OSError, smtplib.SMTPException):
+        _schedule_retry(signature_id, attempt)
+        raise
+    Signature.objects.filter(pk=signature_id, thanked_at=None).update(thanked_at=timezone.now())
+    return "sent"
+
+
+def _schedule_retry(signature_id: int, attempt: int) -> None:
+    if attempt > len(RETRY_DELAYS):
+        logger.error(
+            "Thank-you email for signature %s failed %s times; giving up.", signature_id, attempt
+        )
+        return
+    backend = send_thank_you_email.get_backend()
+    if not backend.supports_defer:
+        logger.error(
+            "Thank-you email for signature %s failed; the %s task backend cannot retry later.",
+            signature_id,
+            backend.alias,
+        )
+        return
+    delay = RETRY_DELAYS[attempt - 1]
+    send_thank_you_email.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(
+        signature_id, attempt + 1
+    )
+    logger.warning(
+        "Thank-you email for signature %s failed (attempt %s); retrying in %ss.",
+        signature_id,
+        attempt,
+        delay,
+    )

@@ -1,0 +1,139 @@
+"""The public petition pages: thin views over pages.py (rendering) and actions.py (writes)."""
+
+from __future__ import annotations
+
+from django.core import signing
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from groundswell.petitions import pages
+from groundswell.petitions.actions import PetitionNotOpen, SignatureDetails, do_sign_petition
+from groundswell.petitions.counter import petition_count
+from groundswell.petitions.forms import SignForm, attribution_from
+from groundswell.petitions.models import Petition, PetitionStatus
+from groundswell.petitions.referrals import make_referral_code
+
+THANKS_COOKIE = "gs_thanks"
+THANKS_SALT = "groundswell.petitions.thanks"
+THANKS_MAX_AGE = 3600
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    petitions = Petition.objects.filter(status=PetitionStatus.OPEN).order_by("-opened_at", "-pk")
+    items = [{"petition": p, "snapshot": petition_count(p)} for p in petitions[:50]]
+    return render(request, "home.html", {"petitions": items})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def petition_page(request: HttpRequest, slug: str) -> HttpResponse:
+    if request.method == "POST":
+        return _sign(request, slug)
+    public = pages.load_public_petition(slug)
+    response = HttpResponse(pages.render_petition_page(request, public))
+    # It carries this visitor's CSRF token: browsers may keep it, shared caches may not.
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _sign(request: HttpRequest, slug: str) -> HttpResponse:
+    public = pages.load_public_petition(slug, fresh=True)
+    form = SignForm(request.POST, petition=public.petition, sponsors=public.sponsors)
+    if not form.is_valid():
+        return HttpResponse(pages.render_petition_errors(request, public, form), status=400)
+    data = form.cleaned_data
+    attribution = attribution_from(request.POST)
+    try:
+        result = do_sign_petition(
+            public.petition,
+            SignatureDetails(
+                email=data["email"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                postal_code=data["postal_code"],
+                country=data["country"],
+                comment=data["comment"],
+                show_name=data["show_name"],
+                consents={o.slug for o in form.ticked_organisations()},
+                source=attribution["source"],
+                utm_source=attribution["utm_source"],
+                utm_medium=attribution["utm_medium"],
+                utm_campaign=attribution["utm_campaign"],
+                utm_term=attribution["utm_term"],
+                utm_content=attribution["utm_content"],
+                referral_code=attribution["ref"],
+                http_referer=attribution["referer"],
+            ),
+            ip_address=request.META.get("REMOTE_ADDR"),
+        )
+    except PetitionNotOpen:
+        response = HttpResponse(pages.render_petition_page(request, public), status=400)
+        return response
+    response = HttpResponseRedirect(f"/sign/{slug}/thanks/")
+    response.status_code = 303
+    # Only this browser learns whether it was a repeat, and only its own referral code.
+    person = result.person
+    code = make_referral_code(person.pk) if person is not None else ""
+    response.set_signed_cookie(
+        THANKS_COOKIE,
+        f"{slug}|{code}|{int(result.already_signed)}",
+        salt=THANKS_SALT,
+        max_age=THANKS_MAX_AGE,
+        path=f"/sign/{slug}/",
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+    return response
+
+
+@require_GET
+def thanks(request: HttpRequest, slug: str) -> HttpResponse:
+    public = pages.load_public_petition(slug)
+    code, already_signed = "", False
+    try:
+        value = (
+            request.get_signed_cookie(THANKS_COOKIE, salt=THANKS_SALT, max_age=THANKS_MAX_AGE) or ""
+        )
+    except (KeyError, signing.BadSignature):
+        value = ""
+    cookie_slug, _, rest = value.partition("|")
+    if cookie_slug == slug:
+        code, _, repeat = rest.partition("|")
+        already_signed = repeat == "1"
+    copy_url, links = pages.share_links(public.petition, code)
+    response = render(
+        request,
+        "petitions/thanks.html",
+        {
+            "petition": public.petition,
+            "sponsors": public.sponsors,
+            "snapshot": petition_count(public.petition),
+            "already_signed": already_signed,
+            "copy_url": copy_url,
+            "share_links": links,
+            "page_url": pages.absolute_url(public.petition.get_absolute_url()),
+        },
+    )
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@require_GET
+def petition_json(request: HttpRequest, slug: str) -> JsonResponse:
+    petition = pages.load_public_petition(slug).petition
+    snapshot = petition_count(petition)
+    response = JsonResponse(
+        {
+            "slug": petition.slug,
+            "title": petition.title,
+            "status": petition.status,
+            "signature_count": snapshot.count,
+            "goal": snapshot.goal,
+            "updated_at": snapshot.updated_at.isoformat(),
+        }
+    )
+    response["Cache-Control"] = "public, max-age=5, stale-while-revalidate=10"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
