@@ -60,7 +60,7 @@ TALLGRASS_TRUST = DemoOrganisation(
     name="Tallgrass Rights Trust",
     domain="tallgrass.example",
     postal_address="Tallgrass Rights Trust\n418 Harrow Street, Suite 3\nOakland, CA 94612\nUSA",
-    sender_name="Dana Whitlock, Tallgrass Rights Trust",
+    sender_name="Dana Whitlock at Tallgrass Rights Trust",
     list_name="Tallgrass updates",
     list_description="Occasional news about the Trust's research, legal work and campaigns.",
 )
@@ -69,7 +69,7 @@ TALLGRASS_FUND = DemoOrganisation(
     name="Tallgrass Action Fund",
     domain="action.tallgrass.example",
     postal_address="Tallgrass Action Fund\n418 Harrow Street, Suite 5\nOakland, CA 94612\nUSA",
-    sender_name="Dana Whitlock, Tallgrass Action Fund",
+    sender_name="Dana Whitlock at Tallgrass Action Fund",
     list_name="Tallgrass Action Fund alerts",
     list_description="Calls to action: petitions, calls to decision makers, events.",
 )
@@ -79,7 +79,7 @@ FIELDSTONE = DemoOrganisation(
     domain="fieldstone.example",
     postal_address="Fieldstone Action\nPO Box 20417\nChicago, IL 60620\nUSA",
     # The campaign manager who signs Campaign B's email.
-    sender_name="Marisol Whitcombe, Fieldstone Action",
+    sender_name="Marisol Whitcombe at Fieldstone Action",
     list_name="Fieldstone Action members",
     list_description="Campaign emails from Fieldstone Action and the coalitions it convenes.",
 )

@@ -44,7 +44,6 @@ from groundswell.petitions.models import (
 )
 
 SEED = 20180619
-BATCH_SIZE = 1000
 QUERY_CHUNK = 2000
 EMAIL_DOMAINS = ("example.com", "example.net", "example.org")
 UNSUBSCRIBE_RATE = 0.03
