@@ -11,6 +11,7 @@ from django.utils import timezone
 from groundswell.lib.markdown import render_markdown
 from groundswell.members.models import ConsentEvent, Person, Subscription, SubscriptionStatus
 from groundswell.orgs.models import MailingList, Organisation
+from groundswell.petitions import consent
 from groundswell.petitions.models import Petition, PetitionStatus, Signature
 
 pytestmark = pytest.mark.django_db
@@ -138,11 +139,30 @@ class TestLoadDemo:
         for event in events:
             assert event.source == f"petition:{CAMPAIGN_A}"
             assert event.created_at == signature.created_at
-            assert "Tallgrass Rights Trust" in event.wording
-            assert "Tallgrass Action Fund" in event.wording
+            assert "Tallgrass Rights Trust and Tallgrass Action Fund" in event.wording
             assert "unsubscribe at any time" in event.wording
             assert "https://tallgrass.example/privacy" in event.wording
+            assert "https://action.tallgrass.example/privacy" in event.wording
             assert event.ip_address
+
+    def test_it_records_the_words_the_petition_page_shows(self) -> None:
+        load(100)
+        for slug in (CAMPAIGN_A, CAMPAIGN_B):
+            petition = Petition.objects.get(slug=slug)
+            sponsors = [s.organisation for s in petition.sponsorships.all()]
+            if petition.consent_mode == "notice":
+                shown = {consent.recorded_wording(consent.notice_sentence(sponsors), sponsors)}
+            else:
+                shown = {
+                    consent.recorded_wording(consent.explicit_sentence(org), [org])
+                    for org in sponsors
+                }
+            recorded = set(
+                ConsentEvent.objects.filter(source=f"petition:{slug}").values_list(
+                    "wording", flat=True
+                )
+            )
+            assert recorded and recorded <= shown
 
     def test_it_asks_each_coalition_member_separately_on_campaign_b(self) -> None:
         load(600)
@@ -152,7 +172,8 @@ class TestLoadDemo:
         assert lead.count() > partner.count() > 0
         event = partner.first()
         assert event is not None
-        assert event.wording.startswith("Yes, send me occasional email updates from Keystroke")
+        assert "Keystroke Workers for Justice" in event.wording
+        assert "Fieldstone" not in event.wording
 
     def test_it_keeps_a_history_for_people_who_unsubscribed_later(self) -> None:
         load(1000)

@@ -271,23 +271,5 @@ SOURCES = ("email", "facebook", "twitter", "website")
 UNSUBSCRIBE_SOURCE = "unsubscribe-page"
 
 
-def notice_wording(orgs: list[DemoOrganisation]) -> str:
-    """The notice above the button when signing subscribes to every sponsor."""
-    names = " and ".join(org.name for org in orgs)
-    policies = "; ".join(f"{org.name}: {org.privacy_policy_url}" for org in orgs)
-    return (
-        f"By signing, you agree to receive occasional email updates from {names}. "
-        f"You can unsubscribe at any time. Privacy policies: {policies}."
-    )
-
-
-def opt_in_wording(org: DemoOrganisation) -> str:
-    """The label of one sponsor's unticked box when each sponsor asks separately."""
-    return (
-        f"Yes, send me occasional email updates from {org.name}. "
-        f"I can unsubscribe at any time. Privacy policy: {org.privacy_policy_url}"
-    )
-
-
 def organisation(slug: str) -> DemoOrganisation:
     return next(org for org in ORGANISATIONS if org.slug == slug)

@@ -35,6 +35,7 @@ from groundswell.demo.content import DemoOrganisation, DemoPetition
 from groundswell.lib.addresses import normalise_email
 from groundswell.members.models import ConsentEvent, Person, Subscription, SubscriptionStatus
 from groundswell.orgs.models import MailingList, Organisation
+from groundswell.petitions import consent as page_consent
 from groundswell.petitions.models import (
     Petition,
     PetitionSponsor,
@@ -105,6 +106,31 @@ class WeightedChoice:
 
 
 @dataclass(frozen=True)
+class ConsentWordings:
+    """What the petition page shows above the button, as its consent events record it."""
+
+    notice: dict[str, str]  # by petition slug: one notice naming every sponsor
+    opt_in: dict[str, str]  # by organisation slug: the label of its own box
+
+    @classmethod
+    def for_petitions(cls, petitions: Sequence[Petition]) -> ConsentWordings:
+        notice, opt_in = {}, {}
+        for petition in petitions:
+            sponsors = [
+                sponsorship.organisation
+                for sponsorship in petition.sponsorships.select_related("organisation")
+            ]
+            notice[petition.slug] = page_consent.recorded_wording(
+                page_consent.notice_sentence(sponsors), sponsors
+            )
+            for org in sponsors:
+                opt_in[org.slug] = page_consent.recorded_wording(
+                    page_consent.explicit_sentence(org), [org]
+                )
+        return cls(notice=notice, opt_in=opt_in)
+
+
+@dataclass(frozen=True)
 class NamePool:
     first_names: WeightedChoice
     last_names: WeightedChoice
@@ -127,8 +153,14 @@ class Crowd:
     requested size, so the first k people are the same in every run.
     """
 
-    def __init__(self, windows: dict[str, tuple[datetime, datetime]], seed: int = SEED) -> None:
+    def __init__(
+        self,
+        windows: dict[str, tuple[datetime, datetime]],
+        wordings: ConsentWordings,
+        seed: int = SEED,
+    ) -> None:
         self.windows = windows
+        self.wordings = wordings
         self.rng = random.Random(seed)
         # Drawing from Faker one name at a time costs more than the inserts; its tables,
         # with their frequency weights, drawn from directly keep the same realistic mix.
@@ -148,8 +180,6 @@ class Crowd:
             petition.slug: [content.organisation(slug) for slug in petition.sponsor_slugs]
             for petition in content.PETITIONS
         }
-        self.notices = {slug: content.notice_wording(orgs) for slug, orgs in self.sponsors.items()}
-        self.opt_ins = {org.slug: content.opt_in_wording(org) for org in content.ORGANISATIONS}
 
     def __iter__(self) -> Iterator[PlannedPerson]:
         yield self.katy()
@@ -159,8 +189,8 @@ class Crowd:
     def katy(self) -> PlannedPerson:
         opened, now = self.windows[content.CAMPAIGN_A.slug]
         signed = min(opened + timedelta(days=2, hours=3, minutes=14), now - timedelta(minutes=1))
-        orgs = [content.organisation(slug) for slug in content.CAMPAIGN_A.sponsor_slugs]
-        wording = content.notice_wording(orgs)
+        orgs = self.sponsors[content.CAMPAIGN_A.slug]
+        wording = self.wordings.notice[content.CAMPAIGN_A.slug]
         return PlannedPerson(
             email=content.KATY_EMAIL,
             first_name=content.KATY_FIRST_NAME,
@@ -260,9 +290,9 @@ class Crowd:
         for org in self.sponsors[petition.slug]:
             r_opt_in, r_unsubscribe, r_when = rng.random(), rng.random(), rng.random()
             if petition.consent_mode == "notice":
-                wording = self.notices[petition.slug]
+                wording = self.wordings.notice[petition.slug]
             elif r_opt_in < petition.opt_in_rates.get(org.slug, 0.0):
-                wording = self.opt_ins[org.slug]
+                wording = self.wordings.opt_in[org.slug]
             else:
                 continue
             unsubscribed_at = None
@@ -318,12 +348,12 @@ def blast_number(petition: DemoPetition, opened: datetime, signed: datetime) -> 
 
 
 def plan_crowd(
-    signatures: int, windows: dict[str, tuple[datetime, datetime]]
+    signatures: int, windows: dict[str, tuple[datetime, datetime]], wordings: ConsentWordings
 ) -> list[PlannedPerson]:
     """The first people of the crowd, cut off after exactly `signatures` signatures."""
     people: list[PlannedPerson] = []
     remaining = signatures
-    for person in Crowd(windows):
+    for person in Crowd(windows, wordings):
         if remaining <= 0:
             break
         person.signatures = person.signatures[:remaining]
@@ -478,8 +508,10 @@ def load_demo(signatures: int, *, now: datetime | None = None) -> LoadResult:
             slug: (petition.opened_at or petition.created_at, now)
             for slug, petition in petitions.items()
         }
+        wordings = ConsentWordings.for_petitions(list(petitions.values()))
         crowd = {
-            normalise_email(person.email): person for person in plan_crowd(signatures, windows)
+            normalise_email(person.email): person
+            for person in plan_crowd(signatures, windows, wordings)
         }
         emails = list(crowd)
 
