@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils import timezone
 
+from groundswell.petitions.counter import clear_process_cache, petition_count
 from groundswell.petitions.models import Petition, PetitionSponsor, Signature
 
 from .conftest import make_org, make_person, make_petition, make_signer
@@ -151,6 +152,18 @@ class TestSignatureAdmin:
         assert (signature.status, signature.invalidated_reason) == ("invalidated", "spam")
         assert signature.invalidated_at is not None
         assert signature.person == campaign["bob"]  # who signed cannot be changed here
+
+    def test_an_invalidation_lowers_the_public_count(
+        self, alice_client, campaign, django_capture_on_commit_callbacks
+    ):
+        petition = campaign["petition"]
+        make_signer(1, petition, campaign["list"])
+        assert petition_count(petition).count == 2
+        clear_process_cache()
+        url = reverse("admin:petitions_signature_change", args=[campaign["signature"].pk])
+        with django_capture_on_commit_callbacks(execute=True):
+            alice_client.post(url, {"status": "invalidated", "invalidated_reason": "spam"})
+        assert petition_count(petition).count == 1
 
     def test_its_changelist_queries_do_not_grow_with_rows(
         self, alice_client, campaign, django_assert_max_num_queries

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from groundswell.lib.addresses import normalise_email
 from groundswell.lib.markdown import render_markdown
+from groundswell.petitions.counter import refresh_petition_count
 from groundswell.petitions.models import (
     Petition,
     PetitionSponsor,
@@ -156,3 +157,7 @@ class SignatureAdmin(admin.ModelAdmin):
         if not change and not obj.source:
             obj.source = f"admin:{request.user.get_username()}"
         super().save_model(request, obj, form, change)
+        if "status" in form.changed_data:
+            # The public count never goes down on its own: an invalidation must say so.
+            petition = obj.petition
+            transaction.on_commit(lambda: refresh_petition_count(petition, allow_decrease=True))
