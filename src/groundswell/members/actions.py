@@ -7,7 +7,16 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 
 from groundswell.lib.addresses import normalise_email
-from groundswell.members.models import ConsentEvent, Person, Subscription, SubscriptionStatus
+from groundswell.lib.tokens import email_hash, email_hashes
+from groundswell.members.models import (
+    AuditEntry,
+    ConsentEvent,
+    Person,
+    Subscription,
+    SubscriptionStatus,
+    Suppression,
+    SuppressionReason,
+)
 from groundswell.orgs.models import MailingList
 
 
@@ -99,14 +108,18 @@ def do_subscribe(
     """Record consent to this list, with the exact words the person was shown."""
     if not wording.strip():
         raise ValueError("Consent needs the wording the person was shown.")
-    return _change_subscription(
-        person,
-        mailing_list,
-        SubscriptionStatus.SUBSCRIBED,
-        source=source,
-        ip_address=ip_address,
-        wording=wording,
-    )
+    with transaction.atomic():
+        subscription = _change_subscription(
+            person,
+            mailing_list,
+            SubscriptionStatus.SUBSCRIBED,
+            source=source,
+            ip_address=ip_address,
+            wording=wording,
+        )
+        # A fresh consent from the person is the one thing that lifts a suppression.
+        Suppression.objects.filter(email_hash__in=email_hashes(person.email_normalised)).delete()
+        return subscription
 
 
 def do_unsubscribe(
@@ -125,3 +138,273 @@ def do_unsubscribe(
         ip_address=ip_address,
         wording=wording,
     )
+
+
+def is_suppressed(normalised_email: str) -> bool:
+    return Suppression.objects.filter(email_hash__in=email_hashes(normalised_email)).exists()
+
+
+def do_suppress(normalised_email: str, *, reason: SuppressionReason, source: str) -> None:
+    Suppression.objects.get_or_create(
+        email_hash=email_hash(normalised_email), defaults={"reason": reason, "source": source}
+    )
+
+
+def do_unsubscribe_everywhere(
+    person: Person, *, source: str, ip_address: str | None = None
+) -> list[Subscription]:
+    """Leave every list of every organisation and never be mailed again until re-consent."""
+    with transaction.atomic():
+        changed = [
+            do_unsubscribe(person, subscription.mailing_list, source=source, ip_address=ip_address)
+            for subscription in person.subscriptions.select_related("mailing_list").filter(
+                status=SubscriptionStatus.SUBSCRIBED
+            )
+        ]
+        do_suppress(person.email_normalised, reason=SuppressionReason.UNSUBSCRIBED, source=source)
+        return changed
+
+
+def do_update_subscriptions(
+    person: Person,
+    wanted: set[int],
+    *,
+    source: str,
+    wording: str,
+    ip_address: str | None = None,
+) -> None:
+    """Set which of the person's lists they stay on. `wanted` holds mailing list ids.
+
+    Only lists the person already has a subscription to can be chosen here: joining
+    an organisation's list for the first time needs that organisation's own consent.
+    """
+    with transaction.atomic():
+        subscriptions = list(
+            person.subscriptions.select_for_update().select_related("mailing_list")
+        )
+        for subscription in subscriptions:
+            keep = subscription.mailing_list_id in wanted
+            if keep and not subscription.is_subscribed:
+                do_subscribe(
+                    person,
+                    subscription.mailing_list,
+                    source=source,
+                    wording=wording,
+                    ip_address=ip_address,
+                )
+            elif not keep and subscription.is_subscribed:
+                do_unsubscribe(
+                    person, subscription.mailing_list, source=source, ip_address=ip_address
+                )
+        if not any(s.mailing_list_id in wanted for s in subscriptions):
+            do_suppress(
+                person.email_normalised, reason=SuppressionReason.UNSUBSCRIBED, source=source
+            )
+
+
+PROFILE_FIELDS = ("first_name", "last_name", "address", "postal_code", "country")
+
+
+def do_update_profile(person: Person, changes: dict[str, str], *, actor: str) -> list[str]:
+    """Change the person's own details (not the email: see do_change_email)."""
+    with transaction.atomic():
+        changed = []
+        for field in PROFILE_FIELDS:
+            if field not in changes:
+                continue
+            value = changes[field].strip()
+            if field == "country":
+                value = value.upper()
+            if getattr(person, field) != value:
+                setattr(person, field, value)
+                changed.append(field)
+        if changed:
+            person.save(update_fields=[*changed, "updated_at"])
+            _audit(person, "profile-updated", actor, {"fields": changed})
+        return changed
+
+
+def _audit(
+    person: Person | None, action: str, actor: str, details: dict, *, subject: str = ""
+) -> None:
+    AuditEntry.objects.create(
+        action=action,
+        actor=actor,
+        person=person,
+        subject_hash=subject or email_hash(person.email_normalised if person else ""),
+        details=details,
+    )
+
+
+def do_change_email(person: Person, new_email: str, *, actor: str) -> Person:
+    """Give the person a new address, confirmed by its owner beforehand.
+
+    If someone else already has that address, the two are the same person: the
+    other's subscriptions, consent history and signatures move here and both
+    histories are kept.
+    """
+    normalised = normalise_email(new_email)
+    with transaction.atomic():
+        person = Person.objects.select_for_update().get(pk=person.pk)
+        old_normalised = person.email_normalised
+        if normalised == old_normalised:
+            person.email = new_email.strip()
+            person.save(update_fields=["email", "updated_at"])
+            return person
+        other = Person.objects.select_for_update().filter(email_normalised=normalised).first()
+        merged: dict[str, int] = {}
+        if other is not None:
+            merged = _merge_into(person, other)
+        person.email = new_email.strip()
+        person.email_normalised = normalised
+        person.save(update_fields=["email", "email_normalised", "updated_at"])
+        _audit(
+            person,
+            "email-changed",
+            actor,
+            {"old_email_hash": email_hash(old_normalised), "merged": merged},
+        )
+        return person
+
+
+def _merge_into(keep: Person, other: Person) -> dict[str, int]:
+    """Move everything `other` has onto `keep`, then remove `other`."""
+    from groundswell.petitions.models import Signature
+
+    moved = {"subscriptions": 0, "signatures": 0, "duplicate_signatures": 0}
+    for subscription in other.subscriptions.select_related("mailing_list"):
+        mine = keep.subscriptions.filter(mailing_list=subscription.mailing_list).first()
+        if mine is None:
+            subscription.person = keep
+            subscription.save(update_fields=["person", "updated_at"])
+        else:
+            # One subscription per list: its history is both histories, and its status
+            # is whichever event happened last.
+            subscription.events.update(subscription=mine)
+            latest = mine.events.order_by("-created_at", "-id").first()
+            if latest is not None and mine.status != latest.kind:
+                mine.status = latest.kind
+                mine.save(update_fields=["status", "updated_at"])
+            Subscription.objects.filter(pk=subscription.pk).delete()
+        moved["subscriptions"] += 1
+    signed = set(Signature.objects.filter(person=keep).values_list("petition_id", flat=True))
+    for signature in Signature.objects.filter(person=other):
+        if signature.petition_id in signed:
+            # Both signed the same petition: the count keeps one. The other row stays as
+            # an invalidated, anonymous record rather than disappearing.
+            signature.status = "invalidated"
+            signature.invalidated_reason = "merged duplicate"
+            signature.person = None
+            moved["duplicate_signatures"] += 1
+        else:
+            signature.person = keep
+        moved["signatures"] += 1
+        signature.save()
+    Signature.objects.filter(referrer=other).update(referrer=keep)
+    other.audit_entries.update(person=keep)
+    Person.objects.filter(pk=other.pk).delete()
+    return moved
+
+
+def do_erase_person(person: Person, *, actor: str) -> None:
+    """Remove the person's personal data and keep only what the counts and the
+    "never contact me" promise need: anonymous signatures and a keyed hash."""
+    from groundswell.petitions.models import Signature
+
+    with transaction.atomic():
+        person = Person.objects.select_for_update().get(pk=person.pk)
+        normalised = person.email_normalised
+        signatures = Signature.objects.filter(person=person)
+        count = signatures.count()
+        signatures.update(person=None, comment="", show_name=False, http_referer="", referrer=None)
+        Signature.objects.filter(referrer=person).update(referrer=None)
+        # Consent history is personal data (IP addresses) and goes with the person; the
+        # suppression below is what now proves they must not be mailed.
+        Subscription.objects.filter(person=person).delete()
+        do_suppress(normalised, reason=SuppressionReason.ERASED, source=f"erasure:{actor}")
+        person.audit_entries.update(person=None)
+        _audit(
+            None, "erased", actor, {"signatures_anonymised": count}, subject=email_hash(normalised)
+        )
+        Person.objects.filter(pk=person.pk).delete()
+
+
+def export_person(person: Person) -> dict[str, object]:
+    """Everything we hold about the person, for a copy of their data."""
+    from groundswell.petitions.models import Signature
+
+    subscriptions = person.subscriptions.select_related("mailing_list__organisation").order_by(
+        "created_at"
+    )
+    signatures = (
+        Signature.objects.filter(person=person).select_related("petition").order_by("created_at")
+    )
+    return {
+        "profile": {
+            "email": person.email,
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+            "address": person.address,
+            "postal_code": person.postal_code,
+            "country": person.country,
+            "first_source": person.source,
+            "created_at": person.created_at.isoformat(),
+        },
+        "subscriptions": [
+            {
+                "organisation": s.mailing_list.organisation.name,
+                "list": s.mailing_list.name,
+                "status": s.status,
+                "history": [
+                    {
+                        "event": e.kind,
+                        "at": e.created_at.isoformat(),
+                        "source": e.source,
+                        "ip_address": e.ip_address,
+                        "wording": e.wording,
+                    }
+                    for e in s.events.all()
+                ],
+            }
+            for s in subscriptions
+        ],
+        "signatures": [
+            {
+                "petition": sig.petition.title,
+                "signed_at": sig.created_at.isoformat(),
+                "comment": sig.comment,
+                "name_shown_publicly": sig.show_name,
+                "source": sig.source,
+                "status": sig.status,
+            }
+            for sig in signatures
+        ],
+    }
+
+
+def export_rows(data: dict[str, object]) -> list[list[str]]:
+    """The same export flattened for a spreadsheet: section, item, field, value."""
+    rows = [["section", "item", "field", "value"]]
+    profile = data["profile"]
+    assert isinstance(profile, dict)
+    rows += [["profile", "", key, str(value)] for key, value in profile.items()]
+    for section in ("subscriptions", "signatures"):
+        items = data[section]
+        assert isinstance(items, list)
+        for number, item in enumerate(items, start=1):
+            for key, value in item.items():
+                if key == "history":
+                    for step, event in enumerate(value, start=1):
+                        rows += [
+                            [section, str(number), f"history {step} {k}", str(v or "")]
+                            for k, v in event.items()
+                        ]
+                else:
+                    rows.append([section, str(number), key, str(value)])
+    return rows
+
+
+def do_record_export(person: Person, *, actor: str) -> dict[str, object]:
+    data = export_person(person)
+    _audit(person, "exported", actor, {})
+    return data

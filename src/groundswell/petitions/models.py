@@ -105,7 +105,11 @@ class SignatureStatus(models.TextChoices):
 
 class Signature(models.Model):
     petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="signatures")
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="signatures")
+    # Empty once the signer is erased or anonymised: the signature still counts.
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="signatures", null=True, blank=True
+    )
+    anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
     comment = models.TextField(_("comment"), blank=True)
     show_name = models.BooleanField(
         _("name may be shown"), default=False, help_text=_("Among recent signers on the page.")

@@ -27,6 +27,8 @@ RETRY_DELAYS = (60, 300, 1800, 7200, 21600)
 def thank_you_message(signature: Signature) -> EmailMessage:
     petition = signature.petition
     person = signature.person
+    if person is None:
+        raise ValueError("An anonymised signature has no one to thank.")
     sponsor = petition.sponsors.order_by("sponsorships__position", "sponsorships__id").first()
     sender = (
         f"{sponsor.sender_name} <{sponsor.sender_email}>"
@@ -71,6 +73,8 @@ def send_thank_you_email(signature_id: int, attempt: int = 1) -> str:
     if signature.thanked_at is not None:
         return "already sent"
     person = signature.person
+    if person is None:
+        return "signer erased"
     if Suppression.objects.filter(email_hash__in=email_hashes(person.email_normalised)).exists():
         return "suppressed"
     try:

@@ -1,0 +1,35 @@
+"""Transactional emails to members: built here, sent by members.tasks after commit."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+
+EMAIL_CHANGE_SALT = "groundswell.email-change"
+PRIVACY_SALT = "groundswell.privacy-request"
+EMAIL_CHANGE_MAX_AGE = 3 * 24 * 3600
+PRIVACY_MAX_AGE = 24 * 3600
+
+
+def email_change_link(person_id: int, new_email: str) -> str:
+    value = signing.dumps({"p": person_id, "e": new_email}, salt=EMAIL_CHANGE_SALT)
+    return f"{settings.BASE_URL}/profile/confirm-email/{value}/"
+
+
+def privacy_link(person_id: int, kind: str) -> str:
+    value = signing.dumps({"p": person_id, "k": kind}, salt=PRIVACY_SALT)
+    return f"{settings.BASE_URL}/privacy/confirm/{value}/"
+
+
+def build_member_email(kind: str, to: str, context: dict[str, str]) -> EmailMessage:
+    subjects = {
+        "email-change-confirm": _("Confirm your new email address"),
+        "email-change-notice": _("Your email address is being changed"),
+        "privacy-export": _("Your request for a copy of your data"),
+        "privacy-erase": _("Your request to erase your data"),
+    }
+    body = render_to_string(f"members/email/{kind}.txt", context)
+    return EmailMessage(subject=subjects[kind], body=body, to=[to])

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from groundswell.lib.addresses import normalise_email
+
+
+class ProfileForm(forms.Form):
+    """Every field is optional: a blank field keeps what we have.
+
+    The page never shows what we hold (someone holding only a forwarded link
+    must not learn the member's address), so it cannot be pre-filled.
+    """
+
+    first_name = forms.CharField(label=_("First name"), max_length=100, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=100, required=False)
+    address = forms.CharField(
+        label=_("Mailing address"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    postal_code = forms.CharField(label=_("Postal code"), max_length=20, required=False)
+    country = forms.RegexField(
+        label=_("Country code"),
+        regex=r"^[A-Za-z]{2}$",
+        required=False,
+        help_text=_("Two letters, e.g. GB or US."),
+        error_messages={"invalid": _("Enter a two-letter country code, e.g. GB or US.")},
+    )
+    new_email = forms.CharField(
+        label=_("New email address"),
+        max_length=254,
+        required=False,
+        help_text=_("We will send a link to the new address; nothing changes until it is used."),
+    )
+
+    def clean_new_email(self) -> str:
+        value = self.cleaned_data["new_email"].strip()
+        if value:
+            try:
+                normalise_email(value)
+            except ValidationError as error:
+                raise ValidationError(error.messages[0]) from None
+        return value
+
+
+class PrivacyRequestForm(forms.Form):
+    email = forms.CharField(label=_("Your email address"), max_length=254)
+    kind = forms.ChoiceField(
+        label=_("What would you like?"),
+        choices=[
+            ("export", _("A copy of the data you hold about me")),
+            ("erase", _("Erase my data")),
+        ],
+        widget=forms.RadioSelect,
+    )
+
+    def clean_email(self) -> str:
+        value = self.cleaned_data["email"]
+        try:
+            return normalise_email(value)
+        except ValidationError as error:
+            raise ValidationError(error.messages[0]) from None

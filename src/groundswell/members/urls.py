@@ -1,0 +1,12 @@
+from django.urls import path
+
+from groundswell.members import views
+
+urlpatterns = [
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("subscriptions/<str:token>/", views.subscriptions, name="subscriptions"),
+    path("profile/confirm-email/<str:signed>/", views.confirm_email, name="confirm-email"),
+    path("profile/<str:token>/", views.profile, name="profile"),
+    path("privacy/", views.privacy, name="privacy"),
+    path("privacy/confirm/<str:signed>/", views.privacy_confirm, name="privacy-confirm"),
+]

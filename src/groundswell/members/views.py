@@ -1,0 +1,215 @@
+from __future__ import annotations
+
+import json
+
+from django.core import signing
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from groundswell.lib.addresses import normalise_email
+from groundswell.lib.csvsafe import csv_text
+from groundswell.lib.tokens import read_member_token
+from groundswell.members import actions
+from groundswell.members.emails import (
+    EMAIL_CHANGE_MAX_AGE,
+    EMAIL_CHANGE_SALT,
+    PRIVACY_MAX_AGE,
+    PRIVACY_SALT,
+    email_change_link,
+    privacy_link,
+)
+from groundswell.members.forms import PrivacyRequestForm, ProfileForm
+from groundswell.members.models import Person
+from groundswell.members.tasks import send_member_email
+
+ONE_CLICK_BODY = "List-Unsubscribe=One-Click"
+SUBSCRIPTIONS_WORDING = _(
+    "I want to keep receiving emails from the lists ticked above. I can unsubscribe at any time."
+)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def person_for_token(token: str) -> Person:
+    """The person a member token names; 404 alike for malformed, tampered or unknown."""
+    member = read_member_token(token)
+    if member is None:
+        raise Http404
+    person = Person.objects.filter(pk=member.person_id).first()
+    if person is None:
+        raise Http404
+    return person
+
+
+def _subscriptions(person: Person) -> list:
+    return list(
+        person.subscriptions.select_related("mailing_list__organisation").order_by(
+            "mailing_list__organisation__name", "mailing_list__name"
+        )
+    )
+
+
+@csrf_exempt  # The token in the URL is the authority; RFC 8058 posts carry no cookies.
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    person = person_for_token(token)
+    if request.method == "POST":
+        source = (
+            "one-click" if request.body.strip() == ONE_CLICK_BODY.encode() else "unsubscribe-page"
+        )
+        actions.do_unsubscribe_everywhere(person, source=source, ip_address=client_ip(request))
+        if source == "one-click":
+            return HttpResponse(
+                _("You are unsubscribed."), content_type="text/plain; charset=utf-8"
+            )
+        return render(request, "members/unsubscribed.html", {"person": person, "token": token})
+    return render(
+        request,
+        "members/unsubscribe.html",
+        {"person": person, "token": token, "subscriptions": _subscriptions(person)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def subscriptions(request: HttpRequest, token: str) -> HttpResponse:
+    person = person_for_token(token)
+    saved = False
+    if request.method == "POST":
+        wanted = {int(v) for v in request.POST.getlist("lists") if v.isdigit()}
+        actions.do_update_subscriptions(
+            person,
+            wanted,
+            source="subscriptions-page",
+            wording=str(SUBSCRIPTIONS_WORDING),
+            ip_address=client_ip(request),
+        )
+        saved = True
+    return render(
+        request,
+        "members/subscriptions.html",
+        {
+            "person": person,
+            "token": token,
+            "subscriptions": _subscriptions(person),
+            "saved": saved,
+            "wording": SUBSCRIPTIONS_WORDING,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest, token: str) -> HttpResponse:
+    person = person_for_token(token)
+    form = ProfileForm(request.POST or None)
+    done: list[str] = []
+    email_sent = False
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            changes = {k: v for k, v in form.cleaned_data.items() if k != "new_email" and v}
+            done = actions.do_update_profile(person, changes, actor="self")
+            new_email = form.cleaned_data["new_email"]
+            if new_email and normalise_email(new_email) != person.email_normalised:
+                _send_email_change(person, new_email)
+                email_sent = True
+            form = ProfileForm()
+        else:
+            status = 400
+    return render(
+        request,
+        "members/profile.html",
+        {
+            "person": person,
+            "token": token,
+            "form": form,
+            "changed": done,
+            "email_sent": email_sent,
+            "has_address": bool(person.address),
+        },
+        status=status,
+    )
+
+
+def _send_email_change(person: Person, new_email: str) -> None:
+    context = {"first_name": person.first_name or _("friend")}
+    link = email_change_link(person.pk, new_email)
+    old_email = person.email
+
+    def send() -> None:
+        send_member_email.enqueue("email-change-confirm", new_email, {**context, "link": link})
+        send_member_email.enqueue("email-change-notice", old_email, context)
+
+    transaction.on_commit(send)
+
+
+@require_http_methods(["GET", "POST"])
+def confirm_email(request: HttpRequest, signed: str) -> HttpResponse:
+    try:
+        value = signing.loads(signed, salt=EMAIL_CHANGE_SALT, max_age=EMAIL_CHANGE_MAX_AGE)
+    except signing.BadSignature:
+        return render(request, "members/link_expired.html", status=404)
+    person = Person.objects.filter(pk=value["p"]).first()
+    if person is None:
+        return render(request, "members/link_expired.html", status=404)
+    if request.method == "POST":
+        actions.do_change_email(person, value["e"], actor="self")
+        return render(request, "members/email_changed.html", {"person": person})
+    return render(request, "members/confirm_email.html", {"new_email": value["e"]})
+
+
+@require_http_methods(["GET", "POST"])
+def privacy(request: HttpRequest) -> HttpResponse:
+    form = PrivacyRequestForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            _send_privacy_link(form.cleaned_data["email"], form.cleaned_data["kind"])
+            # The same answer whether or not we know the address.
+            return render(request, "members/privacy_sent.html")
+        return render(request, "members/privacy.html", {"form": form}, status=400)
+    return render(request, "members/privacy.html", {"form": form})
+
+
+def _send_privacy_link(normalised_email: str, kind: str) -> None:
+    person = Person.objects.filter(email_normalised=normalised_email).first()
+    if person is None:
+        return
+    link = privacy_link(person.pk, kind)
+    to = person.email
+    transaction.on_commit(lambda: send_member_email.enqueue(f"privacy-{kind}", to, {"link": link}))
+
+
+@require_http_methods(["GET", "POST"])
+def privacy_confirm(request: HttpRequest, signed: str) -> HttpResponse:
+    try:
+        value = signing.loads(signed, salt=PRIVACY_SALT, max_age=PRIVACY_MAX_AGE)
+    except signing.BadSignature:
+        return render(request, "members/link_expired.html", status=404)
+    person = Person.objects.filter(pk=value["p"]).first()
+    if person is None:
+        return render(request, "members/link_expired.html", status=404)
+    kind = value["k"]
+    if request.method == "POST":
+        if kind == "erase":
+            actions.do_erase_person(person, actor="self")
+            return render(request, "members/erased.html")
+        data = actions.do_record_export(person, actor="self")
+        if request.POST.get("format") == "csv":
+            response = HttpResponse(
+                csv_text(actions.export_rows(data)), content_type="text/csv; charset=utf-8"
+            )
+            response["Content-Disposition"] = 'attachment; filename="my-data.csv"'
+        else:
+            response = HttpResponse(
+                json.dumps(data, indent=2, ensure_ascii=False),
+                content_type="application/json; charset=utf-8",
+            )
+            response["Content-Disposition"] = 'attachment; filename="my-data.json"'
+        response["Cache-Control"] = "no-store"
+        return response
+    return render(request, "members/privacy_confirm.html", {"kind": kind})
