@@ -36,6 +36,17 @@ def cpu_calibration() -> float:
     return min(runs) / 2000 * 1e6
 
 
+def load_warning() -> str:
+    """The bench shares the machine: say so when something else is using the CPU."""
+    one, five, _ = os.getloadavg()
+    if one < 0.5:
+        return f"load average {one:.2f}: quiet"
+    return (
+        f"load average {one:.2f} (5 min {five:.2f}): something else is using the CPU, "
+        "so these figures are low; run again on a quiet machine"
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -369,7 +369,13 @@ async def fixed_rate(
             idle.put_nowait((conn, worker))
 
     cpu0 = 0.0
+    # A server far slower than the rate would make this run for minutes: give up once
+    # two seconds of requests are waiting, and count the rest as abandoned.
+    backlog_limit = max(64, int(rate * 2))
     for i in range(total):
+        if len(tasks) > backlog_limit:
+            result.exceptions["abandoned (server too slow for the rate)"] += total - i
+            break
         intended = start + i / rate
         delay = intended - loop.time()
         if delay > 0:
@@ -380,7 +386,12 @@ async def fixed_rate(
         task = asyncio.create_task(one(intended, rec))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
-    await asyncio.gather(*tasks)
+    if tasks:
+        _, pending = await asyncio.wait(tasks, timeout=10)
+        for task in pending:
+            task.cancel()
+        if pending:
+            result.exceptions["unfinished after 10 s"] += len(pending)
     result.client_cpu = time.process_time() - cpu0
     # The achieved rate is over the scheduled window, plus any tail it took to finish.
     result.duration = max(duration, loop.time() - warm_end)

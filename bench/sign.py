@@ -475,6 +475,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         if name not in SCENARIOS:
             raise SystemExit(f"bench: no scenario {name!r}; choose from {', '.join(SCENARIOS)}")
+    print(f"Before: {harness.load_warning()}")
     with harness.site(keep=args.keep) as site:
         with harness.server(site, args.server, args.workers, args.threads) as srv:
             if args.client == "asyncio" and shutil.which("wrk") is None:
@@ -500,6 +501,7 @@ def main(argv: list[str] | None = None) -> int:
                 if goals:
                     print("\nGoals (issue 4, item 7):")
                     print("\n".join(goals))
+        print(f"After: {harness.load_warning()}")
         counts = harness.site_info(site)
         signed = sum(r.ok_count for n, r in results.items() if n.startswith("sign"))
         if any(n.startswith("sign") for n in results):
