@@ -47,6 +47,9 @@ class SignatureDetails:
     utm_content: str = ""
     referral_code: str = ""
     http_referer: str = ""
+    # Set when the signer arrived by a member link from a mailing (tracked link `t`).
+    mailing_id: int | None = None
+    link_number: int | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,8 @@ def do_sign_petition(
                         utm_campaign=details.utm_campaign[:100],
                         utm_term=details.utm_term[:100],
                         utm_content=details.utm_content[:100],
+                        mailing_id=details.mailing_id or None,
+                        link_number=details.link_number,
                     )
             except IntegrityError:
                 # PostgreSQL: the same address signed in another transaction that

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from groundswell.lib.addresses import normalise_email
+from groundswell.members.models import Person
 from groundswell.orgs.models import Organisation
 from groundswell.petitions.countries import COUNTRIES
 from groundswell.petitions.models import ConsentMode, Petition
@@ -89,13 +90,30 @@ class SignForm(forms.Form):
     )
 
     def __init__(
-        self, *args: Any, petition: Petition, sponsors: Sequence[Organisation], **kwargs: Any
+        self,
+        *args: Any,
+        petition: Petition,
+        sponsors: Sequence[Organisation],
+        member: Person | None = None,
+        consented: Collection[int] = (),
+        **kwargs: Any,
     ) -> None:
+        """`member` is a recognised person: the form asks only for what we lack of
+        them, and offers boxes only for organisations they have not consented to
+        (`consented` holds those organisations' ids)."""
         super().__init__(*args, **kwargs)
         self.petition = petition
-        self.sponsors = list(sponsors)
+        self.member = member
+        self.sponsors = [o for o in sponsors if o.pk not in consented]
         self.fields["postal_code"].required = petition.require_postal_code
         self.fields["country"].required = petition.require_country
+        if member is not None:
+            for name in ("first_name", "last_name", "email"):
+                del self.fields[name]
+            if member.postal_code or not petition.require_postal_code:
+                del self.fields["postal_code"]
+            if member.country or not petition.require_country:
+                del self.fields["country"]
         if petition.consent_mode == ConsentMode.EXPLICIT:
             for organisation in self.sponsors:
                 self.fields[consent_field_name(organisation)] = forms.BooleanField(

@@ -110,6 +110,9 @@ class Signature(models.Model):
         Person, on_delete=models.PROTECT, related_name="signatures", null=True, blank=True
     )
     anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
+    # From a member link in a mailing: which mailing, and which numbered link in it.
+    mailing_id = models.PositiveBigIntegerField(_("mailing"), null=True, blank=True, db_index=True)
+    link_number = models.PositiveIntegerField(_("link number"), null=True, blank=True)
     comment = models.TextField(_("comment"), blank=True)
     show_name = models.BooleanField(
         _("name may be shown"), default=False, help_text=_("Among recent signers on the page.")

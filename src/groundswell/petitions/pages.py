@@ -26,6 +26,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from groundswell.lib.markdown import render_markdown
+from groundswell.members.models import Person, Subscription, SubscriptionStatus
 from groundswell.orgs.models import Organisation
 from groundswell.petitions import consent
 from groundswell.petitions.counter import petition_count, recent_signers
@@ -167,7 +168,43 @@ def render_petition_errors(request: HttpRequest, public: PublicPetition, form: S
     """The page again after a failed submission: values kept, every problem named."""
     context = page_context(public, form)
     context["csrf_field"] = csrf_input(request)
-    context["hidden_fields"] = hidden_inputs(attribution_from(request.POST))
+    hidden = attribution_from(request.POST)
+    if form.member is not None:
+        hidden |= {"akid": request.POST.get("akid", ""), "t": request.POST.get("t", "")}
+        context["member_first_name"] = form.member.first_name or _("friend")
+    context["hidden_fields"] = hidden_inputs(hidden)
+    return render_to_string("petitions/petition.html", context, request=request)
+
+
+def consented_organisations(person: Person, sponsors: list[Organisation]) -> set[int]:
+    """Which of these organisations the person is subscribed to already."""
+    return set(
+        Subscription.objects.filter(
+            person=person,
+            status=SubscriptionStatus.SUBSCRIBED,
+            mailing_list__organisation__in=sponsors,
+        ).values_list("mailing_list__organisation_id", flat=True)
+    )
+
+
+def render_recognised_page(
+    request: HttpRequest, public: PublicPetition, person: Person, token: str, link_number: str
+) -> str:
+    """The page for a member we know by their link: their first name, one click to sign.
+
+    Rendered per request, never cached: it names the member.
+    """
+    form = SignForm(
+        petition=public.petition,
+        sponsors=public.sponsors,
+        member=person,
+        consented=consented_organisations(person, public.sponsors),
+    )
+    context = page_context(public, form)
+    context["csrf_field"] = csrf_input(request)
+    hidden = landing_attribution(request) | {"akid": token, "t": link_number}
+    context["hidden_fields"] = hidden_inputs(hidden)
+    context["member_first_name"] = person.first_name or _("friend")
     return render_to_string("petitions/petition.html", context, request=request)
 
 

@@ -6,5 +6,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("sign/<slug:slug>/", views.petition_page, name="petition"),
     path("sign/<slug:slug>/thanks/", views.thanks, name="petition-thanks"),
+    path("sign/<slug:slug>/not-me/", views.forget_member, name="petition-forget-member"),
     path("sign/<slug:slug>.json", views.petition_json, name="petition-json"),
 ]

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from groundswell.members.recognition import forget, recognise, remember
 from groundswell.petitions import pages
 from groundswell.petitions.actions import PetitionNotOpen, SignatureDetails, do_sign_petition
 from groundswell.petitions.counter import petition_count
@@ -31,6 +32,20 @@ def petition_page(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         return _sign(request, slug)
     public = pages.load_public_petition(slug)
+    member = recognise(request, request.GET.get("akid"))
+    if member is not None and public.petition.status == PetitionStatus.OPEN:
+        link_number = request.GET.get("t", "")
+        html = pages.render_recognised_page(
+            request,
+            public,
+            member.person,
+            member.token,
+            link_number if link_number.isdigit() else "",
+        )
+        response = HttpResponse(html)
+        remember(request, response, member)
+        response["Cache-Control"] = "private, no-store"
+        return response
     response = HttpResponse(pages.render_petition_page(request, public))
     # It carries this visitor's CSRF token: browsers may keep it, shared caches may not.
     response["Cache-Control"] = "private, no-cache"
@@ -39,20 +54,31 @@ def petition_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _sign(request: HttpRequest, slug: str) -> HttpResponse:
     public = pages.load_public_petition(slug, fresh=True)
-    form = SignForm(request.POST, petition=public.petition, sponsors=public.sponsors)
+    member = recognise(request, request.POST.get("akid"))
+    person = member.person if member is not None else None
+    form = SignForm(
+        request.POST,
+        petition=public.petition,
+        sponsors=public.sponsors,
+        member=person,
+        consented=pages.consented_organisations(person, public.sponsors) if person else (),
+    )
     if not form.is_valid():
         return HttpResponse(pages.render_petition_errors(request, public, form), status=400)
     data = form.cleaned_data
     attribution = attribution_from(request.POST)
+    link_number = request.POST.get("t", "")
     try:
         result = do_sign_petition(
             public.petition,
             SignatureDetails(
-                email=data["email"],
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-                postal_code=data["postal_code"],
-                country=data["country"],
+                email=person.email if person else data["email"],
+                first_name=person.first_name if person else data["first_name"],
+                last_name=person.last_name if person else data["last_name"],
+                postal_code=data.get("postal_code", ""),
+                country=data.get("country", ""),
+                mailing_id=member.mailing_id if member is not None else None,
+                link_number=int(link_number) if member and link_number.isdigit() else None,
                 comment=data["comment"],
                 show_name=data["show_name"],
                 consents={o.slug for o in form.ticked_organisations()},
@@ -85,6 +111,17 @@ def _sign(request: HttpRequest, slug: str) -> HttpResponse:
         samesite="Lax",
         secure=request.is_secure(),
     )
+    return response
+
+
+@require_GET
+def forget_member(request: HttpRequest, slug: str) -> HttpResponse:
+    """ "Not Katy? Click here.": this browser stops being recognised. Only the
+    visitor's own cookie changes, nothing on the server."""
+    response = HttpResponseRedirect(f"/sign/{slug}/")
+    response.status_code = 303
+    forget(response)
+    response["Cache-Control"] = "no-store"
     return response
 
 

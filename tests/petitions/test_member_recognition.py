@@ -1,0 +1,173 @@
+"""A member's link: "Not Katy? Click here.", one-click signing, attribution to the mailing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from groundswell.lib.tokens import make_member_token
+from groundswell.members.actions import PersonDetails, do_find_or_create_person, do_subscribe
+from groundswell.members.models import ConsentEvent, Person
+from groundswell.members.recognition import COOKIE
+from groundswell.petitions.models import Petition, Signature
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def katy(open_press: Any) -> Person:
+    person, _ = do_find_or_create_person(
+        PersonDetails(
+            email="katy@example.org",
+            first_name="Katy",
+            last_name="Lindqvist",
+            address="7 Orchard Row, Leeds",
+            postal_code="LS1 4AP",
+            country="GB",
+        ),
+        source="test",
+    )
+    do_subscribe(person, open_press.default_list, source="test", wording="Yes, Open Press.")
+    return person
+
+
+SECRETS = ("katy@example.org", "Lindqvist", "Orchard", "LS1 4AP")
+
+
+class TestRecognisedPage:
+    def test_it_greets_the_member_by_first_name_only(self, client: Client, petition, katy):
+        token = make_member_token(katy.pk, 29208)
+        response = client.get(f"/sign/{petition.slug}/?akid={token}&t=7")
+        assert response.status_code == 200
+        content = response.content.decode()
+        assert "Not Katy? Click here." in content
+        for secret in SECRETS:
+            assert secret not in content
+        assert 'name="email"' not in content
+        assert 'name="first_name"' not in content
+        assert response["Cache-Control"] == "private, no-store"
+
+    def test_it_offers_boxes_only_for_organisations_not_yet_consented(
+        self, client: Client, petition, katy
+    ):
+        content = client.get(f"/sign/{petition.slug}/?akid={make_member_token(katy.pk)}").content
+        assert b'name="consent_open-press-fund"' in content
+        assert b'name="consent_open-press"' not in content
+
+    def test_it_remembers_the_member_in_a_signed_httponly_cookie(
+        self, client: Client, petition, katy
+    ):
+        response = client.get(f"/sign/{petition.slug}/?akid={make_member_token(katy.pk)}")
+        cookie = response.cookies[COOKIE]
+        assert cookie["httponly"]
+        assert "Not Katy?" in client.get(f"/sign/{petition.slug}/").content.decode()
+
+    def test_not_me_forgets_the_member_and_shows_the_full_form(
+        self, client: Client, petition, katy
+    ):
+        client.get(f"/sign/{petition.slug}/?akid={make_member_token(katy.pk)}")
+        response = client.get(f"/sign/{petition.slug}/not-me/")
+        assert response.status_code == 303
+        assert response["Location"] == f"/sign/{petition.slug}/"
+        content = client.get(f"/sign/{petition.slug}/").content.decode()
+        assert "Not Katy?" not in content
+        assert 'name="email"' in content
+
+    @pytest.mark.parametrize(
+        "token",
+        ["garbage", "0.1.AAAAAAAAAAAAAAAA", "", "1.2", "0.999999.abcdefghijklmnop"],
+    )
+    def test_a_bad_token_gives_the_ordinary_page_without_a_hint(
+        self, client: Client, petition, katy, token
+    ):
+        response = client.get(f"/sign/{petition.slug}/?akid={token}")
+        assert response.status_code == 200
+        content = response.content.decode()
+        assert "Not Katy?" not in content
+        assert 'name="email"' in content
+        assert COOKIE not in response.cookies
+
+    def test_a_tampered_token_gives_the_ordinary_page(self, client: Client, petition, katy):
+        token = make_member_token(katy.pk)
+        tampered = token[:-1] + ("B" if token[-1] == "A" else "A")
+        content = client.get(f"/sign/{petition.slug}/?akid={tampered}").content.decode()
+        assert "Not Katy?" not in content
+
+    def test_opening_the_link_signs_nothing(self, client: Client, petition, katy):
+        client.get(f"/sign/{petition.slug}/?akid={make_member_token(katy.pk)}")
+        assert not Signature.objects.exists()
+
+
+class TestOneClickSigning:
+    def test_it_signs_with_one_click_and_records_the_mailing_and_link(
+        self, client: Client, petition: Petition, katy
+    ):
+        token = make_member_token(katy.pk, 29208)
+        response = client.post(f"/sign/{petition.slug}/", {"akid": token, "t": "7"})
+        assert response.status_code == 303
+        signature = Signature.objects.get()
+        assert signature.person == katy
+        assert (signature.mailing_id, signature.link_number) == (29208, 7)
+        assert not ConsentEvent.objects.filter(source=f"petition:{petition.slug}").exists()
+
+    def test_a_box_ticked_while_recognised_records_that_consent(
+        self, client: Client, petition: Petition, katy
+    ):
+        client.post(
+            f"/sign/{petition.slug}/",
+            {"akid": make_member_token(katy.pk), "consent_open-press-fund": "on"},
+        )
+        event = ConsentEvent.objects.get(source=f"petition:{petition.slug}")
+        assert event.subscription.mailing_list.organisation.slug == "open-press-fund"
+        assert Signature.objects.get().mailing_id is None
+
+    def test_a_tampered_token_in_the_form_is_an_ordinary_submission(
+        self, client: Client, petition: Petition, katy
+    ):
+        token = make_member_token(katy.pk)
+        response = client.post(f"/sign/{petition.slug}/", {"akid": token[:-2] + "zz"})
+        assert response.status_code == 400
+        assert b"Enter your email address." in response.content
+        assert not Signature.objects.exists()
+
+    def test_a_member_missing_a_required_field_is_asked_only_for_that(
+        self, client: Client, petition: Petition, katy
+    ):
+        Person.objects.filter(pk=katy.pk).update(postal_code="")
+        token = make_member_token(katy.pk)
+        page = client.get(f"/sign/{petition.slug}/?akid={token}").content.decode()
+        assert 'name="postal_code"' in page
+        assert 'name="email"' not in page
+        response = client.post(f"/sign/{petition.slug}/", {"akid": token})
+        assert response.status_code == 400
+        assert "Not Katy? Click here." in response.content.decode()
+        response = client.post(f"/sign/{petition.slug}/", {"akid": token, "postal_code": "LS2 9JT"})
+        assert response.status_code == 303
+        katy.refresh_from_db()
+        assert katy.postal_code == "LS2 9JT"
+
+
+class TestMemberLinkCommand:
+    def test_it_prints_a_petition_link_that_recognises_the_member(
+        self, client: Client, petition, katy, capsys
+    ):
+        call_command(
+            "member_link", "KATY@example.org ", "--petition", petition.slug, "--mailing", "5"
+        )
+        url = capsys.readouterr().out.strip()
+        assert url.startswith(f"http://testserver/sign/{petition.slug}/?akid=5.{katy.pk}.")
+        response = client.get(url.removeprefix("http://testserver"))
+        assert "Not Katy? Click here." in response.content.decode()
+
+    def test_it_prints_the_profile_link_without_a_petition(self, petition, katy, capsys):
+        call_command("member_link", "katy@example.org")
+        assert capsys.readouterr().out.strip().startswith(f"http://testserver/profile/0.{katy.pk}.")
+
+    def test_it_says_plainly_when_no_member_has_the_address(self, petition):
+        from django.core.management.base import CommandError
+
+        with pytest.raises(CommandError, match="No member has the address"):
+            call_command("member_link", "nobody@example.org")
