@@ -5,21 +5,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('members', '0002_suppression_audit'),
-        ('petitions', '0002_count_and_thanks'),
+        ("members", "0002_suppression_audit"),
+        ("petitions", "0002_count_and_thanks"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='signature',
-            name='anonymised_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='anonymised'),
+            model_name="signature",
+            name="anonymised_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="anonymised"),
         ),
         migrations.AlterField(
-            model_name='signature',
-            name='person',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='signatures', to='members.person'),
+            model_name="signature",
+            name="person",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="signatures",
+                to="members.person",
+            ),
         ),
     ]
