@@ -46,7 +46,9 @@ migrations-check: $(STAMP)
 check: lint typecheck migrations-check
 
 bench: $(STAMP)
-	$(BIN)/python bench/sign.py
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null 2>&1; } \
+	  || echo "wrk not installed: bench/sign.py uses its asyncio client instead"
+	$(BIN)/python bench/sign.py $(BENCH_ARGS)
 
 bench-mail: $(STAMP)
 	$(BIN)/python bench/mail.py
