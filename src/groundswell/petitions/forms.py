@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
+from django.utils import translation
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from groundswell.lib.addresses import normalise_email
 from groundswell.members.models import Person
 from groundswell.orgs.models import Organisation
-from groundswell.petitions.countries import COUNTRIES
+from groundswell.petitions.countries import COUNTRIES, COUNTRY_NAMES
 from groundswell.petitions.models import ConsentMode, Petition
 
 ATTRIBUTION_FIELDS = (
@@ -47,6 +52,39 @@ def attribution_from(params: Any) -> dict[str, str]:
     return values
 
 
+@lru_cache(maxsize=32)
+def _country_options(language: str | None) -> str:
+    with translation.override(language):
+        first = f'<option value="">{escape(_("Choose your country"))}</option>'
+        return first + "".join(
+            f'<option value="{code}">{escape(name)}</option>' for code, name in COUNTRIES
+        )
+
+
+class CountrySelect(forms.Widget):
+    """A select of the ISO countries, its options rendered once per language.
+
+    Rendering 250 options through Django's widget templates, and copying the
+    choices for every form, took most of the page's rendering time.
+    """
+
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: Any = None,
+    ) -> SafeString:
+        options = _country_options(translation.get_language())
+        selected = "" if value is None else str(value)
+        if selected in COUNTRY_NAMES:
+            options = options.replace(
+                f'<option value="{selected}">', f'<option value="{selected}" selected>', 1
+            )
+        final_attrs = self.build_attrs(self.attrs, attrs)
+        return mark_safe(f'<select name="{escape(name)}"{flatatt(final_attrs)}>{options}</select>')  # noqa: S308
+
+
 class SignForm(forms.Form):
     first_name = forms.CharField(
         label=_("First name"),
@@ -72,11 +110,11 @@ class SignForm(forms.Form):
         error_messages={"required": _("Enter your postal code.")},
         widget=forms.TextInput(attrs={"autocomplete": "postal-code", "class": "input-short"}),
     )
-    country = forms.ChoiceField(
+    country = forms.CharField(
         label=_("Country"),
-        choices=[("", _("Choose your country")), *COUNTRIES],
+        max_length=2,
         error_messages={"required": _("Choose your country.")},
-        widget=forms.Select(attrs={"autocomplete": "country"}),
+        widget=CountrySelect(attrs={"autocomplete": "country"}),
     )
     comment = forms.CharField(
         label=_("Why are you signing?"),
@@ -129,6 +167,12 @@ class SignForm(forms.Form):
                 _("Enter an email address like name@example.org."), code="invalid"
             ) from None
         return email
+
+    def clean_country(self) -> str:
+        code = self.cleaned_data["country"].strip().upper()
+        if code and code not in COUNTRY_NAMES:
+            raise ValidationError(_("Choose your country."), code="invalid")
+        return code
 
     def is_valid(self) -> bool:
         valid = super().is_valid()
