@@ -80,6 +80,10 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Signers of petitions closed this many months ago are anonymised by
+# `groundswell anonymise_signatures` (run it daily from cron).
+ANONYMISE_AFTER_MONTHS = env_int("ANONYMISE_AFTER_MONTHS", 6, minimum=1)
+
 # Baseline endpoints for bench/sign.py under /bench/; never on in production.
 BENCH_ENDPOINTS = env_bool("GROUNDSWELL_BENCH_ENDPOINTS", False)
 

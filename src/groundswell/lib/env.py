@@ -117,6 +117,10 @@ def sqlite_database(path: Path) -> dict[str, object]:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(path),
+        # Keep connections: opening one runs the PRAGMAs and closing the last one
+        # checkpoints the WAL, which made every request ~7 ms slower (bench/).
+        "CONN_MAX_AGE": 600,
+        "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {
             # Writers queue on the busy timeout instead of failing when a read
             # transaction would have to upgrade to a write lock.

@@ -408,3 +408,20 @@ def do_record_export(person: Person, *, actor: str) -> dict[str, object]:
     data = export_person(person)
     _audit(person, "exported", actor, {})
     return data
+
+
+def do_delete_people_without_purpose(person_ids: set[int], *, actor: str) -> int:
+    """Remove those of these people who have no signature and no subscription left."""
+    with transaction.atomic():
+        idle = Person.objects.filter(pk__in=person_ids, signatures__isnull=True).exclude(
+            subscriptions__isnull=False
+        )
+        ids = list(idle.values_list("pk", flat=True))
+        if not ids:
+            return 0
+        AuditEntry.objects.filter(person_id__in=ids).update(person=None)
+        Person.objects.filter(pk__in=ids).delete()
+        AuditEntry.objects.create(
+            action="removed-idle-people", actor=actor, subject_hash="", details={"count": len(ids)}
+        )
+        return len(ids)

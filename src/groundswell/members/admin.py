@@ -8,14 +8,17 @@ their consent history with it (the database cascades).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from groundswell.lib.addresses import normalise_email
 from groundswell.lib.tokens import email_hashes
@@ -23,7 +26,9 @@ from groundswell.members.actions import (
     PROFILE_FIELDS,
     PersonDetails,
     do_change_email,
+    do_erase_person,
     do_find_or_create_person,
+    do_record_export,
     do_unsubscribe,
     do_update_profile,
 )
@@ -166,7 +171,7 @@ class PersonAdmin(admin.ModelAdmin):
         ("Where from", {"fields": ["source", "created_at", "updated_at"]}),
     ]
     inlines = [SubscriptionInline, SignatureInline]
-    actions = ["unsubscribe_from_every_list"]
+    actions = ["unsubscribe_from_every_list", "export_data", "erase_data"]
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Person], search_term: str
@@ -222,6 +227,52 @@ class PersonAdmin(admin.ModelAdmin):
     def unsubscribe_from_every_list(self, request: HttpRequest, queryset: QuerySet[Person]) -> None:
         done = _unsubscribe(request, Subscription.objects.filter(person__in=queryset))
         self.message_user(request, f"Unsubscribed {done} subscription(s).", messages.SUCCESS)
+
+    def has_privacy_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("members.change_person")
+
+    @admin.action(
+        description=_("Export their data (JSON, written to the audit log)"),
+        permissions=["privacy"],
+    )
+    def export_data(self, request: HttpRequest, queryset: QuerySet[Person]) -> HttpResponse:
+        actor = admin_source(request)
+        data = [do_record_export(person, actor=actor) for person in queryset]
+        response = HttpResponse(
+            json.dumps(data, indent=2, ensure_ascii=False),
+            content_type="application/json; charset=utf-8",
+        )
+        response["Content-Disposition"] = 'attachment; filename="people-export.json"'
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(
+        description=_("Erase their data (asks to confirm; written to the audit log)"),
+        permissions=["privacy"],
+    )
+    def erase_data(
+        self, request: HttpRequest, queryset: QuerySet[Person]
+    ) -> TemplateResponse | None:
+        if request.POST.get("confirmed") != "yes":
+            return TemplateResponse(
+                request,
+                "admin/members/person/erase_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": _("Erase these people's data?"),
+                    "people": queryset,
+                    "opts": self.model._meta,
+                    "action_name": "erase_data",
+                    "selected": [str(pk) for pk in queryset.values_list("pk", flat=True)],
+                },
+            )
+        actor = admin_source(request)
+        count = 0
+        for person in queryset:
+            do_erase_person(person, actor=actor)
+            count += 1
+        self.message_user(request, _("Erased %(count)d person(s).") % {"count": count})
+        return None
 
 
 class ConsentEventInline(ReadOnlyInline):

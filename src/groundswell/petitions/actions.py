@@ -5,11 +5,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from groundswell.lib.addresses import normalise_email
-from groundswell.members.actions import PersonDetails, do_find_or_create_person, do_subscribe
+from groundswell.members.actions import (
+    PersonDetails,
+    do_delete_people_without_purpose,
+    do_find_or_create_person,
+    do_subscribe,
+)
 from groundswell.members.models import Person
 from groundswell.orgs.models import MailingList, Organisation
 from groundswell.petitions import consent
@@ -168,3 +175,31 @@ def _enqueue_thank_you(signature_id: int) -> None:
     from groundswell.petitions.tasks import send_thank_you_email
 
     send_thank_you_email.enqueue(signature_id)
+
+
+def do_anonymise_closed_petitions(*, months: int, actor: str) -> dict[str, int]:
+    """Forget who signed petitions closed more than `months` ago.
+
+    Signatures stay, so counts stay right, but lose their signer, comment and
+    referring page. A person left with no signature and no subscription is
+    removed: we have no reason to keep them.
+    """
+    cutoff = timezone.now() - timedelta(days=30 * months)
+    petitions = list(
+        Petition.objects.filter(status=PetitionStatus.CLOSED, closed_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
+    )
+    with transaction.atomic():
+        signatures = Signature.objects.filter(petition_id__in=petitions, person__isnull=False)
+        people = set(signatures.values_list("person_id", flat=True))
+        anonymised = signatures.update(
+            person=None,
+            comment="",
+            show_name=False,
+            http_referer="",
+            referrer=None,
+            anonymised_at=timezone.now(),
+        )
+        removed = do_delete_people_without_purpose(people, actor=actor)
+    return {"petitions": len(petitions), "signatures": anonymised, "people_removed": removed}
