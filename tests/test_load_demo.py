@@ -52,7 +52,7 @@ class TestLoadDemo:
         assert [org.name for org in sponsors] == ["Tallgrass Rights Trust", "Tallgrass Action Fund"]
         assert petition.target == "the leaders of Microsoft"
         assert petition.status == PetitionStatus.OPEN
-        assert petition.consent_mode == "notice"
+        assert petition.consent_mode == "explicit"
         assert "Immigration and Customs Enforcement" in petition.statement
         assert "$19.4 million" in petition.background
         assert '"mission critical"' in petition.background
@@ -129,20 +129,22 @@ class TestLoadDemo:
 
     def test_it_records_consent_with_the_wording_source_and_time_of_signing(self) -> None:
         load(200)
-        signature = Signature.objects.filter(petition__slug=CAMPAIGN_A).first()
-        assert signature is not None
+        # Katy ticked both sister organisations' boxes.
+        signature = Signature.objects.get(
+            petition__slug=CAMPAIGN_A, person__email_normalised="katy@example.org"
+        )
         events = ConsentEvent.objects.filter(
             subscription__person=signature.person,
             subscription__mailing_list__organisation__sponsorships__petition__slug=CAMPAIGN_A,
-        )
-        assert events.count() == 2  # one per sister organisation
+        ).select_related("subscription__mailing_list__organisation")
+        assert events.count() == 2  # one per sister organisation, each with its own box
         for event in events:
+            org = event.subscription.mailing_list.organisation
             assert event.source == f"petition:{CAMPAIGN_A}"
             assert event.created_at == signature.created_at
-            assert "Tallgrass Rights Trust and Tallgrass Action Fund" in event.wording
+            assert org.name in event.wording
             assert "unsubscribe at any time" in event.wording
-            assert "https://tallgrass.example/privacy" in event.wording
-            assert "https://action.tallgrass.example/privacy" in event.wording
+            assert org.privacy_policy_url in event.wording
             assert event.ip_address
 
     def test_it_records_the_words_the_petition_page_shows(self) -> None:

@@ -190,7 +190,6 @@ class Crowd:
         opened, now = self.windows[content.CAMPAIGN_A.slug]
         signed = min(opened + timedelta(days=2, hours=3, minutes=14), now - timedelta(minutes=1))
         orgs = self.sponsors[content.CAMPAIGN_A.slug]
-        wording = self.wordings.notice[content.CAMPAIGN_A.slug]
         return PlannedPerson(
             email=content.KATY_EMAIL,
             first_name=content.KATY_FIRST_NAME,
@@ -208,7 +207,10 @@ class Crowd:
                     utm_source="email",
                     utm_medium="email",
                     utm_campaign=f"{content.CAMPAIGN_A.slug}-1",
-                    subscriptions=[PlannedSubscription(org, wording, None) for org in orgs],
+                    subscriptions=[
+                        PlannedSubscription(org, self.wordings.opt_in[org.slug], None)
+                        for org in orgs
+                    ],
                 )
             ],
         )

@@ -5,9 +5,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from groundswell.lib.addresses import normalise_email
+from groundswell.lib.forms import AccessibleErrorsMixin
 
 
-class ProfileForm(forms.Form):
+class ProfileForm(AccessibleErrorsMixin, forms.Form):
     """Every field is optional: a blank field keeps what we have.
 
     The page never shows what we hold (someone holding only a forwarded link
@@ -44,7 +45,7 @@ class ProfileForm(forms.Form):
         return value
 
 
-class PrivacyRequestForm(forms.Form):
+class PrivacyRequestForm(AccessibleErrorsMixin, forms.Form):
     email = forms.CharField(label=_("Your email address"), max_length=254)
     kind = forms.ChoiceField(
         label=_("What would you like?"),

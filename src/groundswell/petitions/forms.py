@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from groundswell.lib.addresses import normalise_email
+from groundswell.lib.forms import AccessibleErrorsMixin
 from groundswell.members.models import Person
 from groundswell.orgs.models import Organisation
 from groundswell.petitions.countries import COUNTRIES, COUNTRY_NAMES
@@ -85,7 +86,7 @@ class CountrySelect(forms.Widget):
         return mark_safe(f'<select name="{escape(name)}"{flatatt(final_attrs)}>{options}</select>')  # noqa: S308
 
 
-class SignForm(forms.Form):
+class SignForm(AccessibleErrorsMixin, forms.Form):
     first_name = forms.CharField(
         label=_("First name"),
         max_length=100,
@@ -173,15 +174,6 @@ class SignForm(forms.Form):
         if code and code not in COUNTRY_NAMES:
             raise ValidationError(_("Choose your country."), code="invalid")
         return code
-
-    def is_valid(self) -> bool:
-        valid = super().is_valid()
-        for name in self.errors:
-            if name in self.fields:
-                attrs = self.fields[name].widget.attrs
-                attrs["aria-invalid"] = "true"
-                attrs["aria-describedby"] = f"id_{name}-error"
-        return valid
 
     def ticked_organisations(self) -> list[Organisation]:
         if self.petition.consent_mode != ConsentMode.EXPLICIT:
