@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "groundswell.orgs",
     "groundswell.members",
     "groundswell.petitions",
+    "groundswell.mailings",
 ]
 
 MIDDLEWARE = [
