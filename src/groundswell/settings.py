@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "groundswell.members",
     "groundswell.petitions",
     "groundswell.mailings",
+    "groundswell.tracking",
 ]
 
 MIDDLEWARE = [
