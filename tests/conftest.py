@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import threading
@@ -78,8 +79,14 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Debian's chromium driven by Playwright (its own browser download cannot work here)."""
+def browser(django_db_setup: None) -> Iterator[Any]:
+    """Debian's chromium driven by Playwright (its own browser download cannot work here).
+
+    Started after the test database exists, with Django's async-safety check off
+    while it runs: Playwright's sync API keeps an event loop in the test thread,
+    which the check mistakes for async code calling the ORM. Nothing async touches
+    the database: the live server answers from its own thread, the tests from theirs.
+    """
     path = chromium_path()
     if path is None:
         pytest.skip(
@@ -87,12 +94,20 @@ def browser() -> Iterator[Any]:
         )
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=path, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=path, headless=True, args=CHROMIUM_ARGS
+            )
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ Bob a member who has signed before, Charlie a stranger who finds the page.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -105,21 +104,3 @@ def sign_data(petition: Petition, **overrides: Any) -> dict[str, str]:
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
-
-
-@pytest.fixture(scope="session")
-def browser(django_db_setup: None, browser: Any) -> Iterator[Any]:
-    """The root browser, started after the test database exists, with Django's
-    async-safety check off while it runs.
-
-    Playwright's sync API keeps an event loop in the test thread, which the check
-    mistakes for async code calling the ORM. Nothing async touches the database
-    here: the live server answers from its own thread, the tests from theirs.
-    """
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield browser
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
