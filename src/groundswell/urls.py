@@ -9,6 +9,8 @@ admin.site.index_title = "Campaigns, people and consent"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("staff/mailbox/", include("groundswell.mailbox.urls")),
+    path("staff/reports/", include("groundswell.reports.urls")),
+    path("", include("groundswell.tracking.urls")),
     path("", include("groundswell.members.urls")),
     path("", include("groundswell.petitions.urls")),
 ]

@@ -25,6 +25,7 @@ from groundswell.members.emails import (
 from groundswell.members.forms import PrivacyRequestForm, ProfileForm
 from groundswell.members.models import Person
 from groundswell.members.tasks import send_member_email
+from groundswell.tracking.actions import do_attribute_unsubscribe
 
 ONE_CLICK_BODY = "List-Unsubscribe=One-Click"
 SUBSCRIPTIONS_WORDING = _(
@@ -64,6 +65,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
             "one-click" if request.body.strip() == ONE_CLICK_BODY.encode() else "unsubscribe-page"
         )
         actions.do_unsubscribe_everywhere(person, source=source, ip_address=client_ip(request))
+        do_attribute_unsubscribe(person, token)
         if source == "one-click":
             return HttpResponse(
                 _("You are unsubscribed."), content_type="text/plain; charset=utf-8"

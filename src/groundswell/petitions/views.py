@@ -14,6 +14,7 @@ from groundswell.petitions.counter import petition_count
 from groundswell.petitions.forms import SignForm, attribution_from
 from groundswell.petitions.models import Petition, PetitionStatus
 from groundswell.petitions.referrals import make_referral_code
+from groundswell.tracking.recording import record_click
 
 THANKS_COOKIE = "gs_thanks"
 THANKS_SALT = "groundswell.petitions.thanks"
@@ -35,6 +36,7 @@ def petition_page(request: HttpRequest, slug: str) -> HttpResponse:
     member = recognise(request, request.GET.get("akid"))
     if member is not None and public.petition.status == PetitionStatus.OPEN:
         link_number = request.GET.get("t", "")
+        record_click(request, link_number, request.GET.get("akid"))
         html = pages.render_recognised_page(
             request,
             public,

@@ -1,0 +1,1 @@
+"""Reports: what mailings and petitions achieved, as tables, charts and CSV."""

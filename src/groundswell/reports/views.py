@@ -1,0 +1,65 @@
+"""Staff report pages: thin views over reports/mailings.py."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib import admin
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+
+from groundswell.lib.csvsafe import csv_text
+from groundswell.mailings.models import Mailing
+from groundswell.reports.mailings import mailing_report, report_csv_rows, summary_rows
+
+
+@staff_member_required
+def mailing(request: HttpRequest, mailing_id: int) -> HttpResponse:
+    mailing = get_object_or_404(Mailing, pk=mailing_id)
+    report = mailing_report(mailing)
+    return render(
+        request,
+        "reports/mailing.html",
+        {
+            **admin.site.each_context(request),
+            "title": _("Mailing report"),
+            "mailing": mailing,
+            "report": report,
+            "summary": summary_rows(report),
+            "timeline": [
+                {**row, "hour_at": datetime.fromisoformat(row["hour"])}
+                for row in report["timeline"]
+            ],
+            "chart": {
+                "hours": [row["hour"] for row in report["timeline"]],
+                "series": [
+                    {"label": str(_("Opens")), "values": [r["opens"] for r in report["timeline"]]},
+                    {
+                        "label": str(_("Clicks by people")),
+                        "values": [r["clicks"] for r in report["timeline"]],
+                    },
+                    {
+                        "label": str(_("Machine clicks")),
+                        "values": [r["machine_clicks"] for r in report["timeline"]],
+                    },
+                    {
+                        "label": str(_("Actions")),
+                        "values": [r["actions"] for r in report["timeline"]],
+                    },
+                ],
+            },
+        },
+    )
+
+
+@staff_member_required
+def mailing_csv(request: HttpRequest, mailing_id: int) -> HttpResponse:
+    mailing = get_object_or_404(Mailing, pk=mailing_id)
+    response = HttpResponse(
+        csv_text(report_csv_rows(mailing_report(mailing))), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="mailing-{mailing.pk}-report.csv"'
+    response["Cache-Control"] = "private, no-store"
+    return response

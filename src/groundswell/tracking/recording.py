@@ -1,0 +1,241 @@
+"""Recording clicks and opens: checked on the request, written later in batches.
+
+The views call `record_click` / `record_open`, which only append to an in-memory
+buffer (see buffer.py); `write_clicks` / `write_opens` run on the buffer's thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from django.db import IntegrityError, models, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from groundswell.lib.tokens import read_member_token
+from groundswell.mailings.models import MailingRecipient
+from groundswell.tracking import machine
+from groundswell.tracking.buffer import EventBuffer
+from groundswell.tracking.links import link_destination
+from groundswell.tracking.models import USER_AGENT_LENGTH, Click, Open
+
+logger = logging.getLogger(__name__)
+
+WRITE_CHUNK = 500
+
+M = TypeVar("M", bound=models.Model)
+
+
+@dataclass(frozen=True)
+class ClickEvent:
+    mailing_id: int
+    link_number: int
+    person_id: int | None
+    at: datetime
+    ip_address: str | None
+    user_agent: str
+    machine_reason: str
+
+
+@dataclass(frozen=True)
+class OpenEvent:
+    mailing_id: int
+    person_id: int | None
+    at: datetime
+    ip_address: str | None
+    user_agent: str
+
+
+def _client(request: HttpRequest) -> tuple[str | None, str]:
+    ip = request.META.get("REMOTE_ADDR") or None
+    return ip, request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH]
+
+
+def record_click(
+    request: HttpRequest, link_number: int | str, token: str | None, mailing_id: int | None = None
+) -> bool:
+    """Count a click on link `link_number`; True when it will be written.
+
+    From /go/ the mailing is in the URL; from a petition link (`/sign/<slug>/?t=&akid=`)
+    it is the one the member token was made for. The person is known only when the
+    token is valid and made for this very mailing. Links that do not exist are not counted.
+    """
+    member = read_member_token(token)
+    if mailing_id is None:
+        if member is None or member.mailing_id == 0:
+            return False
+        mailing_id = member.mailing_id
+    number = int(link_number) if str(link_number).isdigit() else None
+    if number is None or link_destination(mailing_id, number) is None:
+        return False
+    ip, user_agent = _client(request)
+    # People's browsers GET a link; a HEAD comes from something checking it.
+    reason = machine.REASON_SCANNER if request.method == "HEAD" else ""
+    CLICKS.add(
+        ClickEvent(
+            mailing_id=mailing_id,
+            link_number=number,
+            person_id=member.person_id if member and member.mailing_id == mailing_id else None,
+            at=timezone.now(),
+            ip_address=ip,
+            user_agent=user_agent,
+            machine_reason=reason or machine.scanner_reason(user_agent),
+        )
+    )
+    return True
+
+
+def record_open(request: HttpRequest, mailing_id: int, token: str | None) -> bool:
+    """Count an open when the token is valid and made for this mailing."""
+    member = read_member_token(token)
+    if member is None or member.mailing_id != mailing_id:
+        return False
+    ip, user_agent = _client(request)
+    OPENS.add(
+        OpenEvent(
+            mailing_id=mailing_id,
+            person_id=member.person_id,
+            at=timezone.now(),
+            ip_address=ip,
+            user_agent=user_agent,
+        )
+    )
+    return True
+
+
+def _chunks(items: Sequence, size: int) -> list[Sequence]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _save_each(rows: Sequence[models.Model]) -> None:
+    """The slow path after a refused batch: row by row, forgetting a person or a
+    mailing deleted since the event, so one stale row cannot lose its batch."""
+    for row in rows:
+        try:
+            with transaction.atomic():
+                row.save(force_insert=True)
+        except IntegrityError:
+            row.pk = None
+            person_id = getattr(row, "person_id", None)
+            if person_id is None:
+                logger.warning("dropped a %s of a deleted mailing", type(row).__name__)
+                continue
+            row.person_id = None  # type: ignore[attr-defined]
+            try:
+                with transaction.atomic():
+                    row.save(force_insert=True)
+            except IntegrityError:
+                logger.warning("dropped a %s of a deleted mailing", type(row).__name__)
+
+
+def _write(rows: Sequence[M], write_batch: Callable[[list[M]], object]) -> None:
+    try:
+        with transaction.atomic():
+            write_batch(list(rows))
+    except IntegrityError:
+        for row in rows:
+            row.pk = None
+        _save_each(rows)
+
+
+def write_clicks(events: Sequence[ClickEvent]) -> None:
+    for chunk in _chunks(events, WRITE_CHUNK):
+        rows = [
+            Click(
+                mailing_id=e.mailing_id,
+                link_number=e.link_number,
+                person_id=e.person_id,
+                clicked_at=e.at,
+                ip_address=e.ip_address,
+                user_agent=e.user_agent,
+                is_machine=bool(e.machine_reason),
+                machine_reason=e.machine_reason,
+            )
+            for e in chunk
+        ]
+        _write(rows, _classify_and_insert)
+
+
+def write_opens(events: Sequence[OpenEvent]) -> None:
+    for chunk in _chunks(events, WRITE_CHUNK):
+        rows = [
+            Open(
+                mailing_id=e.mailing_id,
+                person_id=e.person_id,
+                opened_at=e.at,
+                ip_address=e.ip_address,
+                user_agent=e.user_agent,
+            )
+            for e in chunk
+        ]
+        _write(rows, Open.objects.bulk_create)
+
+
+def _mark(row: Click, reason: str) -> None:
+    if not row.is_machine:
+        row.is_machine, row.machine_reason = True, reason
+
+
+def _classify_and_insert(rows: list[Click]) -> None:
+    """Rules 2 and 3 of machine.py need the database: the recipient's sent_at, and
+    their clicks written just before or after this batch (another process's batch)."""
+    known = [r for r in rows if r.person_id is not None]
+    if known:
+        mailing_ids = {r.mailing_id for r in known}
+        person_ids = {r.person_id for r in known}
+        sent: dict[tuple[int, int | None], datetime | None] = {
+            (m, p): at
+            for m, p, at in MailingRecipient.objects.filter(
+                mailing_id__in=mailing_ids, person_id__in=person_ids, sent_at__isnull=False
+            ).values_list("mailing_id", "person_id", "sent_at")
+        }
+        for row in known:
+            if machine.too_soon(row.clicked_at, sent.get((row.mailing_id, row.person_id))):
+                _mark(row, machine.REASON_TOO_SOON)
+        window = timedelta(seconds=machine.BURST_SECONDS)
+        earlier = Click.objects.filter(
+            mailing_id__in=mailing_ids,
+            person_id__in=person_ids,
+            clicked_at__gte=min(r.clicked_at for r in known) - window,
+            clicked_at__lte=max(r.clicked_at for r in known) + window,
+        ).values_list("pk", "mailing_id", "person_id", "link_number", "clicked_at", "is_machine")
+        by_recipient: dict[tuple[int, int], list[machine.TimedClick]] = defaultdict(list)
+        stored_human: set[int] = set()
+        for pk, m, p, number, at, is_machine in earlier:
+            by_recipient[(m, p)].append(machine.TimedClick(("stored", pk), number, at))
+            if not is_machine:
+                stored_human.add(pk)
+        for index, row in enumerate(rows):
+            if row.person_id is not None:
+                key = (row.mailing_id, row.person_id)
+                by_recipient[key].append(
+                    machine.TimedClick(("new", index), row.link_number, row.clicked_at)
+                )
+        to_update: list[int] = []
+        for clicks in by_recipient.values():
+            if len(clicks) < machine.BURST_LINKS:
+                continue
+            for kind, ref in machine.burst_keys(clicks):
+                if kind == "new":
+                    _mark(rows[ref], machine.REASON_BURST)
+                elif ref in stored_human:
+                    to_update.append(ref)
+        if to_update:
+            Click.objects.filter(pk__in=to_update).update(
+                is_machine=True, machine_reason=machine.REASON_BURST
+            )
+    Click.objects.bulk_create(rows)
+
+
+CLICKS: EventBuffer[ClickEvent] = EventBuffer("clicks", write_clicks)
+OPENS: EventBuffer[OpenEvent] = EventBuffer("opens", write_opens)
+
+
+def flush_all() -> int:
+    """Write every buffered click and open now (tests, and commands that exit)."""
+    return CLICKS.flush() + OPENS.flush()

@@ -1,0 +1,110 @@
+"""The in-memory buffer: written by its own thread, in batches, keeping what fails."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from django.test import Client
+
+from groundswell.members.models import Person
+from groundswell.tracking.buffer import EventBuffer
+from groundswell.tracking.models import Click, Open
+from groundswell.tracking.recording import CLICKS, flush_all
+from tests.tracking.cast import make_cast
+
+
+def wait_for(condition, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+class TestEventBuffer:
+    def test_its_thread_writes_after_the_flush_interval(self, settings):
+        settings.TRACKING_FLUSH_SECONDS = 0.1
+        written: list[int] = []
+        buffer: EventBuffer[int] = EventBuffer("test-timed", written.extend)
+        buffer.add(1)
+        buffer.add(2)
+        assert wait_for(lambda: written == [1, 2])
+        assert buffer.pending() == 0
+
+    def test_a_full_batch_wakes_the_thread_at_once(self, settings):
+        settings.TRACKING_BATCH_SIZE = 3
+        written: list[int] = []
+        buffer: EventBuffer[int] = EventBuffer("test-batch", written.extend)
+        for n in range(3):
+            buffer.add(n)
+        assert wait_for(lambda: written == [0, 1, 2], seconds=5)
+
+    def test_it_keeps_a_batch_the_database_refused_for_the_next_try(self):
+        attempts: list[list[int]] = []
+
+        def write(batch: list[int]) -> None:
+            attempts.append(list(batch))
+            if len(attempts) == 1:
+                raise RuntimeError("database is down")
+
+        buffer: EventBuffer[int] = EventBuffer("test-retry", write)
+        buffer._ensure_thread = lambda: None  # type: ignore[method-assign]
+        buffer.add(1)
+        assert buffer.flush() == 0
+        buffer.add(2)
+        assert buffer.flush() == 2
+        assert attempts == [[1], [1, 2]]
+
+    def test_it_drops_the_oldest_past_its_limit_and_says_so(self, settings):
+        settings.TRACKING_MAX_PENDING = 3
+        buffer: EventBuffer[int] = EventBuffer("test-limit", lambda batch: None)
+        buffer._ensure_thread = lambda: None  # type: ignore[method-assign]
+        for n in range(5):
+            buffer.add(n)
+        assert buffer.pending() == 3
+        assert buffer.dropped == 2
+
+    def test_adding_from_many_threads_loses_nothing(self):
+        written: list[int] = []
+        buffer: EventBuffer[int] = EventBuffer("test-threads", written.extend)
+        buffer._ensure_thread = lambda: None  # type: ignore[method-assign]
+
+        def add_many(start: int) -> None:
+            for n in range(start, start + 1000):
+                buffer.add(n)
+
+        threads = [threading.Thread(target=add_many, args=(k * 1000,)) for k in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        buffer.flush()
+        assert sorted(written) == list(range(8000))
+
+
+@pytest.mark.django_db(transaction=True)
+class TestClicksReachTheDatabase:
+    def test_the_background_thread_writes_clicks_without_anyone_flushing(self, settings):
+        settings.TRACKING_BATCH_SIZE = 2
+        cast = make_cast()
+        client = Client()
+        for number in (1, 2):
+            assert client.get(f"/go/{cast.mailing.pk}/{number}/").status_code == 302
+        assert wait_for(lambda: Click.objects.count() == 2)
+
+    def test_a_click_by_someone_erased_before_the_flush_is_kept_without_them(self):
+        cast = make_cast()
+        client = Client()
+        client.get(f"/go/{cast.mailing.pk}/2/?akid={cast.token(cast.dora)}")
+        client.get(f"/go/{cast.mailing.pk}/2/?akid={cast.token(cast.bob)}")
+        client.get(f"/o/{cast.mailing.pk}/{cast.token(cast.dora)}.gif")
+        Person.objects.filter(pk=cast.dora.pk).delete()
+        flush_all()
+        assert sorted(Click.objects.values_list("person_id", flat=True), key=str) == sorted(
+            [None, cast.bob.pk], key=str
+        )
+        assert Open.objects.get().person_id is None
+        assert CLICKS.pending() == 0

@@ -1,0 +1,134 @@
+"""Machine clicks: scanners, clicks too soon after sending, and bursts of links."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from groundswell.tracking import machine
+from groundswell.tracking.models import Click
+from groundswell.tracking.recording import ClickEvent, write_clicks
+from tests.tracking.cast import Cast
+
+CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126 Safari/537.36"
+T0 = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+
+
+def timed(number: int, seconds: float) -> machine.TimedClick:
+    return machine.TimedClick(
+        ("new", number * 1000 + int(seconds * 10)), number, T0 + timedelta(seconds=seconds)
+    )
+
+
+class TestRule:
+    @pytest.mark.parametrize(
+        "agent",
+        [
+            "",
+            "Mozilla/5.0 (compatible; BingPreview/1.0b)",
+            "python-requests/2.31",
+            "Mozilla/5.0 (compatible; Barracuda Sentinel)",
+            "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.4266; Pro)",
+            "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+        ],
+    )
+    def test_it_knows_scanners_by_their_browser_name(self, agent):
+        assert machine.scanner_reason(agent) == "scanner"
+
+    @pytest.mark.parametrize(
+        "agent",
+        [
+            CHROME,
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile",
+            "Mozilla/5.0 (Linux; Android 10; CUBOT_X30) AppleWebKit/537.36 Chrome/120 Mobile",
+            "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+        ],
+    )
+    def test_it_takes_browsers_for_people(self, agent):
+        assert machine.scanner_reason(agent) == ""
+
+    def test_a_click_seconds_after_sending_is_too_soon(self):
+        assert machine.too_soon(T0 + timedelta(seconds=3), T0)
+        assert not machine.too_soon(T0 + timedelta(seconds=machine.AFTER_SEND_SECONDS), T0)
+        assert not machine.too_soon(T0, None)
+
+    def test_three_links_within_two_seconds_are_a_burst(self):
+        clicks = [timed(1, 0), timed(2, 0.5), timed(3, 1.9), timed(1, 30)]
+        assert machine.burst_keys(clicks) == {c.key for c in clicks[:3]}
+
+    def test_three_links_spread_over_more_than_two_seconds_are_not(self):
+        assert machine.burst_keys([timed(1, 0), timed(2, 1.5), timed(3, 3.6)]) == set()
+
+    def test_one_link_clicked_many_times_is_not_a_burst(self):
+        assert machine.burst_keys([timed(1, s / 10) for s in range(10)]) == set()
+
+
+def event(cast: Cast, number: int, at: datetime, person_id: int | None, agent: str = CHROME):
+    return ClickEvent(
+        mailing_id=cast.mailing.pk,
+        link_number=number,
+        person_id=person_id,
+        at=at,
+        ip_address="198.51.100.4",
+        user_agent=agent,
+        machine_reason=machine.scanner_reason(agent),
+    )
+
+
+@pytest.mark.django_db
+class TestWrittenClicks:
+    def test_a_scanner_following_every_link_at_once_is_flagged(self, cast):
+        at = cast.sent_at + timedelta(minutes=5)
+        write_clicks(
+            [event(cast, n, at + timedelta(milliseconds=200 * n), cast.bob.pk) for n in (1, 2, 3)]
+        )
+        assert set(Click.objects.values_list("is_machine", "machine_reason")) == {(True, "burst")}
+
+    def test_a_burst_split_over_two_batches_flags_the_earlier_clicks_too(self, cast):
+        at = cast.sent_at + timedelta(minutes=5)
+        write_clicks([event(cast, 1, at, cast.bob.pk), event(cast, 2, at, cast.bob.pk)])
+        assert not Click.objects.filter(is_machine=True).exists()
+        write_clicks([event(cast, 3, at + timedelta(seconds=1), cast.bob.pk)])
+        assert Click.objects.filter(is_machine=True).count() == 3
+
+    def test_a_later_batch_holding_earlier_clicks_is_judged_the_same(self, cast):
+        # Two processes: the one holding the first clicks writes last.
+        at = cast.sent_at + timedelta(minutes=5)
+        write_clicks([event(cast, 3, at + timedelta(seconds=1), cast.bob.pk)])
+        write_clicks([event(cast, 1, at, cast.bob.pk), event(cast, 2, at, cast.bob.pk)])
+        assert Click.objects.filter(is_machine=True).count() == 3
+
+    def test_clicks_within_seconds_of_sending_are_machines(self, cast):
+        write_clicks([event(cast, 2, cast.sent_at + timedelta(seconds=4), cast.bob.pk)])
+        assert Click.objects.get().machine_reason == "too-soon"
+
+    def test_a_person_reading_then_clicking_two_links_is_a_person(self, cast):
+        at = cast.sent_at + timedelta(minutes=40)
+        write_clicks(
+            [
+                event(cast, 1, at, cast.bob.pk),
+                event(cast, 2, at + timedelta(seconds=1), cast.bob.pk),
+                event(cast, 3, at + timedelta(seconds=1), cast.dora.pk),
+                event(cast, 3, at + timedelta(seconds=20), cast.bob.pk),
+            ]
+        )
+        assert not Click.objects.filter(is_machine=True).exists()
+
+    def test_two_recipients_clicking_at_once_are_not_one_burst(self, cast):
+        at = cast.sent_at + timedelta(minutes=40)
+        write_clicks(
+            [
+                event(cast, 1, at, cast.bob.pk),
+                event(cast, 2, at, cast.dora.pk),
+                event(cast, 3, at, None),
+                event(cast, 2, at, None),
+            ]
+        )
+        assert not Click.objects.filter(is_machine=True).exists()
+
+    def test_a_known_scanner_is_a_machine_even_without_a_token(self, cast):
+        write_clicks(
+            [event(cast, 1, cast.sent_at + timedelta(hours=2), None, "python-requests/2.31")]
+        )
+        assert Click.objects.get().machine_reason == "scanner"
