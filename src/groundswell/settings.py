@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "groundswell.petitions",
     "groundswell.mailings",
     "groundswell.tracking",
+    "groundswell.bounces",
 ]
 
 MIDDLEWARE = [
@@ -196,6 +197,20 @@ EMAIL_USE_SSL = _email.use_ssl
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"Groundswell <noreply@{_base.hostname}>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Bounce and complaint webhooks (/webhooks/anymail/<provider>/tracking/, see
+# docs/bounces.md). Unset, each gets an unguessable value, so the webhooks refuse
+# every request instead of trusting anyone who posts to them.
+ANYMAIL = {
+    # USER:PASSWORD pairs, comma-separated so they can be rotated.
+    "WEBHOOK_SECRET": [
+        pair.strip() for pair in env_str("ANYMAIL_WEBHOOK_SECRET", "").split(",") if pair.strip()
+    ]
+    or [secrets.token_urlsafe(32)],
+    "MAILGUN_WEBHOOK_SIGNING_KEY": (
+        env_str("MAILGUN_WEBHOOK_SIGNING_KEY", "") or secrets.token_urlsafe(32)
+    ),
+}
 
 _log_level = env_str("LOG_LEVEL", "INFO").upper()
 if _log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):

@@ -11,6 +11,7 @@ urlpatterns = [
     path("staff/mailbox/", include("groundswell.mailbox.urls")),
     path("staff/reports/", include("groundswell.reports.urls")),
     path("", include("groundswell.tracking.urls")),
+    path("webhooks/anymail/", include("anymail.urls")),
     path("", include("groundswell.members.urls")),
     path("", include("groundswell.petitions.urls")),
 ]

@@ -425,3 +425,46 @@ def do_delete_people_without_purpose(person_ids: set[int], *, actor: str) -> int
             action="removed-idle-people", actor=actor, subject_hash="", details={"count": len(ids)}
         )
         return len(ids)
+
+
+def do_mark_bounced(person: Person, *, source: str, ip: str | None = None) -> list[Subscription]:
+    """The address does not exist (a hard bounce): stop mailing it on every list.
+
+    A complaint already recorded stays: it is the stronger reason not to mail.
+    """
+    with transaction.atomic():
+        changed = [
+            _change_subscription(
+                person,
+                subscription.mailing_list,
+                SubscriptionStatus.BOUNCED,
+                source=source,
+                ip_address=ip,
+                wording="",
+            )
+            for subscription in person.subscriptions.select_related("mailing_list").exclude(
+                status__in=[SubscriptionStatus.BOUNCED, SubscriptionStatus.COMPLAINED]
+            )
+        ]
+        do_suppress(person.email_normalised, reason=SuppressionReason.BOUNCED, source=source)
+        return changed
+
+
+def do_mark_complained(person: Person, *, source: str) -> list[Subscription]:
+    """The person marked our mail as spam: leave every list, never mail them again."""
+    with transaction.atomic():
+        changed = [
+            _change_subscription(
+                person,
+                subscription.mailing_list,
+                SubscriptionStatus.COMPLAINED,
+                source=source,
+                ip_address=None,
+                wording="",
+            )
+            for subscription in person.subscriptions.select_related("mailing_list").exclude(
+                status=SubscriptionStatus.COMPLAINED
+            )
+        ]
+        do_suppress(person.email_normalised, reason=SuppressionReason.COMPLAINED, source=source)
+        return changed

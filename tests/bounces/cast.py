@@ -1,0 +1,65 @@
+"""The cast for bounce tests: Friends of the Earthworm mail Bob, Carol and others."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.utils import timezone
+
+from groundswell.mailings.models import Mailing, MailingRecipient, RecipientState
+from groundswell.members.actions import PersonDetails, do_find_or_create_person, do_subscribe
+from groundswell.members.models import Person
+from groundswell.orgs.models import MailingList, Organisation
+from tests.orgs.factories import make_list, make_org
+
+SAMPLES = Path(__file__).resolve().parent / "samples"
+WORDING = "Yes, Friends of the Earthworm may email me."
+
+
+def sample(name: str) -> bytes:
+    return (SAMPLES / name).read_bytes()
+
+
+@dataclass
+class Campaign:
+    org: Organisation
+    supporters: MailingList
+    volunteers: MailingList
+    mailing: Mailing
+
+
+def make_campaign() -> Campaign:
+    org = make_org()
+    supporters = make_list(org, "supporters", is_default=True)
+    volunteers = make_list(org, "volunteers")
+    mailing = Mailing.objects.create(
+        organisation=org,
+        from_name="Alice at Friends of the Earthworm",
+        from_email="alice@earthworm.example.org",
+        subject="The worms need you this week",
+        body="Hi {{ first_name }}",
+        status="sent",
+    )
+    return Campaign(org, supporters, volunteers, mailing)
+
+
+def make_member(campaign: Campaign, email: str, *lists: MailingList) -> Person:
+    person, _ = do_find_or_create_person(
+        PersonDetails(email=email, first_name=email.split(".")[0].title()), source="test"
+    )
+    for mailing_list in lists or (campaign.supporters,):
+        do_subscribe(person, mailing_list, source="petition:save-the-worms", wording=WORDING)
+    return person
+
+
+def send_copy(campaign: Campaign, person: Person, message_id: str) -> MailingRecipient:
+    """A copy of the mailing as the sender leaves it once handed to the mail server."""
+    return MailingRecipient.objects.create(
+        mailing=campaign.mailing,
+        person=person,
+        email=person.email,
+        state=RecipientState.SENT,
+        sent_at=timezone.now(),
+        message_id=message_id,
+    )
