@@ -198,6 +198,23 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"Groundswell <noreply@{_base.hostname}>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# DKIM signing of mailings (docs/mailings.md): all three or none.
+DKIM_SELECTOR = env_str("DKIM_SELECTOR", "")
+DKIM_DOMAIN = env_str("DKIM_DOMAIN", "")
+DKIM_PRIVATE_KEY_PATH = env_str("DKIM_PRIVATE_KEY_PATH", "")
+_dkim = {"DKIM_SELECTOR": DKIM_SELECTOR, "DKIM_DOMAIN": DKIM_DOMAIN}
+_dkim["DKIM_PRIVATE_KEY_PATH"] = DKIM_PRIVATE_KEY_PATH
+if any(_dkim.values()) and not all(_dkim.values()):
+    raise ConfigurationError(
+        "DKIM_SELECTOR, DKIM_DOMAIN and DKIM_PRIVATE_KEY_PATH must be set together; missing: "
+        + ", ".join(name for name, value in _dkim.items() if not value)
+        + "."
+    )
+if DKIM_PRIVATE_KEY_PATH and not Path(DKIM_PRIVATE_KEY_PATH).is_file():
+    raise ConfigurationError(
+        f"DKIM_PRIVATE_KEY_PATH {DKIM_PRIVATE_KEY_PATH!r} is not a readable file."
+    )
+
 # Bounce and complaint webhooks (/webhooks/anymail/<provider>/tracking/, see
 # docs/bounces.md). Unset, each gets an unguessable value, so the webhooks refuse
 # every request instead of trusting anyone who posts to them.
