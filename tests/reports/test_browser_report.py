@@ -1,0 +1,32 @@
+"""The report page in chromium: the chart is drawn, and its legend hides and shows lines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+
+from tests.reports.realistic import make_realistic_mailing
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_chart_draws_and_the_legend_toggles_machine_clicks(live_server: Any, page: Any):
+    mailing = make_realistic_mailing(recipients=300)
+    User.objects.create_user("alice", "alice@example.org", "a long staff password", is_staff=True)
+    page.goto(f"{live_server.url}/admin/login/?next=/staff/reports/mailings/{mailing.pk}/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", "a long staff password")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#report-chart canvas")
+    legend = page.locator(".u-legend .u-series", has_text="Machine clicks")
+    assert "u-off" in (legend.get_attribute("class") or "")
+    legend.click()
+    assert "u-off" not in (legend.get_attribute("class") or "")
+    assert page.locator("#report-chart canvas").bounding_box()["width"] > 300
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.reload()
+    page.wait_for_selector("#report-chart canvas")
+    assert errors == []
