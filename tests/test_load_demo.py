@@ -225,3 +225,29 @@ class TestLoadDemo:
 
         with pytest.raises(CommandError):
             load(-1)
+
+
+class TestDemoMailing:
+    def test_it_drafts_campaign_b_email_for_fieldstones_list_without_its_signers(self) -> None:
+        from groundswell.mailings.models import Mailing, MailingStatus
+        from groundswell.mailings.rendering import render_preview
+
+        load(30)
+        load(30)
+        mailing = Mailing.objects.get()
+        assert mailing.status == MailingStatus.DRAFT
+        assert mailing.organisation.name == "Fieldstone Action"
+        assert mailing.petition is not None and mailing.petition.slug == CAMPAIGN_B
+        assert [m.organisation.slug for m in mailing.include_lists.all()] == ["fieldstone-action"]
+        assert list(mailing.exclude_signers_of.values_list("slug", flat=True)) == [CAMPAIGN_B]
+        assert "Microsoft" in mailing.subject and "ICE" in mailing.subject
+        assert mailing.signoff_name == "Marisol Whitcombe"
+        assert mailing.body.startswith('Dear {{ first_name|default:"friend" }},')
+        references = re.findall(r"^([1-6])\. ", mailing.body, flags=re.MULTILINE)
+        assert references == ["1", "2", "3", "4", "5", "6"]
+        katy = Person.objects.get(email="katy@example.org")
+        _subject, html, text = render_preview(mailing, katy)
+        assert "Dear Katy," in text
+        assert html.count('class="button"') == 3
+        assert "Share on Facebook" in html and "Share on X" in html
+        assert "PO Box 20417" in html

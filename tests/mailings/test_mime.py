@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import binascii
 import re
 import subprocess
 from email import message_from_bytes, policy
@@ -14,6 +15,9 @@ from urllib.parse import parse_qs, urlsplit
 import dkim
 import pytest
 from django.test import Client
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from groundswell.lib import mime
 from groundswell.lib.tokens import read_member_token
@@ -253,3 +257,15 @@ class TestDkim:
         assert dkim.verify(data, dnsfunc=dns)
         tampered = data.replace(b"Subject: Tell", b"Subject: Sell")
         assert not dkim.verify(tampered, dnsfunc=dns)
+
+
+@given(st.lists(st.text(max_size=120), max_size=8))
+@hypothesis_settings(max_examples=300)
+def test_pieces_encoded_apart_join_into_valid_quoted_printable(pieces: list[str]) -> None:
+    joined = b"".join(mime.qp_chunk(piece) for piece in pieces)
+    for line in joined.split(b"\r\n"):
+        assert len(line) <= 76
+        assert b"\n" not in line and b"\r" not in line
+    expected = "".join(pieces).replace("\r\n", "\n").replace("\r", "\n")
+    decoded = binascii.a2b_qp(joined).decode("utf-8").replace("\r\n", "\n")
+    assert decoded == expected

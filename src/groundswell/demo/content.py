@@ -275,3 +275,75 @@ UNSUBSCRIBE_SOURCE = "unsubscribe-page"
 
 def organisation(slug: str) -> DemoOrganisation:
     return next(org for org in ORGANISATIONS if org.slug == slug)
+
+
+@dataclass(frozen=True)
+class DemoMailing:
+    """Campaign B's email blast, left as a draft for staff to preview, test and send."""
+
+    organisation_slug: str
+    petition_slug: str
+    subject: str
+    preheader: str
+    body: str
+    signoff_name: str
+    signoff_title: str
+
+
+CAMPAIGN_B_MAILING = DemoMailing(
+    organisation_slug=FIELDSTONE.slug,
+    petition_slug=CAMPAIGN_B.slug,
+    subject="Tell Microsoft to stop enabling ICE",
+    preheader=(
+        "Microsoft's CEO says he is appalled by family separation. His company still works for ICE."
+    ),
+    body="""\
+Dear {{ first_name|default:"friend" }},
+
+Microsoft has more than $19 million in active contracts with U.S. Immigration and
+Customs Enforcement (ICE), the agency that has been taking children away from their
+parents at the border. [1]
+
+[Add your name]({{ petition_url }})
+
+The people who build Microsoft's products are already speaking up: over 300 of the
+company's own workers have signed a letter asking it to walk away from the contract. [2]
+Their chief executive, Satya Nadella, told staff he was "dismayed" and "appalled" by
+family separation. [3] The contract is still in place.
+
+This is about more than email and spreadsheets. When the deal was announced, a
+Microsoft blog post said its Azure cloud would handle ICE's sensitive unclassified
+data, and it listed facial recognition among the things the platform could help
+with. [4]
+
+Nadella often says that empathy is at the heart of his mission. [5] Empathy that ends
+with a statement does not bring a single family back together. Microsoft's workers
+have shown the way; now its customers can back them up. [6]
+
+[Sign the petition]({{ petition_url }})
+
+Our petition asks Microsoft to stop helping to power the deportation machine: to
+cancel its contracts with ICE, and with any other client that enforces inhumane
+immigration policies. [Fieldstone Action](https://fieldstone.example/) runs it with
+our coalition partners Harbourlight Immigrant Legal Aid, Cedar Valley Families United
+and Keystroke Workers for Justice.
+
+When you have signed, please forward this email to a friend, or share the petition
+with the buttons below. Every name makes this harder for Microsoft to ignore.
+
+[Add your name to the petition]({{ petition_url }})
+
+Thank you for standing with families,
+
+**References**
+
+1. The Hill, June 2018: the value of Microsoft's contracts with ICE.
+2. The Verge, June 2018: the Microsoft workers' letter against the contract.
+3. Fortune, June 2018: Satya Nadella's memo to employees about family separation.
+4. Common Dreams, June 2018: Microsoft's Azure Government announcement for ICE.
+5. Harvard Business School, July 2018: empathy in Satya Nadella's leadership.
+6. Common Dreams, July 2018: Microsoft workers keep up the pressure.
+""",
+    signoff_name="Marisol Whitcombe",
+    signoff_title="Campaign Manager",
+)

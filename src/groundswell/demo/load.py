@@ -33,6 +33,7 @@ from faker import Faker
 from groundswell.demo import content
 from groundswell.demo.content import DemoOrganisation, DemoPetition
 from groundswell.lib.addresses import normalise_email
+from groundswell.mailings.models import Mailing
 from groundswell.members.models import ConsentEvent, Person, Subscription, SubscriptionStatus
 from groundswell.orgs.models import MailingList, Organisation
 from groundswell.petitions import consent as page_consent
@@ -490,6 +491,33 @@ def ensure_petitions(now: datetime) -> dict[str, Petition]:
     return petitions
 
 
+def ensure_mailing(lists: dict[str, MailingList], petitions: dict[str, Petition]) -> Mailing:
+    """Campaign B's email as a draft to its organisation's list, leaving out those who signed."""
+    demo = content.CAMPAIGN_B_MAILING
+    organisation = Organisation.objects.get(slug=demo.organisation_slug)
+    petition = petitions[demo.petition_slug]
+    mailing = Mailing.objects.filter(
+        organisation=organisation, petition=petition, subject=demo.subject
+    ).first()
+    if mailing is not None:
+        return mailing
+    mailing = Mailing.objects.create(
+        organisation=organisation,
+        from_name=organisation.sender_name,
+        from_email=organisation.sender_email,
+        subject=demo.subject,
+        preheader=demo.preheader,
+        body=demo.body,
+        petition=petition,
+        signoff_name=demo.signoff_name,
+        signoff_title=demo.signoff_title,
+        signoff_organisation=organisation.name,
+    )
+    mailing.include_lists.set([lists[organisation.slug]])
+    mailing.exclude_signers_of.set([petition])
+    return mailing
+
+
 def person_ids(emails: Sequence[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for chunk in chunks(emails):
@@ -506,6 +534,7 @@ def load_demo(signatures: int, *, now: datetime | None = None) -> LoadResult:
     with transaction.atomic():
         lists = ensure_organisations()
         petitions = ensure_petitions(now)
+        ensure_mailing(lists, petitions)
         windows = {
             slug: (petition.opened_at or petition.created_at, now)
             for slug, petition in petitions.items()

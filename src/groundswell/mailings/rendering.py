@@ -638,6 +638,16 @@ class PreparedMailing:
     def web_templates(self) -> tuple[str, str]:
         return self._render(personal=False, web=True)
 
+    @cached_property
+    def member_programs(self) -> tuple[mime.QpProgram, mime.QpProgram]:
+        html_fmt, text_fmt = self.member_templates
+        return mime.qp_program(html_fmt), mime.qp_program(text_fmt)
+
+    @cached_property
+    def neutral_programs(self) -> tuple[mime.QpProgram, mime.QpProgram]:
+        html_fmt, text_fmt = self.neutral_templates
+        return mime.qp_program(html_fmt), mime.qp_program(text_fmt)
+
     # -- headers, encoded once -------------------------------------------------
 
     @cached_property
@@ -744,7 +754,12 @@ class PreparedMailing:
     ) -> bytes:
         mime.one_line(email)
         mime.one_line(message_id)
-        html_text, plain_text = self.parts(person, email, token)
+        html_program, text_program = (
+            self.member_programs if person is not None else self.neutral_programs
+        )
+        html_values = self._values(person, email, html_part=True)
+        text_values = self._values(person, email, html_part=False)
+        html_values["token"] = text_values["token"] = token
         key = variant if variant in self.subjects else "A"
         subject = self.encoded_subjects[key]
         if subject is None or subject_prefix:
@@ -763,7 +778,9 @@ class PreparedMailing:
             "".join(head).encode("utf-8")
             + mime.CRLF
             + mime.multipart_alternative(
-                self.boundary, mime.quoted_printable(plain_text), mime.quoted_printable(html_text)
+                self.boundary,
+                mime.run_qp_program(text_program, text_values),
+                mime.run_qp_program(html_program, html_values),
             )
         )
         if self.dkim is not None:
