@@ -93,6 +93,8 @@ class Mailing(models.Model):
     )
     ab_wait_minutes = models.PositiveIntegerField(_("wait before choosing (minutes)"), default=120)
     ab_winner = models.CharField(_("winning subject"), max_length=1, blank=True)
+    # Set once both samples have gone: the winner is chosen at this time.
+    ab_decide_at = models.DateTimeField(_("winner chosen at"), null=True, blank=True)
 
     rate_limit = models.PositiveIntegerField(
         _("messages per second"), null=True, blank=True, help_text=_("Empty: as fast as we can.")
@@ -122,6 +124,9 @@ class Mailing(models.Model):
 
 class RecipientState(models.TextChoices):
     QUEUED = "queued", _("queued")
+    # Taken by a worker in a batch, not yet handed to the mail server.
+    CLAIMED = "claimed", _("claimed by a worker")
+    # Being handed to the mail server right now (at most one per worker connection).
     SENDING = "sending", _("sending")
     SENT = "sent", _("sent")
     FAILED = "failed", _("failed")
@@ -163,7 +168,34 @@ class MailingRecipient(models.Model):
         indexes = [
             models.Index(fields=["mailing", "state", "id"], name="recipient_claim_idx"),
             models.Index(fields=["message_id"], name="recipient_message_id_idx"),
+            models.Index(fields=["claimed_by", "state"], name="recipient_worker_idx"),
+            models.Index(fields=["mailing", "sent_at"], name="recipient_sent_at_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.email}: {self.state}"
+
+
+class SendWorker(models.Model):
+    """A process sending a mailing, seen alive at `heartbeat_at`.
+
+    Recipients it claimed carry its `worker_id`. When it stops without cleaning up
+    (killed, machine lost), another worker finds it dead (heartbeat too old, or its
+    process gone on this same host) and recovers its recipients: see sending.py.
+    """
+
+    worker_id = models.CharField(_("worker"), max_length=64, unique=True)
+    hostname = models.CharField(_("host"), max_length=200)
+    pid = models.PositiveIntegerField(_("process id"))
+    mailing = models.ForeignKey(
+        Mailing, on_delete=models.CASCADE, null=True, blank=True, related_name="send_workers"
+    )
+    started_at = models.DateTimeField(_("started"))
+    heartbeat_at = models.DateTimeField(_("last seen"), db_index=True)
+
+    class Meta:
+        verbose_name = _("sending worker")
+        verbose_name_plural = _("sending workers")
+
+    def __str__(self) -> str:
+        return self.worker_id

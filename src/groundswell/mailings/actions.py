@@ -1,0 +1,320 @@
+"""Changes to mailings: every write staff pages, the CLI and tasks make goes through here."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import AbMetric, Mailing, MailingRecipient, MailingStatus, RecipientState
+
+logger = logging.getLogger(__name__)
+
+
+# === Send pipeline: start, schedule, pause, resume, cancel, A/B winner, finish ===========
+# (owned by the sending work; compose functions live in their own section below)
+
+
+class SendError(ValueError):
+    """A send action that cannot be done, with a message staff can act on."""
+
+
+STARTABLE = (MailingStatus.DRAFT, MailingStatus.SCHEDULED)
+FREEZE_BATCH = 2000
+
+
+def _locked(mailing: Mailing) -> Mailing:
+    return Mailing.objects.select_for_update().get(pk=mailing.pk)
+
+
+def _check_sendable(mailing: Mailing) -> None:
+    if mailing.status not in STARTABLE:
+        raise SendError(
+            _("Only a draft or scheduled mailing can be sent; this one is %(status)s.")
+            % {"status": mailing.get_status_display()}
+        )
+    if not mailing.include_lists.exists():
+        raise SendError(_("Choose at least one list to send to."))
+    if mailing.subject_b and not 1 <= mailing.ab_sample_percent <= 50:
+        raise SendError(_("Each A/B sample must be between 1% and 50% of the recipients."))
+    from .rendering import prepare_mailing
+
+    try:
+        # Also numbers and stores the tracked links, frozen from here on.
+        prepare_mailing(mailing)
+    except ValueError as error:
+        raise SendError(_("The mailing cannot be built: %(error)s") % {"error": error}) from None
+
+
+def _freeze_recipients(mailing: Mailing) -> int:
+    from .targeting import iter_target_batches
+
+    variant = "" if mailing.subject_b else "A"
+    total = 0
+    for batch in iter_target_batches(mailing, FREEZE_BATCH):
+        MailingRecipient.objects.bulk_create(
+            [
+                MailingRecipient(
+                    mailing=mailing, person_id=t.person_id, email=t.email, variant=variant
+                )
+                for t in batch
+            ],
+            batch_size=FREEZE_BATCH,
+        )
+        total += len(batch)
+    if mailing.subject_b:
+        sample = max(1, total * mailing.ab_sample_percent // 100) if total else 0
+        table = connection.ops.quote_name(MailingRecipient._meta.db_table)
+        with connection.cursor() as cursor:
+            for name in ("A", "B"):
+                # A uniformly random sample of those not yet in a sample.
+                cursor.execute(
+                    f"UPDATE {table} SET variant = %s WHERE id IN (SELECT id FROM {table} "  # noqa: S608
+                    f"WHERE mailing_id = %s AND variant = '' ORDER BY RANDOM() LIMIT %s)",
+                    [name, mailing.pk, sample],
+                )
+    return total
+
+
+def do_start_send(mailing: Mailing, *, actor: str = "staff") -> Mailing:
+    """Freeze the recipients and start sending (the Send button, `groundswell mailing send`)."""
+    with transaction.atomic():
+        mailing = _locked(mailing)
+        _check_sendable(mailing)
+        mailing.recipient_count = _freeze_recipients(mailing)
+        now = timezone.now()
+        mailing.status = MailingStatus.SENDING
+        mailing.started_at = now
+        mailing.scheduled_at = mailing.scheduled_at or now
+        mailing.finished_at = None
+        mailing.save(
+            update_fields=[
+                "status",
+                "started_at",
+                "scheduled_at",
+                "finished_at",
+                "recipient_count",
+                "updated_at",
+            ]
+        )
+        logger.info(
+            "Mailing %s started by %s: %d recipients", mailing.pk, actor, mailing.recipient_count
+        )
+        mailing_id = mailing.pk
+        transaction.on_commit(lambda: _after_start(mailing_id))
+    return mailing
+
+
+def _after_start(mailing_id: int) -> None:
+    from .tasks import ensure_lanes
+
+    if not MailingRecipient.objects.filter(mailing_id=mailing_id).exists():
+        do_finish_send(mailing_id)
+        return
+    ensure_lanes(mailing_id)
+
+
+def do_schedule_send(mailing: Mailing, when: datetime, *, actor: str = "staff") -> Mailing:
+    """Send at `when`: a task starts it then (and the periodic check, should that be lost)."""
+    with transaction.atomic():
+        mailing = _locked(mailing)
+        if mailing.status not in STARTABLE:
+            raise SendError(_("Only a draft mailing can be scheduled."))
+        if not mailing.include_lists.exists():
+            raise SendError(_("Choose at least one list to send to."))
+        mailing.status = MailingStatus.SCHEDULED
+        mailing.scheduled_at = when
+        mailing.save(update_fields=["status", "scheduled_at", "updated_at"])
+        mailing_id = mailing.pk
+        transaction.on_commit(lambda: _after_schedule(mailing_id, when))
+    return mailing
+
+
+def _after_schedule(mailing_id: int, when: datetime) -> None:
+    from .tasks import enqueue_at, start_scheduled_mailing
+
+    enqueue_at(start_scheduled_mailing, when, mailing_id)
+
+
+def do_unschedule_send(mailing: Mailing) -> Mailing:
+    with transaction.atomic():
+        mailing = _locked(mailing)
+        if mailing.status != MailingStatus.SCHEDULED:
+            raise SendError(_("This mailing is not scheduled."))
+        mailing.status = MailingStatus.DRAFT
+        mailing.scheduled_at = None
+        mailing.save(update_fields=["status", "scheduled_at", "updated_at"])
+    return mailing
+
+
+def do_pause_send(mailing: Mailing) -> Mailing:
+    """Workers stop claiming; what they claimed but did not start goes back to the queue.
+
+    A message being handed to the server at this instant finishes and is recorded.
+    """
+    with transaction.atomic():
+        mailing = _locked(mailing)
+        if mailing.status != MailingStatus.SENDING:
+            raise SendError(_("Only a mailing that is sending can be paused."))
+        mailing.status = MailingStatus.PAUSED
+        mailing.save(update_fields=["status", "updated_at"])
+        MailingRecipient.objects.filter(mailing=mailing, state=RecipientState.CLAIMED).update(
+            state=RecipientState.QUEUED, claimed_by="", claimed_at=None
+        )
+    return mailing
+
+
+def do_resume_send(mailing: Mailing) -> Mailing:
+    with transaction.atomic():
+        mailing = _locked(mailing)
+        if mailing.status != MailingStatus.PAUSED:
+            raise SendError(_("Only a paused mailing can be resumed."))
+        mailing.status = MailingStatus.SENDING
+        mailing.save(update_fields=["status", "updated_at"])
+        mailing_id = mailing.pk
+        transaction.on_commit(lambda: _after_start(mailing_id))
+    return mailing
+
+
+def do_cancel_send(mailing: Mailing) -> Mailing:
+    """No more messages go out; those not yet handed to the server become cancelled."""
+    with transaction.atomic():
+        mailing = _locked(mailing)
+        if mailing.status not in (
+            MailingStatus.SCHEDULED,
+            MailingStatus.SENDING,
+            MailingStatus.PAUSED,
+        ):
+            raise SendError(_("Only a scheduled, sending or paused mailing can be cancelled."))
+        mailing.status = MailingStatus.CANCELLED
+        mailing.finished_at = timezone.now()
+        mailing.save(update_fields=["status", "finished_at", "updated_at"])
+        MailingRecipient.objects.filter(
+            mailing=mailing, state__in=(RecipientState.QUEUED, RecipientState.CLAIMED)
+        ).update(state=RecipientState.CANCELLED, claimed_by="", claimed_at=None)
+    return mailing
+
+
+def do_finish_send(mailing_id: int) -> bool:
+    """Mark the mailing sent once no recipient is waiting. True if this call finished it."""
+    with transaction.atomic():
+        waiting = MailingRecipient.objects.filter(
+            mailing_id=mailing_id,
+            state__in=(RecipientState.QUEUED, RecipientState.CLAIMED, RecipientState.SENDING),
+        ).exists()
+        if waiting:
+            return False
+        return (
+            Mailing.objects.filter(pk=mailing_id, status=MailingStatus.SENDING).update(
+                status=MailingStatus.SENT, finished_at=timezone.now(), updated_at=timezone.now()
+            )
+            == 1
+        )
+
+
+# --- A/B subjects ---------------------------------------------------------------------
+
+
+def is_waiting_for_ab_winner(mailing: Mailing) -> bool:
+    return bool(mailing.subject_b) and not mailing.ab_winner
+
+
+def samples_are_out(mailing_id: int) -> bool:
+    return not MailingRecipient.objects.filter(
+        mailing_id=mailing_id,
+        variant__in=("A", "B"),
+        state__in=(RecipientState.QUEUED, RecipientState.CLAIMED, RecipientState.SENDING),
+    ).exists()
+
+
+def do_set_ab_decision_time(mailing_id: int) -> datetime | None:
+    """Once both samples are out, fix when the winner is chosen. Returns it, if set now."""
+    decide_at = None
+    with transaction.atomic():
+        mailing = Mailing.objects.select_for_update().get(pk=mailing_id)
+        if (
+            mailing.status == MailingStatus.SENDING
+            and is_waiting_for_ab_winner(mailing)
+            and mailing.ab_decide_at is None
+            and samples_are_out(mailing_id)
+        ):
+            decide_at = timezone.now() + timedelta(minutes=mailing.ab_wait_minutes)
+            mailing.ab_decide_at = decide_at
+            mailing.save(update_fields=["ab_decide_at", "updated_at"])
+    return decide_at
+
+
+def _unique_clicks(mailing: Mailing, variant: str) -> int | None:
+    """Unique clickers among a sample, or None while the tracking app has no click log."""
+    from importlib import import_module
+
+    Click: Any = getattr(import_module("groundswell.tracking.models"), "Click", None)
+    if Click is None:
+        return None
+    people = MailingRecipient.objects.filter(mailing=mailing, variant=variant).values("person_id")
+    clicks = Click.objects.filter(mailing=mailing, person_id__in=people)
+    if hasattr(Click, "is_machine"):
+        clicks = clicks.filter(is_machine=False)
+    return clicks.values("person_id").distinct().count()
+
+
+def _unique_actions(mailing: Mailing, variant: str) -> int:
+    from groundswell.petitions.models import Signature, SignatureStatus
+
+    people = MailingRecipient.objects.filter(mailing=mailing, variant=variant).values("person_id")
+    return (
+        Signature.objects.filter(
+            mailing_id=mailing.pk, status=SignatureStatus.VALID, person_id__in=people
+        )
+        .values("person_id")
+        .distinct()
+        .count()
+    )
+
+
+def ab_scores(mailing: Mailing) -> dict[str, dict[str, float]]:
+    """Per variant: sample size, the chosen metric's unique count, and its rate."""
+    scores: dict[str, dict[str, float]] = {}
+    for variant in ("A", "B"):
+        size = MailingRecipient.objects.filter(mailing=mailing, variant=variant).count()
+        count: int | None = None
+        if mailing.ab_metric == AbMetric.CLICKS:
+            count = _unique_clicks(mailing, variant)
+        if count is None:
+            count = _unique_actions(mailing, variant)
+        scores[variant] = {"size": size, "count": count, "rate": count / size if size else 0.0}
+    return scores
+
+
+def do_choose_ab_winner(mailing: Mailing, winner: str | None = None) -> Mailing:
+    """Pick the better subject (ties go to A) and release the held-back recipients with it."""
+    with transaction.atomic():
+        mailing = _locked(mailing)
+        if not is_waiting_for_ab_winner(mailing):
+            raise SendError(_("This mailing is not waiting for an A/B winner."))
+        if winner is None:
+            scores = ab_scores(mailing)
+            winner = "B" if scores["B"]["rate"] > scores["A"]["rate"] else "A"
+        if winner not in ("A", "B"):
+            raise SendError(_("The winner is A or B."))
+        mailing.ab_winner = winner
+        mailing.ab_decide_at = mailing.ab_decide_at or timezone.now()
+        mailing.save(update_fields=["ab_winner", "ab_decide_at", "updated_at"])
+        MailingRecipient.objects.filter(
+            Q(state=RecipientState.QUEUED) | Q(state=RecipientState.CANCELLED),
+            mailing=mailing,
+            variant="",
+        ).update(variant=winner)
+        logger.info("Mailing %s: subject %s won the A/B test", mailing.pk, winner)
+        if mailing.status == MailingStatus.SENDING:
+            mailing_id = mailing.pk
+            transaction.on_commit(lambda: _after_start(mailing_id))
+    return mailing
+
+
+# === Compose (the compose pages' actions go below this line) ==============================

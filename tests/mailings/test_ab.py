@@ -1,0 +1,123 @@
+"""A/B subjects: each subject goes to a sample, the winner to everyone else."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from groundswell.mailings.actions import SendError, ab_scores, do_choose_ab_winner, do_start_send
+from groundswell.mailings.models import AbMetric, Mailing, MailingRecipient, MailingStatus
+from groundswell.mailings.tasks import check_mailings
+from groundswell.orgs.models import MailingList, Organisation
+from groundswell.petitions.models import Signature
+from tests.mailings.send_cast import make_list, make_mailing, make_org, make_people, subscribe
+
+
+@pytest.fixture
+def org(db: Any, settings: Any) -> Organisation:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    return make_org()
+
+
+@pytest.fixture
+def supporters(org: Organisation) -> MailingList:
+    list_ = make_list(org, "supporters", is_default=True)
+    subscribe(make_people(100), list_)
+    return list_
+
+
+def ab_mailing(org: Organisation, supporters: MailingList, **fields: Any) -> Mailing:
+    values: dict[str, Any] = {
+        "subject": "The river needs you",
+        "subject_b": "Sewage in our river",
+        "ab_sample_percent": 10,
+        "ab_wait_minutes": 0,
+    }
+    return make_mailing(org, supporters, **(values | fields))
+
+
+def subjects() -> Counter[str]:
+    return Counter(str(m.subject) for m in mail.outbox)
+
+
+def variants(mailing: Mailing) -> Counter[str]:
+    return Counter(
+        MailingRecipient.objects.filter(mailing=mailing).values_list("variant", flat=True)
+    )
+
+
+class TestAbSubjects:
+    def test_it_sends_each_subject_to_a_sample_and_holds_back_the_rest(
+        self, org: Organisation, supporters: MailingList, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        mailing = ab_mailing(org, supporters, ab_wait_minutes=60)
+        with django_capture_on_commit_callbacks(execute=True):
+            do_start_send(mailing)
+
+        assert variants(mailing) == {"A": 10, "B": 10, "": 80}
+        assert subjects() == {"The river needs you": 10, "Sewage in our river": 10}
+        mailing.refresh_from_db()
+        assert mailing.status == MailingStatus.SENDING
+        assert mailing.ab_decide_at is not None
+        assert 59 <= (mailing.ab_decide_at - timezone.now()).total_seconds() / 60 <= 60
+        check_mailings()  # not due yet: nothing more goes
+        assert len(mail.outbox) == 20
+
+    def test_the_subject_with_more_actions_goes_to_everyone_else(
+        self, org: Organisation, supporters: MailingList, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        mailing = ab_mailing(org, supporters, ab_metric=AbMetric.ACTIONS, ab_wait_minutes=60)
+        with django_capture_on_commit_callbacks(execute=True):
+            do_start_send(mailing)
+        # Three of sample B sign through the mailing, one of sample A.
+        b_people = MailingRecipient.objects.filter(mailing=mailing, variant="B")[:3]
+        a_person = MailingRecipient.objects.filter(mailing=mailing, variant="A").first()
+        assert a_person is not None
+        for recipient in [*b_people, a_person]:
+            Signature.objects.create(
+                petition=mailing.petition, person_id=recipient.person_id, mailing_id=mailing.pk
+            )
+        assert ab_scores(mailing)["B"]["count"] == 3
+
+        Mailing.objects.filter(pk=mailing.pk).update(ab_decide_at=timezone.now())
+        with django_capture_on_commit_callbacks(execute=True):
+            check_mailings()
+
+        mailing.refresh_from_db()
+        assert mailing.ab_winner == "B"
+        assert mailing.status == MailingStatus.SENT
+        assert subjects() == {"The river needs you": 10, "Sewage in our river": 90}
+        assert variants(mailing) == {"A": 10, "B": 90}
+
+    def test_a_tie_goes_to_subject_a_and_waits_zero_minutes_when_asked(
+        self, org: Organisation, supporters: MailingList, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        mailing = ab_mailing(org, supporters)
+        with django_capture_on_commit_callbacks(execute=True):
+            do_start_send(mailing)
+            mailing.refresh_from_db()
+            if not mailing.ab_winner:  # the immediate backend cannot defer: decide now
+                do_choose_ab_winner(mailing)
+
+        mailing.refresh_from_db()
+        assert mailing.ab_winner == "A"
+        assert mailing.status == MailingStatus.SENT
+        assert subjects() == {"The river needs you": 90, "Sewage in our river": 10}
+
+    def test_staff_can_choose_the_winner_only_once(
+        self, org: Organisation, supporters: MailingList
+    ) -> None:
+        mailing = do_start_send(ab_mailing(org, supporters))
+        do_choose_ab_winner(mailing, "B")
+        with pytest.raises(SendError, match="not waiting"):
+            do_choose_ab_winner(mailing, "A")
+
+    def test_a_mailing_without_subject_b_is_not_split(
+        self, org: Organisation, supporters: MailingList
+    ) -> None:
+        mailing = do_start_send(make_mailing(org, supporters))
+        assert variants(mailing) == {"A": 100}
