@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -49,6 +50,25 @@ class TestThankYouEmail:
         code = body.split("?ref=")[1].split("&")[0]
         assert read_referral_code(code) == Signature.objects.get().person_id
         assert Signature.objects.get().thanked_at is not None
+
+    def test_it_is_queued_in_the_signers_transaction(
+        self, petition: Petition, database_tasks: None
+    ) -> None:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            do_sign_petition(petition, CHARLIE)
+            assert DBTaskResult.objects.count() == 1
+            raise RuntimeError("the caller fails after signing")
+
+        assert Signature.objects.count() == 0
+        assert DBTaskResult.objects.count() == 0
+
+    def test_it_is_queued_when_the_signature_commits(
+        self, petition: Petition, database_tasks: None
+    ) -> None:
+        do_sign_petition(petition, CHARLIE)
+
+        [task] = DBTaskResult.objects.all()
+        assert task.args_kwargs["args"] == [Signature.objects.get().pk]
 
     def test_it_is_retried_later_while_smtp_is_down(
         self, petition: Petition, smtp_sink: SmtpSink, settings: Any, database_tasks: None

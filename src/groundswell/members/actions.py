@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 
 from groundswell.lib.addresses import normalise_email
+from groundswell.lib.db import savepoint_for_races
 from groundswell.lib.tokens import email_hash, email_hashes
 from groundswell.members.models import (
     AuditEntry,
@@ -38,11 +39,13 @@ def do_find_or_create_person(details: PersonDetails, *, source: str) -> tuple[Pe
     change another person's name.
     """
     normalised = normalise_email(details.email)
-    with transaction.atomic():
+    # No savepoint when called inside a caller's transaction (signing): nothing here
+    # needs undoing on its own, and each savepoint costs two statements.
+    with transaction.atomic(savepoint=False):
         person = Person.objects.filter(email_normalised=normalised).first()
         if person is None:
             try:
-                with transaction.atomic():
+                with savepoint_for_races():
                     person = Person.objects.create(
                         email=details.email.strip(),
                         email_normalised=normalised,
@@ -80,11 +83,24 @@ def _change_subscription(
     ip_address: str | None,
     wording: str,
 ) -> Subscription:
-    with transaction.atomic():
-        subscription, created = Subscription.objects.select_for_update().get_or_create(
-            person=person, mailing_list=mailing_list, defaults={"status": status}
+    with transaction.atomic(savepoint=False):
+        subscription = (
+            Subscription.objects.select_for_update()
+            .filter(person=person, mailing_list=mailing_list)
+            .first()
         )
-        if not created and subscription.status != status:
+        if subscription is None:
+            try:
+                with savepoint_for_races():
+                    subscription = Subscription.objects.create(
+                        person=person, mailing_list=mailing_list, status=status
+                    )
+            except IntegrityError:
+                # Created by a concurrent transaction a moment ago (PostgreSQL only).
+                subscription = Subscription.objects.select_for_update().get(
+                    person=person, mailing_list=mailing_list
+                )
+        if subscription.status != status:
             subscription.status = status
             subscription.save(update_fields=["status", "updated_at"])
         ConsentEvent.objects.create(
@@ -108,7 +124,7 @@ def do_subscribe(
     """Record consent to this list, with the exact words the person was shown."""
     if not wording.strip():
         raise ValueError("Consent needs the wording the person was shown.")
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         subscription = _change_subscription(
             person,
             mailing_list,

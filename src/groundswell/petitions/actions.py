@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_tasks_db import DatabaseBackend
 
 from groundswell.lib.addresses import normalise_email
+from groundswell.lib.db import savepoint_for_races
 from groundswell.members.actions import (
     PersonDetails,
     do_delete_people_without_purpose,
@@ -73,36 +75,41 @@ class _AlreadySigned(Exception):
     pass
 
 
-def _sponsors_with_lists(petition: Petition) -> list[tuple[Organisation, MailingList | None]]:
-    sponsors = [s.organisation for s in petition.sponsorships.select_related("organisation")]
-    lists = {
-        ml.organisation_id: ml
-        for ml in MailingList.objects.filter(organisation__in=sponsors, is_default=True)
-    }
-    return [(org, lists.get(org.pk)) for org in sponsors]
+SponsorLists = Sequence[tuple[Organisation, MailingList | None]]
 
 
 def do_sign_petition(
-    petition: Petition, details: SignatureDetails, *, ip_address: str | None = None
+    petition: Petition,
+    details: SignatureDetails,
+    *,
+    ip_address: str | None = None,
+    sponsor_lists: SponsorLists | None = None,
 ) -> SignResult:
     """Sign once per email address; record consent per organisation as worded on the page.
 
     Raises ValidationError for an unusable email and PetitionNotOpen unless the
     petition is open. A second signature with the same address (any case or
     spacing) changes nothing and returns already_signed.
+
+    `sponsor_lists` is petition.sponsors_with_lists() as the signer's form was built
+    from it (the page caches it for a few seconds); it is read here when not given.
     """
-    if petition.status != PetitionStatus.OPEN:
+    normalise_email(details.email)  # a ValidationError before anything else
+    # Read afresh, not from the caller's copy: a petition closed a moment ago takes
+    # no more signatures. Outside the transaction, so not under SQLite's write lock.
+    if not Petition.objects.filter(pk=petition.pk, status=PetitionStatus.OPEN).exists():
         raise PetitionNotOpen(petition.slug)
-    normalised = normalise_email(details.email)
+    if sponsor_lists is None:
+        sponsor_lists = petition.sponsors_with_lists()
+    # Everything that needs no database is worked out before taking the write lock.
+    consents = _consents_to_record(petition, sponsor_lists, details)
+    referrer_id = read_referral_code(details.referral_code)
     source = f"petition:{petition.slug}"
     try:
         with transaction.atomic():
-            # On SQLite the transaction is IMMEDIATE: signers queue here, one at a time.
-            if Signature.objects.filter(
-                petition=petition, person__email_normalised=normalised
-            ).exists():
-                raise _AlreadySigned
-            person, _ = do_find_or_create_person(
+            # On SQLite the transaction is IMMEDIATE: signers queue here, one at a time,
+            # so everything below runs as few statements as it can.
+            person, created = do_find_or_create_person(
                 PersonDetails(
                     email=details.email,
                     first_name=details.first_name,
@@ -112,13 +119,16 @@ def do_sign_petition(
                 ),
                 source=details.source or source,
             )
-            referrer_id = read_referral_code(details.referral_code)
+            # Someone new cannot have signed; anyone else may have. Raising rolls back
+            # any blanks just filled in on their record.
+            if not created and Signature.objects.filter(petition=petition, person=person).exists():
+                raise _AlreadySigned
             if referrer_id is not None and (
                 referrer_id == person.pk or not Person.objects.filter(pk=referrer_id).exists()
             ):
                 referrer_id = None
             try:
-                with transaction.atomic():
+                with savepoint_for_races():
                     signature = Signature.objects.create(
                         petition=petition,
                         person=person,
@@ -141,40 +151,55 @@ def do_sign_petition(
                 if Signature.objects.filter(petition=petition, person=person).exists():
                     raise _AlreadySigned from None
                 raise
-            _record_consent(petition, person, details, ip_address)
-            transaction.on_commit(lambda: _enqueue_thank_you(signature.pk))
+            for mailing_list, wording in consents:
+                do_subscribe(
+                    person, mailing_list, source=source, wording=wording, ip_address=ip_address
+                )
+            _enqueue_thank_you(signature.pk)
     except _AlreadySigned:
         return SignResult(already_signed=True)
     return SignResult(already_signed=False, signature=signature)
 
 
-def _record_consent(
-    petition: Petition, person: Person, details: SignatureDetails, ip_address: str | None
-) -> None:
-    if petition.consent_mode == ConsentMode.EXPLICIT and not details.consents:
-        return
-    sponsors = _sponsors_with_lists(petition)
-    source = f"petition:{petition.slug}"
+def _consents_to_record(
+    petition: Petition, sponsor_lists: SponsorLists, details: SignatureDetails
+) -> list[tuple[MailingList, str]]:
+    """Each list the signer joins, with the wording they were shown for it."""
     if petition.consent_mode == ConsentMode.NOTICE:
-        organisations = [org for org, _ in sponsors]
-        wording = consent.recorded_wording(consent.notice_sentence(organisations), organisations)
-        chosen = sponsors
+        organisations = [org for org, _ in sponsor_lists]
+        notice = consent.recorded_wording(consent.notice_sentence(organisations), organisations)
+        chosen = [(org, ml, notice) for org, ml in sponsor_lists]
     else:
-        chosen = [(org, ml) for org, ml in sponsors if org.slug in details.consents]
-    for org, mailing_list in chosen:
+        chosen = [
+            (org, ml, consent.recorded_wording(consent.explicit_sentence(org), [org]))
+            for org, ml in sponsor_lists
+            if org.slug in details.consents
+        ]
+    consents = []
+    for org, mailing_list, wording in chosen:
         if mailing_list is None:
             # A setup mistake must not lose the signature; no list means no mail is sent.
             logger.error("%s has no default mailing list; consent not recorded", org.slug)
             continue
-        if petition.consent_mode != ConsentMode.NOTICE:
-            wording = consent.recorded_wording(consent.explicit_sentence(org), [org])
-        do_subscribe(person, mailing_list, source=source, wording=wording, ip_address=ip_address)
+        consents.append((mailing_list, wording))
+    return consents
 
 
 def _enqueue_thank_you(signature_id: int) -> None:
+    """Queue the thank-you email so that it exists exactly when the signature does.
+
+    The database backend's queue is a table in this database: its row is written in
+    the signer's transaction and commits (or rolls back) with the signature. That
+    also saves a second commit per signature, and no thank-you is lost to a crash
+    between the commit and the enqueue. Any other backend runs or ships the task at
+    once (the immediate one in tests), so it must wait for the commit.
+    """
     from groundswell.petitions.tasks import send_thank_you_email
 
-    send_thank_you_email.enqueue(signature_id)
+    if isinstance(send_thank_you_email.get_backend(), DatabaseBackend):
+        send_thank_you_email.enqueue(signature_id)
+    else:
+        transaction.on_commit(lambda: send_thank_you_email.enqueue(signature_id))
 
 
 def do_anonymise_closed_petitions(*, months: int, actor: str) -> dict[str, int]:

@@ -4,7 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from groundswell.members.models import Person
-from groundswell.orgs.models import Organisation
+from groundswell.orgs.models import MailingList, Organisation
 
 
 class PetitionStatus(models.TextChoices):
@@ -77,6 +77,15 @@ class Petition(models.Model):
 
     def get_absolute_url(self) -> str:
         return f"/sign/{self.slug}/"
+
+    def sponsors_with_lists(self) -> list[tuple[Organisation, MailingList | None]]:
+        """The sponsors in page order, each with the default list its consent goes to."""
+        sponsors = [s.organisation for s in self.sponsorships.select_related("organisation")]
+        lists = {
+            ml.organisation_id: ml
+            for ml in MailingList.objects.filter(organisation__in=sponsors, is_default=True)
+        }
+        return [(org, lists.get(org.pk)) for org in sponsors]
 
 
 class PetitionSponsor(models.Model):

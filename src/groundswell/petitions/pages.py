@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from groundswell.lib.markdown import render_markdown
 from groundswell.members.models import Person, Subscription, SubscriptionStatus
-from groundswell.orgs.models import Organisation
+from groundswell.orgs.models import MailingList, Organisation
 from groundswell.petitions import consent
 from groundswell.petitions.counter import petition_count, recent_signers
 from groundswell.petitions.forms import SignForm, attribution_from
@@ -40,6 +40,9 @@ PETITION_CACHE_SECONDS = 5.0
 class PublicPetition:
     petition: Petition
     sponsors: list[Organisation]
+    # The same sponsors with the default list each one's consent goes to: signing
+    # records consent against the sponsors the form was built from.
+    sponsor_lists: list[tuple[Organisation, MailingList | None]]
     background_html: SafeString
 
 
@@ -58,19 +61,23 @@ def clear_page_cache() -> None:
         _pages.clear()
 
 
-def load_public_petition(slug: str, *, fresh: bool = False) -> PublicPetition:
-    """An open or closed petition with its sponsors; drafts and unknown slugs are 404."""
+def load_public_petition(slug: str) -> PublicPetition:
+    """An open or closed petition with its sponsors; drafts and unknown slugs are 404.
+
+    Up to PETITION_CACHE_SECONDS old: signing checks the status afresh itself.
+    """
     now = time.monotonic()
     hit = _petitions.get(slug)
-    if not fresh and hit is not None and now - hit[0] < PETITION_CACHE_SECONDS:
+    if hit is not None and now - hit[0] < PETITION_CACHE_SECONDS:
         return hit[1]
     petition = Petition.objects.exclude(status=PetitionStatus.DRAFT).filter(slug=slug).first()
     if petition is None:
         raise Http404("No such petition.")
-    sponsors = [s.organisation for s in petition.sponsorships.select_related("organisation")]
+    sponsor_lists = petition.sponsors_with_lists()
     public = PublicPetition(
         petition=petition,
-        sponsors=sponsors,
+        sponsors=[org for org, mailing_list in sponsor_lists],
+        sponsor_lists=sponsor_lists,
         background_html=mark_safe(render_markdown(petition.background)),  # noqa: S308
     )
     with _lock:

@@ -55,7 +55,7 @@ def petition_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _sign(request: HttpRequest, slug: str) -> HttpResponse:
-    public = pages.load_public_petition(slug, fresh=True)
+    public = pages.load_public_petition(slug)
     member = recognise(request, request.POST.get("akid"))
     person = member.person if member is not None else None
     form = SignForm(
@@ -94,6 +94,7 @@ def _sign(request: HttpRequest, slug: str) -> HttpResponse:
                 http_referer=attribution["referer"],
             ),
             ip_address=request.META.get("REMOTE_ADDR"),
+            sponsor_lists=public.sponsor_lists,
         )
     except PetitionNotOpen:
         response = HttpResponse(pages.render_petition_page(request, public), status=400)
