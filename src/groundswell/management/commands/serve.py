@@ -22,8 +22,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers", type=int, default=os.cpu_count() or 1, help="Worker processes."
         )
+        # On two cores 4 threads commit as many rows a second as 8 with a third to a
+        # half of the p99 (docs/performance.md); granian itself warns about 8.
         parser.add_argument(
-            "--threads", type=int, default=8, help="Threads per worker for blocking requests."
+            "--threads", type=int, default=4, help="Threads per worker for blocking requests."
         )
         parser.add_argument("--access-log", action="store_true", help="Log every request.")
 
