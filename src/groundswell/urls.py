@@ -10,6 +10,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("staff/mailbox/", include("groundswell.mailbox.urls")),
     path("staff/reports/", include("groundswell.reports.urls")),
+    path("staff/mailings/", include("groundswell.mailings.urls")),
+    path("mail/", include("groundswell.mailings.public_urls")),
     path("", include("groundswell.tracking.urls")),
     path("webhooks/anymail/", include("anymail.urls")),
     path("", include("groundswell.members.urls")),

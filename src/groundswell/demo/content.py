@@ -335,6 +335,8 @@ with the buttons below. Every name makes this harder for Microsoft to ignore.
 
 Thank you for standing with families,
 
+---
+
 **References**
 
 1. The Hill, June 2018: the value of Microsoft's contracts with ICE.

@@ -57,6 +57,8 @@ _MARKER = re.compile(f"{_M_OPEN}([A-Za-z0-9_]+){_M_CLOSE}")
 _LINK_PLACEHOLDER = re.compile(r"https://link\.invalid/(\d+)/")
 _MERGE_URL = "https://merge.invalid/"
 _FOOTNOTE_BACKREF = re.compile(r'\s*<a href="#fnref[0-9:]+"[^>]*>.*?</a>', re.DOTALL)
+# Body after its last horizontal rule (references, footnotes) goes below the signature.
+_LAST_RULE = re.compile(r"<hr[^>]*>(?!.*<hr)", re.DOTALL)
 _SIGN_PATH = re.compile(r"^/sign/([-a-zA-Z0-9_]+)/?$")
 
 EMAIL_TAGS = ALLOWED_TAGS | {"h1"}
@@ -584,14 +586,20 @@ class PreparedMailing:
             segment if isinstance(segment, str) else _mark(f"m{self._field_index(segment)}")
             for segment in merge.parse(mailing.preheader or "")
         )
+        body_html, notes_html = self.body_html, ""
+        rule = _LAST_RULE.search(body_html)
+        if rule is not None:
+            body_html, notes_html = body_html[: rule.start()], body_html[rule.end() :]
         return {
             "mailing": mailing,
             "organisation": org,
             "postal_lines": postal_lines,
             "year": timezone.now().year,
             "preheader": preheader,
-            "body_html": mark_safe(self.body_html),  # noqa: S308 - cleaned by nh3 above
-            "body_text": html_to_text(self.body_html),
+            "body_html": mark_safe(body_html),  # noqa: S308 - cleaned by nh3 above
+            "body_text": html_to_text(body_html),
+            "notes_html": mark_safe(notes_html),  # noqa: S308 - cleaned by nh3 above
+            "notes_text": html_to_text(notes_html),
             "signoff_name": mailing.signoff_name,
             "signoff_title": mailing.signoff_title,
             "signoff_organisation": mailing.signoff_organisation,

@@ -1,0 +1,162 @@
+"""Forms for the staff compose pages: they parse and validate; actions.py writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext_lazy as _
+
+from groundswell.mailings import merge
+from groundswell.mailings.models import Mailing
+from groundswell.orgs.models import MailingList, Organisation
+
+COMPOSE_FIELDS = [
+    "organisation",
+    "from_name",
+    "from_email",
+    "reply_to",
+    "subject",
+    "subject_b",
+    "ab_sample_percent",
+    "ab_metric",
+    "ab_wait_minutes",
+    "preheader",
+    "body",
+    "petition",
+    "signoff_name",
+    "signoff_title",
+    "signoff_organisation",
+    "include_lists",
+    "exclude_lists",
+    "exclude_signers_of",
+    "only_signers_of",
+    "countries",
+    "postal_code_prefix",
+    "rate_limit",
+]
+
+
+class MailingForm(forms.ModelForm):
+    class Meta:
+        model = Mailing
+        fields = COMPOSE_FIELDS
+        widgets = {
+            "body": forms.Textarea(attrs={"rows": 24, "class": "compose-body"}),
+            "include_lists": forms.CheckboxSelectMultiple,
+            "exclude_lists": forms.CheckboxSelectMultiple,
+            "exclude_signers_of": forms.CheckboxSelectMultiple,
+        }
+        help_texts = {
+            "from_name": _("Empty: the organisation's default sender name."),
+            "from_email": _("Empty: the organisation's default sender address."),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["from_name"].required = False
+        self.fields["from_email"].required = False
+        for name in ("organisation", "include_lists", "exclude_lists"):
+            field = self.fields[name]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = (
+                Organisation.objects.order_by("name")
+                if name == "organisation"
+                else MailingList.objects.select_related("organisation")
+            )
+
+    def _clean_merge(self, name: str, *, allow_urls: bool) -> str:
+        value: str = self.cleaned_data.get(name) or ""
+        try:
+            merge.check(value, allow_urls=allow_urls)
+        except merge.MergeError as error:
+            raise ValidationError(str(error)) from None
+        return value
+
+    def clean_subject(self) -> str:
+        return self._clean_merge("subject", allow_urls=False)
+
+    def clean_subject_b(self) -> str:
+        return self._clean_merge("subject_b", allow_urls=False)
+
+    def clean_preheader(self) -> str:
+        return self._clean_merge("preheader", allow_urls=False)
+
+    def clean_body(self) -> str:
+        return self._clean_merge("body", allow_urls=True)
+
+    def clean_countries(self) -> str:
+        codes = [c.strip().upper() for c in (self.cleaned_data.get("countries") or "").split(",")]
+        codes = [c for c in codes if c]
+        for code in codes:
+            if len(code) != 2 or not code.isalpha():
+                raise ValidationError(
+                    _("“%(code)s” is not a two-letter country code (such as GB or US).")
+                    % {"code": code}
+                )
+        return ", ".join(codes)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        org = data.get("organisation")
+        if org is not None:
+            data["from_name"] = data.get("from_name") or org.sender_name or org.name
+            data["from_email"] = data.get("from_email") or org.sender_email
+        if "body" in data and not self.has_error("body"):
+            from groundswell.mailings.rendering import RenderError, render_body
+
+            trial = Mailing(body=data["body"], petition=data.get("petition"))
+            try:
+                render_body(trial)
+            except RenderError as error:
+                self.add_error("body", str(error))
+        for name in ("include_lists", "exclude_lists"):
+            lists = data.get(name) or []
+            if org is not None and any(
+                mailing_list.organisation_id != org.pk for mailing_list in lists
+            ):
+                self.add_error(name, _("Choose lists of the sending organisation only."))
+        return data
+
+    def action_fields(self) -> dict[str, Any]:
+        return {
+            name: self.cleaned_data[name] for name in COMPOSE_FIELDS if name in self.cleaned_data
+        }
+
+
+class TestSendForm(forms.Form):
+    addresses = forms.CharField(
+        label=_("Send a test to"),
+        help_text=_("Staff addresses, separated by commas (at most 10)."),
+        widget=forms.TextInput(attrs={"size": 60}),
+    )
+    as_member = forms.EmailField(
+        label=_("As member"),
+        required=False,
+        help_text=_("Empty: neutral values and no member links."),
+    )
+
+    def clean_addresses(self) -> list[str]:
+        addresses = [a.strip() for a in self.cleaned_data["addresses"].split(",") if a.strip()]
+        for address in addresses:
+            try:
+                validate_email(address)
+            except ValidationError:
+                raise ValidationError(
+                    _("“%(address)s” is not an email address.") % {"address": address}
+                ) from None
+        if not addresses:
+            raise ValidationError(_("Give at least one address."))
+        if len(addresses) > 10:
+            raise ValidationError(_("A test goes to at most 10 addresses."))
+        return addresses
+
+
+class ScheduleForm(forms.Form):
+    send_at = forms.DateTimeField(
+        label=_("Send at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )

@@ -1,0 +1,269 @@
+"""Staff compose pages at /staff/mailings/ and the public web version at /mail/.
+
+Thin views: forms parse, actions in actions.py write, rendering.py renders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_GET, require_POST
+
+from groundswell.lib.addresses import normalise_email
+from groundswell.mailings import actions, rendering
+from groundswell.mailings.forms import MailingForm, ScheduleForm, TestSendForm
+from groundswell.mailings.models import Mailing, MailingStatus
+from groundswell.members.models import Person
+from groundswell.tracking.models import TrackedLink
+
+# The preview frame runs nothing and loads nothing: no scripts, no forms, no
+# images (the open-tracking image would count staff previews as opens).
+PREVIEW_CSP = (
+    "sandbox allow-popups allow-popups-to-escape-sandbox; "
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+)
+WEB_VERSION_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:"
+
+
+def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    # The admin's app sidebar has nothing to do with mailings and halves the preview.
+    base = {**admin.site.each_context(request), "is_nav_sidebar_enabled": False}
+    return render(request, template, {**base, **context})
+
+
+def _member(email: str) -> Person | None:
+    if not email:
+        return None
+    try:
+        normalised = normalise_email(email)
+    except (ValueError, ValidationError):
+        return None
+    return Person.objects.filter(email_normalised=normalised).first()
+
+
+def _recipient_count(mailing: Mailing) -> int | None:
+    try:
+        from groundswell.mailings.targeting import count_recipients
+    except ImportError:
+        return None
+    return count_recipients(mailing)
+
+
+@staff_member_required
+@require_GET
+def mailing_list(request: HttpRequest) -> HttpResponse:
+    mailings = Mailing.objects.select_related("organisation").order_by("-created_at")[:200]
+    rows = []
+    for mailing in mailings:
+        sent = mailing.recipients.filter(state="sent").count() if mailing.started_at else 0
+        rows.append({"mailing": mailing, "sent": sent})
+    return _page(request, "mailings/staff_list.html", {"rows": rows, "title": _("Mailings")})
+
+
+@staff_member_required
+def mailing_create(request: HttpRequest) -> HttpResponse:
+    form = MailingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        mailing = actions.do_create_mailing(by=request.user, **form.action_fields())
+        messages.success(request, _("The draft is saved."))
+        return redirect("mailings:detail", mailing_id=mailing.pk)
+    return _page(request, "mailings/staff_form.html", {"form": form, "title": _("New mailing")})
+
+
+@staff_member_required
+def mailing_edit(request: HttpRequest, mailing_id: int) -> HttpResponse:
+    mailing = get_object_or_404(Mailing, pk=mailing_id)
+    if mailing.status != MailingStatus.DRAFT:
+        messages.error(request, _("Only a draft can be changed."))
+        return redirect("mailings:detail", mailing_id=mailing.pk)
+    form = MailingForm(request.POST or None, instance=mailing)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_update_mailing(mailing, by=request.user, **form.action_fields())
+        except actions.ComposeError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("The draft is saved."))
+            return redirect("mailings:detail", mailing_id=mailing.pk)
+    context = {"form": form, "mailing": mailing, "title": _("Edit mailing")}
+    return _page(request, "mailings/staff_form.html", context)
+
+
+@staff_member_required
+@require_GET
+def mailing_detail(request: HttpRequest, mailing_id: int) -> HttpResponse:
+    mailing = get_object_or_404(
+        Mailing.objects.select_related("organisation", "petition", "only_signers_of"),
+        pk=mailing_id,
+    )
+    is_draft = mailing.status in (MailingStatus.DRAFT, MailingStatus.SCHEDULED)
+    context = {
+        "mailing": mailing,
+        "title": mailing.subject,
+        "recipient_count": _recipient_count(mailing) if is_draft else mailing.recipient_count,
+        "links": TrackedLink.objects.filter(mailing=mailing).order_by("number"),
+        "test_form": TestSendForm(initial={"addresses": request.user.email}),  # type: ignore[union-attr]
+        "schedule_form": ScheduleForm(),
+        "web_version_path": rendering.web_version_path(mailing.pk),
+        "has_started": mailing.started_at is not None,
+        "is_draft": mailing.status == MailingStatus.DRAFT,
+    }
+    return _page(request, "mailings/staff_detail.html", context)
+
+
+@staff_member_required
+@require_GET
+def mailing_preview(request: HttpRequest, mailing_id: int) -> HttpResponse:
+    mailing = get_object_or_404(Mailing, pk=mailing_id)
+    email = request.GET.get("email", "").strip()
+    person = _member(email)
+    error = ""
+    subject = html = text = ""
+    if email and person is None:
+        error = _("No member has the address %(email)s; showing neutral values.") % {"email": email}
+    try:
+        subject, html, text = rendering.render_preview(mailing, person)
+    except ValueError as problem:
+        error = str(problem)
+    context = {
+        "mailing": mailing,
+        "person": person,
+        "email": email,
+        "subject": subject,
+        "text": text,
+        "has_html": bool(html),
+        "error": error,
+        "title": _("Preview"),
+    }
+    return _page(request, "mailings/staff_preview.html", context)
+
+
+@staff_member_required
+@require_GET
+@xframe_options_sameorigin
+def mailing_preview_html(request: HttpRequest, mailing_id: int) -> HttpResponse:
+    mailing = get_object_or_404(Mailing, pk=mailing_id)
+    try:
+        _subject, html, _text = rendering.render_preview(
+            mailing, _member(request.GET.get("email", "").strip())
+        )
+    except ValueError as problem:
+        return HttpResponse(str(problem), content_type="text/plain; charset=utf-8", status=400)
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = PREVIEW_CSP
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@staff_member_required
+@require_POST
+def mailing_test_send(request: HttpRequest, mailing_id: int) -> HttpResponse:
+    mailing = get_object_or_404(Mailing, pk=mailing_id)
+    form = TestSendForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect("mailings:detail", mailing_id=mailing.pk)
+    person = _member(form.cleaned_data["as_member"] or "")
+    if form.cleaned_data["as_member"] and person is None:
+        messages.error(request, _("No member has that address."))
+        return redirect("mailings:detail", mailing_id=mailing.pk)
+    try:
+        count = actions.do_send_test(
+            mailing, form.cleaned_data["addresses"], person=person, by=request.user
+        )
+    except (ValueError, OSError) as error:
+        messages.error(request, _("The test was not sent: %(error)s") % {"error": error})
+    else:
+        messages.success(request, _("Test sent to %(count)d address(es).") % {"count": count})
+    return redirect("mailings:detail", mailing_id=mailing.pk)
+
+
+def _send_control(
+    request: HttpRequest, mailing_id: int, name: str, done: str, **kwargs: Any
+) -> HttpResponse:
+    mailing = get_object_or_404(Mailing, pk=mailing_id)
+    from groundswell.mailings import actions as send_actions
+
+    action: Callable[..., Any] | None = getattr(send_actions, name, None)
+    if action is None:
+        messages.error(request, _("Sending is not available yet."))
+        return redirect("mailings:detail", mailing_id=mailing.pk)
+    try:
+        action(mailing, **kwargs)
+    except ValueError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, done)
+    return redirect("mailings:detail", mailing_id=mailing.pk)
+
+
+def _actor(request: HttpRequest) -> str:
+    return f"staff:{request.user.get_username()}"
+
+
+@staff_member_required
+@require_POST
+def mailing_send(request: HttpRequest, mailing_id: int) -> HttpResponse:
+    return _send_control(
+        request, mailing_id, "do_start_send", _("Sending has started."), actor=_actor(request)
+    )
+
+
+@staff_member_required
+@require_POST
+def mailing_schedule(request: HttpRequest, mailing_id: int) -> HttpResponse:
+    form = ScheduleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the date and time to send at."))
+        return redirect("mailings:detail", mailing_id=mailing_id)
+    return _send_control(
+        request,
+        mailing_id,
+        "do_schedule_send",
+        _("The mailing is scheduled."),
+        when=form.cleaned_data["send_at"],
+        actor=_actor(request),
+    )
+
+
+@staff_member_required
+@require_POST
+def mailing_pause(request: HttpRequest, mailing_id: int) -> HttpResponse:
+    return _send_control(request, mailing_id, "do_pause_send", _("Sending is paused."))
+
+
+@staff_member_required
+@require_POST
+def mailing_resume(request: HttpRequest, mailing_id: int) -> HttpResponse:
+    return _send_control(request, mailing_id, "do_resume_send", _("Sending has resumed."))
+
+
+@staff_member_required
+@require_POST
+def mailing_cancel(request: HttpRequest, mailing_id: int) -> HttpResponse:
+    return _send_control(request, mailing_id, "do_cancel_send", _("The send is cancelled."))
+
+
+@require_GET
+def web_version(request: HttpRequest, mailing_id: int, tag: str) -> HttpResponse:
+    """The public copy ("view in your browser"): only once the send has started."""
+    if not rendering.is_web_version_tag(mailing_id, tag):
+        raise Http404
+    mailing = Mailing.objects.filter(pk=mailing_id, started_at__isnull=False).first()
+    if mailing is None:
+        raise Http404
+    response = HttpResponse(rendering.render_web_version(mailing))
+    response["Content-Security-Policy"] = WEB_VERSION_CSP
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "public, max-age=300"
+    return response

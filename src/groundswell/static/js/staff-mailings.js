@@ -1,0 +1,35 @@
+// The progress bar on a mailing's staff page: polls progress.json while it sends.
+(function () {
+  "use strict";
+  var box = document.querySelector("[data-progress-url]");
+  if (!box) return;
+  var url = box.getAttribute("data-progress-url");
+  var bar = box.querySelector(".progress-bar");
+  var fill = box.querySelector(".progress-fill");
+  var text = box.querySelector(".progress-text");
+  var template = text.getAttribute("data-template");
+  var number = new Intl.NumberFormat();
+
+  function show(p) {
+    var total = p.total || 0, sent = p.sent || 0;
+    var share = total ? Math.min(100, (100 * sent) / total) : 0;
+    fill.style.width = share.toFixed(1) + "%";
+    bar.setAttribute("aria-valuenow", String(sent));
+    bar.setAttribute("aria-valuemax", String(total));
+    text.textContent = template
+      .replace("SENT", number.format(sent))
+      .replace("TOTAL", number.format(total))
+      .replace("RATE", number.format(p.rate || 0))
+      .replace("FAILED", number.format(p.failed || 0))
+      .replace("UNKNOWN", number.format(p.unknown || 0));
+    return p.status === "sending" || p.status === "scheduled";
+  }
+
+  function poll() {
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (p) { setTimeout(poll, show(p) ? 2000 : 15000); })
+      .catch(function () { setTimeout(poll, 10000); });
+  }
+  poll();
+})();

@@ -1,0 +1,88 @@
+"""Test sends: through Django's mail backend over real SMTP, [TEST] in the subject."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from groundswell.lib.tokens import read_member_token
+from groundswell.mailings.models import Mailing
+from groundswell.members.models import Person
+from groundswell.tracking.models import TrackedLink
+
+pytestmark = pytest.mark.django_db
+
+
+def post_test(client: Client, mailing: Mailing, addresses: str, as_member: str = "") -> Any:
+    return client.post(
+        f"/staff/mailings/{mailing.pk}/test/", {"addresses": addresses, "as_member": as_member}
+    )
+
+
+class TestTestSend:
+    def test_it_sends_each_address_a_test_copy_as_the_member(
+        self,
+        alice_client: Client,
+        mailing: Mailing,
+        bob: Person,
+        smtp_sink: Any,
+        django_capture_on_commit_callbacks: Any,
+    ) -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = post_test(
+                alice_client, mailing, "alice@fieldstone.example, ops@fieldstone.example", bob.email
+            )
+        assert response.status_code == 302
+        received = smtp_sink.messages
+        assert sorted(m["To"] for m in received) == [
+            "alice@fieldstone.example",
+            "ops@fieldstone.example",
+        ]
+        for message in received:
+            assert message["Subject"] == "[TEST] Tell Microsoft: stop enabling ICE"
+            assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+            text = message.get_payload()[0].get_payload(decode=True).decode()
+            assert "Dear Bob," in text
+            token = text.split("akid=")[1].split(")")[0].split()[0]
+            member = read_member_token(token)
+            assert member is not None and member.person_id == bob.pk
+        # The links it carries exist, so they work when clicked.
+        assert TrackedLink.objects.filter(mailing=mailing).count() == 9
+
+    def test_it_sends_a_neutral_copy_without_a_member(
+        self,
+        alice_client: Client,
+        mailing: Mailing,
+        smtp_sink: Any,
+        django_capture_on_commit_callbacks: Any,
+    ) -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            post_test(alice_client, mailing, "alice@fieldstone.example")
+        (message,) = smtp_sink.messages
+        text = message.get_payload()[0].get_payload(decode=True).decode()
+        assert "Dear friend," in text
+        assert "akid" not in text
+        assert message["List-Unsubscribe"] is None
+
+    def test_it_refuses_more_than_ten_addresses_or_bad_ones(
+        self, alice_client: Client, mailing: Mailing, smtp_sink: Any
+    ) -> None:
+        many = ", ".join(f"a{i}@example.org" for i in range(11))
+        post_test(alice_client, mailing, many)
+        post_test(alice_client, mailing, "not an address")
+        assert smtp_sink.messages == []
+
+    # Committed for real: the mail goes out on commit, inside the request.
+    @pytest.mark.django_db(transaction=True)
+    def test_it_tells_staff_when_the_mail_server_is_down(
+        self, alice_client: Client, mailing: Mailing, settings: Any
+    ) -> None:
+        from tests.conftest import free_port
+
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
+        response = post_test(alice_client, mailing, "alice@fieldstone.example")
+        page = alice_client.get(response["Location"]).content.decode()
+        assert "The test was not sent" in page
