@@ -158,3 +158,43 @@ class TestErasure:
         assert is_suppressed("bob@example.org")
         do_subscribe(person, other.sponsors.get().default_list, source="t", wording="Yes")
         assert not is_suppressed("bob@example.org")
+
+
+class TestMailingData:
+    def test_export_lists_mailings_received_and_clicks_and_erasure_keeps_them_anonymous(
+        self, bob, petition
+    ):
+        from django.utils import timezone
+
+        from groundswell.mailings.models import Mailing, MailingRecipient
+        from groundswell.members.actions import export_person
+        from groundswell.tracking.models import Click
+
+        org = petition.sponsors.get()
+        mailing = Mailing.objects.create(
+            organisation=org,
+            from_name="OP",
+            from_email="op@example.org",
+            subject="Sign now",
+            body="x",
+        )
+        MailingRecipient.objects.create(
+            mailing=mailing, person=bob, email=bob.email, state="sent", sent_at=timezone.now()
+        )
+        Click.objects.create(
+            mailing=mailing,
+            link_number=3,
+            person=bob,
+            clicked_at=timezone.now(),
+            ip_address="192.0.2.9",
+            user_agent="Firefox",
+        )
+        data = export_person(bob)
+        assert data["mailings_received"][0]["subject"] == "Sign now"
+        assert data["clicks"][0]["link_number"] == 3
+
+        do_erase_person(bob, actor="self")
+        recipient = MailingRecipient.objects.get()
+        assert (recipient.person, recipient.email) == (None, "")
+        click = Click.objects.get()
+        assert (click.person, click.ip_address, click.user_agent) == (None, None, "")

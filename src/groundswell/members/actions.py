@@ -325,7 +325,9 @@ def _merge_into(keep: Person, other: Person) -> dict[str, int]:
 def do_erase_person(person: Person, *, actor: str) -> None:
     """Remove the person's personal data and keep only what the counts and the
     "never contact me" promise need: anonymous signatures and a keyed hash."""
+    from groundswell.mailings.models import MailingRecipient
     from groundswell.petitions.models import Signature
+    from groundswell.tracking.models import Click, Open
 
     with transaction.atomic():
         person = Person.objects.select_for_update().get(pk=person.pk)
@@ -334,6 +336,11 @@ def do_erase_person(person: Person, *, actor: str) -> None:
         count = signatures.count()
         signatures.update(person=None, comment="", show_name=False, http_referer="", referrer=None)
         Signature.objects.filter(referrer=person).update(referrer=None)
+        # Copies of mailings, clicks and opens stay for the mailings' totals, without
+        # anything that points back at the person.
+        MailingRecipient.objects.filter(person=person).update(person=None, email="")
+        Click.objects.filter(person=person).update(person=None, ip_address=None, user_agent="")
+        Open.objects.filter(person=person).update(person=None, ip_address=None, user_agent="")
         # Consent history is personal data (IP addresses) and goes with the person; the
         # suppression below is what now proves they must not be mailed.
         Subscription.objects.filter(person=person).delete()
@@ -347,7 +354,9 @@ def do_erase_person(person: Person, *, actor: str) -> None:
 
 def export_person(person: Person) -> dict[str, object]:
     """Everything we hold about the person, for a copy of their data."""
+    from groundswell.mailings.models import MailingRecipient
     from groundswell.petitions.models import Signature
+    from groundswell.tracking.models import Click
 
     subscriptions = person.subscriptions.select_related("mailing_list__organisation").order_by(
         "created_at"
@@ -384,6 +393,27 @@ def export_person(person: Person) -> dict[str, object]:
             }
             for s in subscriptions
         ],
+        "mailings_received": [
+            {
+                "subject": r.mailing.subject,
+                "from": r.mailing.organisation.name,
+                "state": r.state,
+                "sent_at": r.sent_at.isoformat() if r.sent_at else "",
+            }
+            for r in MailingRecipient.objects.filter(person=person)
+            .select_related("mailing__organisation")
+            .order_by("id")
+        ],
+        "clicks": [
+            {
+                "mailing": c.mailing.subject,
+                "link_number": c.link_number,
+                "at": c.clicked_at.isoformat(),
+                "ip_address": c.ip_address or "",
+                "browser": c.user_agent,
+            }
+            for c in Click.objects.filter(person=person).select_related("mailing").order_by("id")
+        ],
         "signatures": [
             {
                 "petition": sig.petition.title,
@@ -404,7 +434,7 @@ def export_rows(data: dict[str, object]) -> list[list[str]]:
     profile = data["profile"]
     assert isinstance(profile, dict)
     rows += [["profile", "", key, str(value)] for key, value in profile.items()]
-    for section in ("subscriptions", "signatures"):
+    for section in ("subscriptions", "signatures", "mailings_received", "clicks"):
         items = data[section]
         assert isinstance(items, list)
         for number, item in enumerate(items, start=1):
