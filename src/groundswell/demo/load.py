@@ -492,7 +492,12 @@ def ensure_petitions(now: datetime) -> dict[str, Petition]:
 
 
 def ensure_mailing(lists: dict[str, MailingList], petitions: dict[str, Petition]) -> Mailing:
-    """Campaign B's email as a draft to its organisation's list, leaving out those who signed."""
+    """Campaign B's email as a draft to its organisation's list.
+
+    Everyone on that list joined by signing Campaign B, so leaving out its signers
+    would leave no one; the demo sends to the whole list (the petition page tells
+    those who already signed).
+    """
     demo = content.CAMPAIGN_B_MAILING
     organisation = Organisation.objects.get(slug=demo.organisation_slug)
     petition = petitions[demo.petition_slug]
@@ -514,7 +519,6 @@ def ensure_mailing(lists: dict[str, MailingList], petitions: dict[str, Petition]
         signoff_organisation=organisation.name,
     )
     mailing.include_lists.set([lists[organisation.slug]])
-    mailing.exclude_signers_of.set([petition])
     return mailing
 
 
