@@ -5,7 +5,8 @@
 With --log, each accepted message's recipients are appended to FILE (one address a
 line) and flushed *before* the 250 reply goes out: whatever a client saw accepted is
 in the file. Used by bench/mail.py and by the crash-safety tests. Speaks just enough
-SMTP for smtplib: EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT.
+SMTP for smtplib: EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT, and PIPELINING
+(commands are read from one stream in order, so pipelined ones just work).
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ class Sink:
                     break
                 verb = line[:4].upper()
                 if verb in (b"EHLO", b"HELO"):
-                    writer.write(b"250-sink\r\n250-8BITMIME\r\n250 SIZE 52428800\r\n")
+                    writer.write(
+                        b"250-sink\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SIZE 52428800\r\n"
+                    )
                 elif verb == b"MAIL":
                     rcpts = []
                     writer.write(b"250 OK\r\n")

@@ -243,3 +243,38 @@ class TestSchedule:
 def test_smtplib_is_what_talks_to_the_server() -> None:
     assert sending.SmtpTransport().connection is None
     assert smtplib.SMTP is not None
+
+
+class TestProgressJson:
+    def test_it_shows_staff_the_counts_and_rate(
+        self,
+        org: Organisation,
+        supporters: MailingList,
+        smtp_sink: SmtpSink,
+        django_capture_on_commit_callbacks: Any,
+        rf: Any,
+        admin_user: Any,
+    ) -> None:
+        import json
+
+        from groundswell.mailings.progress import progress_json
+
+        subscribe(make_people(5), supporters)
+        mailing = start(make_mailing(org, supporters), django_capture_on_commit_callbacks)
+        request = rf.get("/")
+        request.user = admin_user
+
+        data = json.loads(progress_json(request, mailing.pk).content)
+
+        assert data["status"] == "sent"
+        assert (data["sent"], data["total"], data["failed"], data["unknown"]) == (5, 5, 0, 0)
+        assert data["rate"] == round(5 / 60, 1)
+
+    def test_it_is_for_staff_only(self, org: Organisation, rf: Any) -> None:
+        from django.contrib.auth.models import AnonymousUser
+
+        from groundswell.mailings.progress import progress_json
+
+        request = rf.get("/")
+        request.user = AnonymousUser()
+        assert progress_json(request, 1).status_code == 302
