@@ -1,39 +1,5 @@
-from __future__ import annotations
+"""Reports are read from tracked clicks and opens: the same cast and clean buffers."""
 
-from collections.abc import Iterator
+from tests.tracking.conftest import cast, empty_buffers_and_caches
 
-import pytest
-
-from groundswell.petitions.counter import clear_process_cache
-from groundswell.petitions.pages import clear_page_cache
-from groundswell.tracking.links import clear_link_cache
-from groundswell.tracking.recording import CLICKS, OPENS
-from tests.tracking.cast import Cast, make_cast
-
-
-@pytest.fixture(autouse=True)
-def empty_buffers_and_caches(settings) -> Iterator[None]:
-    # Long enough that the background thread never writes during a test unless asked.
-    settings.TRACKING_FLUSH_SECONDS = 3600
-    for clear in (
-        CLICKS.clear,
-        OPENS.clear,
-        clear_link_cache,
-        clear_process_cache,
-        clear_page_cache,
-    ):
-        clear()
-    yield
-    for clear in (
-        CLICKS.clear,
-        OPENS.clear,
-        clear_link_cache,
-        clear_process_cache,
-        clear_page_cache,
-    ):
-        clear()
-
-
-@pytest.fixture
-def cast(db: None) -> Cast:
-    return make_cast()
+__all__ = ["cast", "empty_buffers_and_caches"]
