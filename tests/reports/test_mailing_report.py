@@ -122,6 +122,17 @@ class TestMailingReport:
         )
         assert report["bounced"] == 1
 
+    def test_it_counts_recipients_a_worker_has_claimed_as_waiting(self, busy):
+        from groundswell.mailings.models import MailingRecipient, RecipientState
+
+        before = mailing_report(busy.mailing)["queued"]
+        recipient = MailingRecipient.objects.filter(
+            mailing=busy.mailing, state=RecipientState.QUEUED
+        ).first()
+        assert recipient is not None
+        MailingRecipient.objects.filter(pk=recipient.pk).update(state=RecipientState.CLAIMED)
+        assert mailing_report(busy.mailing)["queued"] == before
+
     def test_it_counts_opens_once_per_person_and_in_total(self, busy):
         assert mailing_report(busy.mailing)["opens"] == {
             "unique": 2,

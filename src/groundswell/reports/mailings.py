@@ -43,7 +43,12 @@ def _recipient_counts(mailing: Mailing) -> dict[str, int]:
 
     return MailingRecipient.objects.filter(mailing=mailing).aggregate(
         recipients=Count("id"),
-        queued=Count("id", filter=Q(state__in=[RecipientState.QUEUED, RecipientState.SENDING])),
+        queued=Count(
+            "id",
+            filter=Q(
+                state__in=[RecipientState.QUEUED, RecipientState.CLAIMED, RecipientState.SENDING]
+            ),
+        ),
         sent=state(RecipientState.SENT),
         failed=state(RecipientState.FAILED),
         unknown=state(RecipientState.UNKNOWN),
