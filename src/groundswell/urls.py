@@ -5,6 +5,7 @@ from django.urls import include, path
 admin.site.site_header = "Groundswell staff"
 admin.site.site_title = "Groundswell"
 admin.site.index_title = "Campaigns, people and consent"
+admin.site.index_template = "admin/groundswell_index.html"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
