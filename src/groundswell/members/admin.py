@@ -21,6 +21,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from groundswell.lib.addresses import normalise_email
+from groundswell.lib.admin import ExactEmailSearchMixin, ViewOnlyAdminMixin
 from groundswell.lib.tokens import email_hashes
 from groundswell.members.actions import (
     PROFILE_FIELDS,
@@ -84,18 +85,9 @@ def _history_html(subscription: Subscription) -> str:
     )
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ViewOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class SubscriptionInline(ReadOnlyInline):
@@ -156,7 +148,7 @@ class PersonForm(forms.ModelForm):
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(ExactEmailSearchMixin, admin.ModelAdmin):
     form = PersonForm
     list_display = ["email", "first_name", "last_name", "postal_code", "country", "source"]
     list_display += ["created_at"]
@@ -172,19 +164,6 @@ class PersonAdmin(admin.ModelAdmin):
     ]
     inlines = [SubscriptionInline, SignatureInline]
     actions = ["unsubscribe_from_every_list", "export_data", "erase_data"]
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[Person], search_term: str
-    ) -> tuple[QuerySet[Person], bool]:
-        # A whole address is looked up through the unique index, in any case or spacing.
-        if "@" in search_term:
-            try:
-                normalised = normalise_email(search_term)
-            except ValidationError:
-                pass
-            else:
-                return queryset.filter(email_normalised=normalised), False
-        return super().get_search_results(request, queryset, search_term)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -283,7 +262,10 @@ class ConsentEventInline(ReadOnlyInline):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(ExactEmailSearchMixin, ViewOnlyAdminMixin, admin.ModelAdmin):
+    # View-only: consent comes from the person with the wording they saw, and status
+    # changes only through the actions below, which write the history.
+    email_lookup = "person__email_normalised"
     list_display = ["person", "mailing_list", "status", "created_at", "updated_at"]
     list_filter = ["mailing_list", "status"]
     list_select_related = ["person", "mailing_list__organisation"]
@@ -291,17 +273,6 @@ class SubscriptionAdmin(admin.ModelAdmin):
     readonly_fields = ["person", "mailing_list", "status", "created_at", "updated_at"]
     inlines = [ConsentEventInline]
     actions = ["unsubscribe_selected"]
-
-    # Consent comes from the person, with the wording they saw: staff can't add it here.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    # The page is view-only: status changes through the actions, which write history.
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_unsubscribe_permission(self, request: HttpRequest) -> bool:
         return can_unsubscribe(request)
@@ -332,25 +303,16 @@ class HashSearchMixin:
 
 
 @admin.register(Suppression)
-class SuppressionAdmin(HashSearchMixin, admin.ModelAdmin):
+class SuppressionAdmin(ViewOnlyAdminMixin, HashSearchMixin, admin.ModelAdmin):
+    # Only members.actions adds or lifts suppressions (a fresh consent lifts one).
     list_display = ["__str__", "reason", "source", "created_at"]
     list_filter = ["reason"]
     search_fields = ["email_hash"]
     search_help_text = "Type a whole email address."
 
-    # Only members.actions adds or lifts suppressions (a fresh consent lifts one).
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(HashSearchMixin, admin.ModelAdmin):
+class AuditEntryAdmin(ViewOnlyAdminMixin, HashSearchMixin, admin.ModelAdmin):
     hash_field = "subject_hash"
     list_display = ["created_at", "action", "actor", "person"]
     list_filter = ["action"]
@@ -358,12 +320,3 @@ class AuditEntryAdmin(HashSearchMixin, admin.ModelAdmin):
     search_fields = ["subject_hash"]
     search_help_text = "Type a whole email address."
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

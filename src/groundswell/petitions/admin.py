@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
@@ -13,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from groundswell.lib.addresses import normalise_email
+from groundswell.lib.admin import ExactEmailSearchMixin
 from groundswell.lib.markdown import render_markdown
 from groundswell.petitions.counter import refresh_petition_count
 from groundswell.petitions.models import (
@@ -101,7 +100,8 @@ class PetitionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Signature)
-class SignatureAdmin(admin.ModelAdmin):
+class SignatureAdmin(ExactEmailSearchMixin, admin.ModelAdmin):
+    email_lookup = "person__email_normalised"
     list_display = ["person", "petition", "source", "created_at", "status"]
     list_filter = ["petition", "source", "status"]
     list_select_related = ["person", "petition"]
@@ -129,18 +129,6 @@ class SignatureAdmin(admin.ModelAdmin):
             },
         ),
     ]
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[Signature], search_term: str
-    ) -> tuple[QuerySet[Signature], bool]:
-        if "@" in search_term:
-            try:
-                normalised = normalise_email(search_term)
-            except ValidationError:
-                pass
-            else:
-                return queryset.filter(person__email_normalised=normalised), False
-        return super().get_search_results(request, queryset, search_term)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         fields = list(super().get_readonly_fields(request, obj))
