@@ -150,15 +150,23 @@ def _send_email_change(person: Person, new_email: str) -> None:
     transaction.on_commit(send)
 
 
+def read_emailed_link(signed: str, *, salt: str, max_age: int) -> tuple[Person, dict] | None:
+    """The person and values an emailed confirmation link carries, if it is ours,
+    unexpired, and its person still exists."""
+    try:
+        value = signing.loads(signed, salt=salt, max_age=max_age)
+    except signing.BadSignature:
+        return None
+    person = Person.objects.filter(pk=value["p"]).first()
+    return (person, value) if person is not None else None
+
+
 @require_http_methods(["GET", "POST"])
 def confirm_email(request: HttpRequest, signed: str) -> HttpResponse:
-    try:
-        value = signing.loads(signed, salt=EMAIL_CHANGE_SALT, max_age=EMAIL_CHANGE_MAX_AGE)
-    except signing.BadSignature:
+    found = read_emailed_link(signed, salt=EMAIL_CHANGE_SALT, max_age=EMAIL_CHANGE_MAX_AGE)
+    if found is None:
         return render(request, "members/link_expired.html", status=404)
-    person = Person.objects.filter(pk=value["p"]).first()
-    if person is None:
-        return render(request, "members/link_expired.html", status=404)
+    person, value = found
     if request.method == "POST":
         actions.do_change_email(person, value["e"], actor="self")
         return render(request, "members/email_changed.html", {"person": person})
@@ -188,13 +196,10 @@ def _send_privacy_link(normalised_email: str, kind: str) -> None:
 
 @require_http_methods(["GET", "POST"])
 def privacy_confirm(request: HttpRequest, signed: str) -> HttpResponse:
-    try:
-        value = signing.loads(signed, salt=PRIVACY_SALT, max_age=PRIVACY_MAX_AGE)
-    except signing.BadSignature:
+    found = read_emailed_link(signed, salt=PRIVACY_SALT, max_age=PRIVACY_MAX_AGE)
+    if found is None:
         return render(request, "members/link_expired.html", status=404)
-    person = Person.objects.filter(pk=value["p"]).first()
-    if person is None:
-        return render(request, "members/link_expired.html", status=404)
+    person, value = found
     kind = value["k"]
     if request.method == "POST":
         if kind == "erase":
