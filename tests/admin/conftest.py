@@ -12,23 +12,15 @@ from groundswell.members.actions import PersonDetails, do_find_or_create_person,
 from groundswell.members.models import Person
 from groundswell.orgs.models import MailingList, Organisation
 from groundswell.petitions.models import Petition, PetitionSponsor, Signature
+from tests.orgs import factories
 
 WORDING = "Yes, Friends of the Earthworm may email me about this campaign."
 
 
 def make_org(slug: str = "earthworm") -> tuple[Organisation, MailingList]:
-    org = Organisation.objects.create(
-        name=f"Friends of the {slug.title()}",
-        slug=slug,
-        postal_address="1 Loam Lane, Compost Town",
-        privacy_policy_url=f"https://{slug}.example.org/privacy",
-        sender_name="Friends",
-        sender_email=f"hello@{slug}.example.org",
-    )
-    mailing_list = MailingList.objects.create(
-        organisation=org, name="Supporters", slug="supporters", is_default=True
-    )
-    return org, mailing_list
+    """An organisation with its default list (the builders of tests/orgs/factories.py)."""
+    org = factories.make_org(slug)
+    return org, factories.make_list(org, is_default=True)
 
 
 def make_petition(org: Organisation, slug: str = "save-the-worms") -> Petition:
