@@ -104,6 +104,8 @@ def do_sign_petition(
     # Everything that needs no database is worked out before taking the write lock.
     consents = _consents_to_record(petition, sponsor_lists, details)
     referrer_id = read_referral_code(details.referral_code)
+    if referrer_id is not None and not Person.objects.filter(pk=referrer_id).exists():
+        referrer_id = None
     source = f"petition:{petition.slug}"
     try:
         with transaction.atomic():
@@ -123,10 +125,8 @@ def do_sign_petition(
             # any blanks just filled in on their record.
             if not created and Signature.objects.filter(petition=petition, person=person).exists():
                 raise _AlreadySigned
-            if referrer_id is not None and (
-                referrer_id == person.pk or not Person.objects.filter(pk=referrer_id).exists()
-            ):
-                referrer_id = None
+            if referrer_id == person.pk:
+                referrer_id = None  # nobody refers themselves
             try:
                 with savepoint_for_races():
                     signature = Signature.objects.create(
