@@ -65,8 +65,6 @@ def find_mailed_person(address: str) -> Person | None:
         normalised = normalise_email(address)
     except ValidationError:  # an address too broken to normalise matches nobody
         return None
-    if not normalised:
-        return None
     person = Person.objects.filter(email_normalised=normalised).first()
     if person is None:
         return None
@@ -75,6 +73,15 @@ def find_mailed_person(address: str) -> Person | None:
         person=person,
     ).exists()
     return person if was_mailed else None
+
+
+def _stamp_once(recipient: MailingRecipient | None, field: str) -> bool:
+    """Set the copy's `field` to now unless it is already set; True when it was set now."""
+    if recipient is None or getattr(recipient, field) is not None:
+        return False
+    setattr(recipient, field, timezone.now())
+    recipient.save(update_fields=[field])
+    return True
 
 
 def do_record_report(
@@ -109,27 +116,19 @@ def do_record_report(
             status=status[:20],
             detail=detail[:500],
         )
-        now = timezone.now()
         if kind == BounceKind.HARD:
-            if recipient is not None and recipient.bounced_at is None:
-                recipient.bounced_at = now
-                recipient.save(update_fields=["bounced_at"])
+            _stamp_once(recipient, "bounced_at")
             if person is not None:
                 do_mark_bounced(person, source=source)
         elif kind == BounceKind.COMPLAINT:
-            newly_complained = recipient is not None and recipient.complained_at is None
-            if recipient is not None and newly_complained:
-                recipient.complained_at = now
-                recipient.save(update_fields=["complained_at"])
+            newly_complained = _stamp_once(recipient, "complained_at")
             if person is not None:
                 do_mark_complained(person, source=source)
             if recipient is not None and newly_complained:
                 mailing = recipient.mailing
                 transaction.on_commit(lambda: warn_if_complaint_rate_alarming(mailing))
         elif kind == BounceKind.UNSUBSCRIBE:
-            if recipient is not None and recipient.unsubscribed_at is None:
-                recipient.unsubscribed_at = now
-                recipient.save(update_fields=["unsubscribed_at"])
+            _stamp_once(recipient, "unsubscribed_at")
             if person is not None:
                 do_unsubscribe_everywhere(person, source=source)
         logger.info(
