@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 WRITE_CHUNK = 500
 
 M = TypeVar("M", bound=models.Model)
+E = TypeVar("E")
 
 
 @dataclass(frozen=True)
@@ -112,25 +113,27 @@ def _chunks(items: Sequence, size: int) -> list[Sequence]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+def _insert(row: models.Model) -> bool:
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+    except IntegrityError:
+        row.pk = None
+        return False
+    return True
+
+
 def _save_each(rows: Sequence[models.Model]) -> None:
     """The slow path after a refused batch: row by row, forgetting a person or a
     mailing deleted since the event, so one stale row cannot lose its batch."""
     for row in rows:
-        try:
-            with transaction.atomic():
-                row.save(force_insert=True)
-        except IntegrityError:
-            row.pk = None
-            person_id = getattr(row, "person_id", None)
-            if person_id is None:
-                logger.warning("dropped a %s of a deleted mailing", type(row).__name__)
-                continue
+        if _insert(row):
+            continue
+        if getattr(row, "person_id", None) is not None:
             row.person_id = None  # type: ignore[attr-defined]
-            try:
-                with transaction.atomic():
-                    row.save(force_insert=True)
-            except IntegrityError:
-                logger.warning("dropped a %s of a deleted mailing", type(row).__name__)
+            if _insert(row):
+                continue
+        logger.warning("dropped a %s of a deleted mailing", type(row).__name__)
 
 
 def _write(rows: Sequence[M], write_batch: Callable[[list[M]], object]) -> None:
@@ -143,37 +146,42 @@ def _write(rows: Sequence[M], write_batch: Callable[[list[M]], object]) -> None:
         _save_each(rows)
 
 
-def write_clicks(events: Sequence[ClickEvent]) -> None:
+def _write_events(
+    events: Sequence[E], to_row: Callable[[E], M], write_batch: Callable[[list[M]], object]
+) -> None:
     for chunk in _chunks(events, WRITE_CHUNK):
-        rows = [
-            Click(
-                mailing_id=e.mailing_id,
-                link_number=e.link_number,
-                person_id=e.person_id,
-                clicked_at=e.at,
-                ip_address=e.ip_address,
-                user_agent=e.user_agent,
-                is_machine=bool(e.machine_reason),
-                machine_reason=e.machine_reason,
-            )
-            for e in chunk
-        ]
-        _write(rows, _classify_and_insert)
+        _write([to_row(e) for e in chunk], write_batch)
+
+
+def _click_row(e: ClickEvent) -> Click:
+    return Click(
+        mailing_id=e.mailing_id,
+        link_number=e.link_number,
+        person_id=e.person_id,
+        clicked_at=e.at,
+        ip_address=e.ip_address,
+        user_agent=e.user_agent,
+        is_machine=bool(e.machine_reason),
+        machine_reason=e.machine_reason,
+    )
+
+
+def _open_row(e: OpenEvent) -> Open:
+    return Open(
+        mailing_id=e.mailing_id,
+        person_id=e.person_id,
+        opened_at=e.at,
+        ip_address=e.ip_address,
+        user_agent=e.user_agent,
+    )
+
+
+def write_clicks(events: Sequence[ClickEvent]) -> None:
+    _write_events(events, _click_row, _classify_and_insert)
 
 
 def write_opens(events: Sequence[OpenEvent]) -> None:
-    for chunk in _chunks(events, WRITE_CHUNK):
-        rows = [
-            Open(
-                mailing_id=e.mailing_id,
-                person_id=e.person_id,
-                opened_at=e.at,
-                ip_address=e.ip_address,
-                user_agent=e.user_agent,
-            )
-            for e in chunk
-        ]
-        _write(rows, Open.objects.bulk_create)
+    _write_events(events, _open_row, Open.objects.bulk_create)
 
 
 def _mark(row: Click, reason: str) -> None:
