@@ -17,7 +17,7 @@ from django.db import IntegrityError, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from groundswell.lib.tokens import read_member_token
+from groundswell.lib.tokens import MemberToken, read_member_token
 from groundswell.mailings.models import MailingRecipient
 from groundswell.tracking import machine
 from groundswell.tracking.buffer import EventBuffer
@@ -57,23 +57,33 @@ def _client(request: HttpRequest) -> tuple[str | None, str]:
     return ip, request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH]
 
 
-def record_click(
-    request: HttpRequest, link_number: int | str, token: str | None, mailing_id: int | None = None
-) -> bool:
-    """Count a click on link `link_number`; True when it will be written.
+def record_click(request: HttpRequest, link_number: int | str, token: str | None) -> bool:
+    """Count a click on a petition link (`/sign/<slug>/?t=&akid=`); True when it will be written.
 
-    From /go/ the mailing is in the URL; from a petition link (`/sign/<slug>/?t=&akid=`)
-    it is the one the member token was made for. The person is known only when the
-    token is valid and made for this very mailing. Links that do not exist are not counted.
+    The mailing is the one the member token was made for, and the person is known
+    only then. Links that do not exist are not counted.
     """
     member = read_member_token(token)
-    if mailing_id is None:
-        if member is None or member.mailing_id == 0:
-            return False
-        mailing_id = member.mailing_id
-    number = int(link_number) if str(link_number).isdigit() else None
-    if number is None or link_destination(mailing_id, number) is None:
+    if member is None or member.mailing_id == 0:
         return False
+    number = int(link_number) if str(link_number).isdigit() else None
+    if number is None or link_destination(member.mailing_id, number) is None:
+        return False
+    _add_click(request, member.mailing_id, number, member)
+    return True
+
+
+def record_link_click(
+    request: HttpRequest, mailing_id: int, number: int, token: str | None
+) -> None:
+    """Count a click through /go/, whose view has already found the link (no second
+    look-up). The person is known only when the token was made for this very mailing."""
+    _add_click(request, mailing_id, number, read_member_token(token))
+
+
+def _add_click(
+    request: HttpRequest, mailing_id: int, number: int, member: MemberToken | None
+) -> None:
     ip, user_agent = _client(request)
     # People's browsers GET a link; a HEAD comes from something checking it.
     reason = machine.REASON_SCANNER if request.method == "HEAD" else ""
@@ -88,7 +98,6 @@ def record_click(
             machine_reason=reason or machine.scanner_reason(user_agent),
         )
     )
-    return True
 
 
 def record_open(request: HttpRequest, mailing_id: int, token: str | None) -> bool:

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from groundswell.tracking.links import link_destination
-from groundswell.tracking.recording import record_click, record_open
+from groundswell.tracking.recording import record_link_click, record_open
 
 # The smallest transparent GIF: 1x1, one transparent colour (43 bytes).
 TRANSPARENT_GIF = (
@@ -26,7 +26,7 @@ def go(request: HttpRequest, mailing_id: int, number: int) -> HttpResponse:
             _("This link is not known. It may have been copied incompletely."),
             content_type="text/plain; charset=utf-8",
         )
-    record_click(request, number, request.GET.get("akid"), mailing_id=mailing_id)
+    record_link_click(request, mailing_id, number, request.GET.get("akid"))
     response = HttpResponseRedirect(url)
     response["Cache-Control"] = "private, no-store"
     response["Referrer-Policy"] = "no-referrer"
