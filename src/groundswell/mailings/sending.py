@@ -694,6 +694,11 @@ def live_lanes(mailing_id: int) -> int:
     return SendWorker.objects.filter(mailing_id=mailing_id, heartbeat_at__gte=fresh).count()
 
 
+def sent_count() -> Count:
+    """Annotation for a Mailing queryset: its recipients sent so far (one query for a list)."""
+    return Count("recipients", filter=Q(recipients__state=RecipientState.SENT))
+
+
 def state_counts(mailing_id: int) -> dict[str, int]:
     counts = {state.value: 0 for state in RecipientState}
     for row in (

@@ -19,7 +19,7 @@ from groundswell.mailings.actions import (
     do_start_send,
     is_waiting_for_ab_winner,
 )
-from groundswell.mailings.models import Mailing, MailingStatus, RecipientState
+from groundswell.mailings.models import Mailing, MailingStatus
 
 
 class Command(BaseCommand):
@@ -69,10 +69,9 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
 
     def list_mailings(self) -> None:
-        for mailing in Mailing.objects.order_by("pk"):
-            sent = mailing.recipients.filter(state=RecipientState.SENT).count()
+        for mailing in Mailing.objects.annotate(sent=sending.sent_count()).order_by("pk"):
             self.stdout.write(
-                f"{mailing.pk}\t{mailing.status}\t{mailing.recipient_count}\t{sent}\t"
+                f"{mailing.pk}\t{mailing.status}\t{mailing.recipient_count}\t{mailing.sent}\t"
                 f"{mailing.subject}"
             )
 
