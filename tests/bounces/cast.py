@@ -63,3 +63,17 @@ def send_copy(campaign: Campaign, person: Person, message_id: str) -> MailingRec
         sent_at=timezone.now(),
         message_id=message_id,
     )
+
+
+# The people the reports in samples/ are about: their address and our copy's Message-ID.
+BOB = ("bob.marsh@wetlands.example.com", "<12.3401.Qm8vT2xLrA@act.example.org>")
+FRANK = ("frank.moss@mailbox.example.com", "<12.3404.Yt6cVb0Wqe@act.example.org>")
+
+
+def mail_member(
+    campaign: Campaign, who: tuple[str, str], *lists: MailingList
+) -> tuple[Person, MailingRecipient]:
+    """A member on `lists` (the supporters by default) sent a copy with the given Message-ID."""
+    email, message_id = who
+    person = make_member(campaign, email, *lists)
+    return person, send_copy(campaign, person, message_id)

@@ -16,7 +16,7 @@ from groundswell.bounces.complaints import (
 )
 from groundswell.bounces.models import ComplaintAlert
 from groundswell.mailings.models import MailingRecipient, RecipientState
-from tests.bounces.cast import make_campaign, make_member, sample, send_copy
+from tests.bounces.cast import FRANK, mail_member, make_campaign, sample
 
 
 @pytest.fixture
@@ -65,8 +65,7 @@ class TestComplaintWarning:
     ):
         settings.ADMINS = [("Alice", "alice@earthworm.example.org")]
         add_copies(campaign, 998, complained=1)
-        frank = make_member(campaign, "frank.moss@mailbox.example.com")
-        send_copy(campaign, frank, "<12.3404.Yt6cVb0Wqe@act.example.org>")
+        mail_member(campaign, FRANK)
 
         with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True):
             do_process_report_message(sample("arf-abuse.eml"))
@@ -89,8 +88,7 @@ class TestComplaintWarning:
         self, campaign, django_capture_on_commit_callbacks
     ):
         add_copies(campaign, 2000)
-        frank = make_member(campaign, "frank.moss@mailbox.example.com")
-        send_copy(campaign, frank, "<12.3404.Yt6cVb0Wqe@act.example.org>")
+        mail_member(campaign, FRANK)
 
         with django_capture_on_commit_callbacks(execute=True):
             do_process_report_message(sample("arf-abuse.eml"))

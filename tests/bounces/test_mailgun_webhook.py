@@ -12,7 +12,13 @@ import pytest
 from groundswell.bounces.models import BounceEvent
 from groundswell.members.actions import is_suppressed
 from groundswell.members.models import ConsentEvent
-from tests.bounces.cast import make_campaign, make_member, sample, send_copy
+from tests.bounces.cast import (
+    BOB,
+    FRANK,
+    mail_member,
+    make_campaign,
+    sample,
+)
 
 URL = "/webhooks/anymail/mailgun/tracking/"
 SECRET = "mailgun:w3bh00k-basic-auth-pass"
@@ -48,10 +54,7 @@ def statuses(person):
 
 class TestMailgunTrackingWebhook:
     def test_a_permanent_failure_marks_the_member_bounced(self, client, campaign):
-        bob = make_member(
-            campaign, "bob.marsh@wetlands.example.com", campaign.supporters, campaign.volunteers
-        )
-        copy = send_copy(campaign, bob, "<12.3401.Qm8vT2xLrA@act.example.org>")
+        bob, copy = mail_member(campaign, BOB, campaign.supporters, campaign.volunteers)
 
         response = post(client, signed("mailgun-permanent-failure.json"), **basic_auth())
 
@@ -65,8 +68,7 @@ class TestMailgunTrackingWebhook:
         assert "User unknown" in event.detail
 
     def test_a_temporary_failure_is_recorded_only(self, client, campaign):
-        bob = make_member(campaign, "bob.marsh@wetlands.example.com")
-        copy = send_copy(campaign, bob, "<12.3401.Qm8vT2xLrA@act.example.org>")
+        bob, copy = mail_member(campaign, BOB)
 
         response = post(client, signed("mailgun-temporary-failure.json"), **basic_auth())
 
@@ -77,10 +79,7 @@ class TestMailgunTrackingWebhook:
         assert BounceEvent.objects.get().kind == "soft"
 
     def test_a_complaint_unsubscribes_everywhere_and_suppresses(self, client, campaign):
-        frank = make_member(
-            campaign, "frank.moss@mailbox.example.com", campaign.supporters, campaign.volunteers
-        )
-        copy = send_copy(campaign, frank, "<12.3404.Yt6cVb0Wqe@act.example.org>")
+        frank, copy = mail_member(campaign, FRANK, campaign.supporters, campaign.volunteers)
 
         response = post(client, signed("mailgun-complained.json"), **basic_auth())
 
@@ -91,10 +90,7 @@ class TestMailgunTrackingWebhook:
         assert is_suppressed(frank.email_normalised)
 
     def test_an_unsubscribe_at_mailgun_unsubscribes_everywhere(self, client, campaign):
-        frank = make_member(
-            campaign, "frank.moss@mailbox.example.com", campaign.supporters, campaign.volunteers
-        )
-        copy = send_copy(campaign, frank, "<12.3404.Yt6cVb0Wqe@act.example.org>")
+        frank, copy = mail_member(campaign, FRANK, campaign.supporters, campaign.volunteers)
 
         response = post(client, signed("mailgun-unsubscribed.json"), **basic_auth())
 
@@ -116,8 +112,7 @@ class TestMailgunTrackingWebhook:
     def test_it_refuses_without_the_right_basic_auth_and_changes_nothing(
         self, client, campaign, headers
     ):
-        bob = make_member(campaign, "bob.marsh@wetlands.example.com")
-        send_copy(campaign, bob, "<12.3401.Qm8vT2xLrA@act.example.org>")
+        bob, _ = mail_member(campaign, BOB)
 
         response = post(client, signed("mailgun-permanent-failure.json"), **headers)
 
@@ -127,8 +122,7 @@ class TestMailgunTrackingWebhook:
         assert BounceEvent.objects.count() == 0
 
     def test_it_refuses_a_payload_signed_with_another_key(self, client, campaign):
-        frank = make_member(campaign, "frank.moss@mailbox.example.com")
-        send_copy(campaign, frank, "<12.3404.Yt6cVb0Wqe@act.example.org>")
+        frank, _ = mail_member(campaign, FRANK)
 
         body = signed("mailgun-complained.json", key="someone-elses-key")
         response = post(client, body, **basic_auth())
@@ -138,8 +132,7 @@ class TestMailgunTrackingWebhook:
         assert ConsentEvent.objects.filter(kind="complained").count() == 0
 
     def test_it_refuses_a_payload_changed_after_signing(self, client, campaign):
-        bob = make_member(campaign, "bob.marsh@wetlands.example.com")
-        send_copy(campaign, bob, "<12.3401.Qm8vT2xLrA@act.example.org>")
+        bob, _ = mail_member(campaign, BOB)
         payload = json.loads(signed("mailgun-permanent-failure.json"))
         payload["signature"]["timestamp"] = "1715674401"
 
@@ -153,8 +146,7 @@ class TestWithoutConfiguration:
     def test_it_refuses_everything_when_no_secret_is_set(self, client, db):
         # The tests' environment sets neither ANYMAIL_WEBHOOK_SECRET nor the signing key.
         campaign = make_campaign()
-        bob = make_member(campaign, "bob.marsh@wetlands.example.com")
-        send_copy(campaign, bob, "<12.3401.Qm8vT2xLrA@act.example.org>")
+        bob, _ = mail_member(campaign, BOB)
 
         for credentials in (SECRET, "anymail:", ":"):
             response = post(

@@ -18,7 +18,15 @@ from groundswell.bounces.models import BounceEvent, BounceKind
 from groundswell.lib.tokens import email_hash
 from groundswell.members.actions import is_suppressed
 from groundswell.members.models import ConsentEvent, Subscription, SubscriptionStatus, Suppression
-from tests.bounces.cast import make_campaign, make_member, sample, send_copy
+from tests.bounces.cast import (
+    BOB,
+    FRANK,
+    mail_member,
+    make_campaign,
+    make_member,
+    sample,
+    send_copy,
+)
 
 GROUNDSWELL = str(Path(sys.executable).with_name("groundswell"))
 
@@ -36,10 +44,7 @@ def statuses(person):
 
 class TestHardBounce:
     def test_it_marks_the_copy_and_every_subscription_bounced(self, campaign):
-        bob = make_member(
-            campaign, "bob.marsh@wetlands.example.com", campaign.supporters, campaign.volunteers
-        )
-        copy = send_copy(campaign, bob, "<12.3401.Qm8vT2xLrA@act.example.org>")
+        bob, copy = mail_member(campaign, BOB, campaign.supporters, campaign.volunteers)
 
         [outcome] = do_process_report_message(sample("postfix-hard-bounce.eml"))
 
@@ -102,8 +107,7 @@ class TestHardBounce:
         assert BounceEvent.objects.get().person is None
 
     def test_the_same_bounce_twice_adds_no_consent_events(self, campaign):
-        bob = make_member(campaign, "bob.marsh@wetlands.example.com")
-        send_copy(campaign, bob, "<12.3401.Qm8vT2xLrA@act.example.org>")
+        mail_member(campaign, BOB)
 
         do_process_report_message(sample("postfix-hard-bounce.eml"))
         do_process_report_message(sample("postfix-hard-bounce.eml"))
@@ -114,8 +118,7 @@ class TestHardBounce:
     def test_a_bounce_for_an_erased_person_marks_only_the_copy(self, campaign):
         from groundswell.members.actions import do_erase_person
 
-        bob = make_member(campaign, "bob.marsh@wetlands.example.com")
-        copy = send_copy(campaign, bob, "<12.3401.Qm8vT2xLrA@act.example.org>")
+        bob, copy = mail_member(campaign, BOB)
         do_erase_person(bob, actor="alice")
 
         [outcome] = do_process_report_message(sample("postfix-hard-bounce.eml"))
@@ -143,10 +146,7 @@ class TestSoftBounce:
 
 class TestComplaint:
     def test_it_unsubscribes_from_everything_and_suppresses(self, campaign):
-        frank = make_member(
-            campaign, "frank.moss@mailbox.example.com", campaign.supporters, campaign.volunteers
-        )
-        copy = send_copy(campaign, frank, "<12.3404.Yt6cVb0Wqe@act.example.org>")
+        frank, copy = mail_member(campaign, FRANK, campaign.supporters, campaign.volunteers)
 
         [outcome] = do_process_report_message(sample("arf-abuse.eml"))
 
@@ -160,8 +160,7 @@ class TestComplaint:
         assert ConsentEvent.objects.filter(kind="complained", source="arf").count() == 2
 
     def test_a_complaint_after_a_bounce_still_marks_complained(self, campaign):
-        frank = make_member(campaign, "frank.moss@mailbox.example.com")
-        send_copy(campaign, frank, "<12.3404.Yt6cVb0Wqe@act.example.org>")
+        frank, _ = mail_member(campaign, FRANK)
         from groundswell.members.actions import do_mark_bounced
 
         do_mark_bounced(frank, source="test")
@@ -170,8 +169,7 @@ class TestComplaint:
         assert statuses(frank) == [("supporters", "complained")]
 
     def test_fresh_consent_after_a_complaint_subscribes_again(self, campaign):
-        frank = make_member(campaign, "frank.moss@mailbox.example.com")
-        send_copy(campaign, frank, "<12.3404.Yt6cVb0Wqe@act.example.org>")
+        frank, _ = mail_member(campaign, FRANK)
         do_process_report_message(sample("arf-abuse.eml"))
 
         make_member(campaign, "frank.moss@mailbox.example.com")
@@ -198,8 +196,7 @@ class TestMarkBounced:
 
 class TestNotAReport:
     def test_an_auto_reply_changes_nothing(self, campaign):
-        bob = make_member(campaign, "bob.marsh@wetlands.example.com")
-        send_copy(campaign, bob, "<12.3401.Qm8vT2xLrA@act.example.org>")
+        bob, _ = mail_member(campaign, BOB)
 
         assert do_process_report_message(sample("out-of-office.eml")) == []
 
@@ -209,10 +206,8 @@ class TestNotAReport:
 
 class TestProcessBouncesCommand:
     def test_it_reads_a_maildir_and_deletes_what_it_handled(self, campaign, tmp_path):
-        bob = make_member(campaign, "bob.marsh@wetlands.example.com")
-        send_copy(campaign, bob, "<12.3401.Qm8vT2xLrA@act.example.org>")
-        frank = make_member(campaign, "frank.moss@mailbox.example.com")
-        send_copy(campaign, frank, "<12.3404.Yt6cVb0Wqe@act.example.org>")
+        bob, _ = mail_member(campaign, BOB)
+        frank, _ = mail_member(campaign, FRANK)
         box = mailbox.Maildir(tmp_path / "bounces", create=True)
         for name in ("postfix-hard-bounce.eml", "arf-abuse.eml", "out-of-office.eml"):
             box.add(sample(name))
@@ -248,8 +243,7 @@ class TestProcessBouncesCommand:
             call_command("process_bounces", "--maildir", str(tmp_path / "nowhere"))
 
     def test_it_reads_an_mbox_on_stdin(self, campaign, monkeypatch):
-        bob = make_member(campaign, "bob.marsh@wetlands.example.com")
-        send_copy(campaign, bob, "<12.3401.Qm8vT2xLrA@act.example.org>")
+        bob, _ = mail_member(campaign, BOB)
         stream = (
             b"From MAILER-DAEMON Tue May 14 09:12:44 2024\n"
             + sample("postfix-hard-bounce.eml")
@@ -302,8 +296,7 @@ class TestProcessBounceOverAPipe:
 
     def test_a_hard_bounce_piped_in_marks_the_member(self):
         campaign = make_campaign()
-        bob = make_member(campaign, "bob.marsh@wetlands.example.com")
-        send_copy(campaign, bob, "<12.3401.Qm8vT2xLrA@act.example.org>")
+        bob, _ = mail_member(campaign, BOB)
 
         result = self.run(sample("postfix-hard-bounce.eml"))
 
