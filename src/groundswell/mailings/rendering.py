@@ -568,9 +568,6 @@ class PreparedMailing:
     def _context(self, *, personal: bool, web: bool) -> dict[str, Any]:
         mailing = self.mailing
         org = mailing.organisation
-        by_kind: dict[str, list[LinkSpec]] = {}
-        for spec in self.links:
-            by_kind.setdefault(spec.kind, []).append(spec)
         body_count = len(self.links) - len(_standard_links(mailing, 1))
         standard = self.links[body_count:]
         share = [s for s in standard if s.kind == LinkKind.SHARE]
@@ -695,25 +692,24 @@ class PreparedMailing:
     def new_message_id(self, recipient_id: int | str) -> str:
         return f"<{self.mailing.pk}.{recipient_id}.{secrets.token_hex(8)}@{_host()}>"
 
-    def _values(self, person: Person | None, email: str, *, html_part: bool) -> dict[str, str]:
-        merge_values = (
-            {"first_name": person.first_name, "last_name": person.last_name, "email": email}
-            if person is not None
-            else None
-        )
-        values: dict[str, str] = {}
-        for index, field_ in enumerate(self.fields):
-            value = _neutral(field_) if merge_values is None else field_.evaluate(merge_values)
-            values[f"m{index}"] = html.escape(value) if html_part else value
-        values["email"] = html.escape(email) if html_part else email
-        return values
+    def _values(
+        self, person: Person | None, email: str, token: str
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """(html, text) template values for one reader; each merge field is evaluated once."""
+        merge_values = _subject_values(person, email)
+        text_values = {
+            f"m{index}": _neutral(field_) if merge_values is None else field_.evaluate(merge_values)
+            for index, field_ in enumerate(self.fields)
+        }
+        text_values["email"] = email
+        html_values = {name: html.escape(value) for name, value in text_values.items()}
+        html_values["token"] = text_values["token"] = token
+        return html_values, text_values
 
     def parts(self, person: Person | None, email: str, token: str = "") -> tuple[str, str]:
         """(html, text) for one reader; without a person, the neutral version."""
         html_fmt, text_fmt = self.member_templates if person is not None else self.neutral_templates
-        html_values = self._values(person, email, html_part=True)
-        text_values = self._values(person, email, html_part=False)
-        html_values["token"] = text_values["token"] = token
+        html_values, text_values = self._values(person, email, token)
         return html_fmt.format_map(html_values), text_fmt.format_map(text_values)
 
     def message_bytes(
@@ -765,9 +761,7 @@ class PreparedMailing:
         html_program, text_program = (
             self.member_programs if person is not None else self.neutral_programs
         )
-        html_values = self._values(person, email, html_part=True)
-        text_values = self._values(person, email, html_part=False)
-        html_values["token"] = text_values["token"] = token
+        html_values, text_values = self._values(person, email, token)
         key = variant if variant in self.subjects else "A"
         subject = self.encoded_subjects[key]
         if subject is None or subject_prefix:
@@ -875,6 +869,5 @@ def render_web_version(mailing: Mailing) -> str:
     """The public copy: neutral values, no address, no tokens, no tracking image."""
     prepared = prepare_mailing(mailing, persist_links=False)
     html_fmt, _text = prepared.web_templates
-    values = prepared._values(None, "", html_part=True)
-    values["token"] = ""
+    values, _text_values = prepared._values(None, "", "")
     return html_fmt.format_map(values)

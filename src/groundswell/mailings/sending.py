@@ -565,14 +565,7 @@ class SendLane:
             row = Mailing.objects.filter(pk=self.mailing_id).values("status", "rate_limit").first()
             self._status = row["status"] if row else ""
             limit = row["rate_limit"] if row else None
-            if limit:
-                fresh = timezone.now() - STALE_AFTER
-                lanes = SendWorker.objects.filter(
-                    mailing_id=self.mailing_id, heartbeat_at__gte=fresh
-                ).count()
-                self.limiter.rate = limit / max(1, lanes)
-            else:
-                self.limiter.rate = None
+            self.limiter.rate = limit / max(1, live_lanes(self.mailing_id)) if limit else None
             self._status_at = time.monotonic()
         return self._status
 
