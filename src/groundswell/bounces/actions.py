@@ -11,14 +11,13 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from groundswell.bounces.complaints import warn_if_complaint_rate_alarming
+from groundswell.bounces.complaints import WAS_SENT, warn_if_complaint_rate_alarming
 from groundswell.bounces.dsn import Report, ReportKind, read_reports
 from groundswell.bounces.models import BounceEvent, BounceKind
 from groundswell.lib.addresses import normalise_email
-from groundswell.mailings.models import MailingRecipient, RecipientState
+from groundswell.mailings.models import MailingRecipient
 from groundswell.members.actions import (
     do_mark_bounced,
     do_mark_complained,
@@ -68,10 +67,7 @@ def find_mailed_person(address: str) -> Person | None:
     person = Person.objects.filter(email_normalised=normalised).first()
     if person is None:
         return None
-    was_mailed = MailingRecipient.objects.filter(
-        Q(sent_at__isnull=False) | Q(state__in=[RecipientState.SENT, RecipientState.UNKNOWN]),
-        person=person,
-    ).exists()
+    was_mailed = MailingRecipient.objects.filter(WAS_SENT, person=person).exists()
     return person if was_mailed else None
 
 

@@ -19,15 +19,15 @@ logger = logging.getLogger(__name__)
 
 ALARMING_COMPLAINT_RATE = 0.001
 
+# A copy handed to the mail server: sent, or left unknown by a worker that stopped
+# mid-send (it may well have gone out).
+WAS_SENT = Q(sent_at__isnull=False) | Q(state__in=[RecipientState.SENT, RecipientState.UNKNOWN])
+
 
 def complaint_rate(mailing: Mailing) -> float:
     """Complaints per message sent (0.0 when nothing was sent yet)."""
     counts = mailing.recipients.aggregate(
-        sent=Count(
-            "id",
-            filter=Q(sent_at__isnull=False)
-            | Q(state__in=[RecipientState.SENT, RecipientState.UNKNOWN]),
-        ),
+        sent=Count("id", filter=WAS_SENT),
         complained=Count("id", filter=Q(complained_at__isnull=False)),
     )
     if not counts["sent"]:
