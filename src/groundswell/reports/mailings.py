@@ -230,8 +230,9 @@ def format_report_text(report: dict[str, Any]) -> str:
         _("Status: %(status)s") % {"status": mailing["status"]},
         "",
     ]
-    width = max(len(label) for label, _n, _r in summary_rows(report))
-    for label, number, rate in summary_rows(report):
+    rows = summary_rows(report)
+    width = max(len(label) for label, _n, _r in rows)
+    for label, number, rate in rows:
         lines.append(f"{label:<{width}}  {number:>9}  {rate}".rstrip())
     if report["complaints"]["warning"]:
         lines += [
