@@ -15,6 +15,7 @@ import hmac
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 
@@ -29,6 +30,7 @@ class MemberToken:
     person_id: int
 
 
+@lru_cache(maxsize=8)
 def _derived_key(secret: str) -> bytes:
     return hmac.new(secret.encode(), _SALT, hashlib.sha256).digest()
 
@@ -65,9 +67,13 @@ def read_member_token(token: str | None) -> MemberToken | None:
     return None
 
 
+@lru_cache(maxsize=8)
+def _email_hash_key(secret: str) -> bytes:
+    return hmac.new(secret.encode(), b"groundswell.email-hash.v1", hashlib.sha256).digest()
+
+
 def _email_hash(secret: str, normalised_email: str) -> str:
-    key = hmac.new(secret.encode(), b"groundswell.email-hash.v1", hashlib.sha256).digest()
-    return hmac.new(key, normalised_email.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(_email_hash_key(secret), normalised_email.encode(), hashlib.sha256).hexdigest()
 
 
 def email_hash(normalised_email: str) -> str:
