@@ -10,7 +10,9 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
 from groundswell.mailings import merge
+from groundswell.mailings.actions import MAX_TEST_ADDRESSES
 from groundswell.mailings.models import Mailing
+from groundswell.mailings.targeting import parse_country_codes
 from groundswell.orgs.models import MailingList, Organisation
 
 COMPOSE_FIELDS = [
@@ -88,8 +90,7 @@ class MailingForm(forms.ModelForm):
         return self._clean_merge("body", allow_urls=True)
 
     def clean_countries(self) -> str:
-        codes = [c.strip().upper() for c in (self.cleaned_data.get("countries") or "").split(",")]
-        codes = [c for c in codes if c]
+        codes = parse_country_codes(self.cleaned_data.get("countries") or "")
         for code in codes:
             if len(code) != 2 or not code.isalpha():
                 raise ValidationError(
@@ -149,8 +150,10 @@ class TestSendForm(forms.Form):
                 ) from None
         if not addresses:
             raise ValidationError(_("Give at least one address."))
-        if len(addresses) > 10:
-            raise ValidationError(_("A test goes to at most 10 addresses."))
+        if len(addresses) > MAX_TEST_ADDRESSES:
+            raise ValidationError(
+                _("A test goes to at most %(count)d addresses.") % {"count": MAX_TEST_ADDRESSES}
+            )
         return addresses
 
 

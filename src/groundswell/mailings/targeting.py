@@ -34,8 +34,35 @@ def normalise_postal_code(value: str) -> str:
     return "".join(value.split()).upper()
 
 
+def parse_country_codes(text: str) -> list[str]:
+    """ "gb, us" as ["GB", "US"]: how the countries field is read when saved and when sent."""
+    return [code.strip().upper() for code in text.split(",") if code.strip()]
+
+
 def country_codes(mailing: Mailing) -> list[str]:
-    return [code.strip().upper() for code in mailing.countries.split(",") if code.strip()]
+    return parse_country_codes(mailing.countries)
+
+
+def _subscribed_to(list_ids: list[int]) -> Exists:
+    """Is subscribed to one of the lists (members of a list are its subscribed people)."""
+    return Exists(
+        Subscription.objects.filter(
+            person=OuterRef("pk"),
+            mailing_list__in=list_ids,
+            status=SubscriptionStatus.SUBSCRIBED,
+        )
+    )
+
+
+def _signed(petition_ids: list[int]) -> Exists:
+    """Has a valid signature on one of the petitions."""
+    return Exists(
+        Signature.objects.filter(
+            person=OuterRef("pk"),
+            petition__in=petition_ids,
+            status=SignatureStatus.VALID,
+        )
+    )
 
 
 def recipients_query(mailing: Mailing) -> QuerySet[Person]:
@@ -45,48 +72,15 @@ def recipients_query(mailing: Mailing) -> QuerySet[Person]:
     tested with EXISTS, never joined.
     """
     include = list(mailing.include_lists.values_list("pk", flat=True))
-    people = Person.objects.filter(
-        Exists(
-            Subscription.objects.filter(
-                person=OuterRef("pk"),
-                mailing_list__in=include,
-                status=SubscriptionStatus.SUBSCRIBED,
-            )
-        )
-    )
+    people = Person.objects.filter(_subscribed_to(include))
     exclude = list(mailing.exclude_lists.values_list("pk", flat=True))
     if exclude:
-        # Members of a list are its subscribed people, as on the include side.
-        people = people.exclude(
-            Exists(
-                Subscription.objects.filter(
-                    person=OuterRef("pk"),
-                    mailing_list__in=exclude,
-                    status=SubscriptionStatus.SUBSCRIBED,
-                )
-            )
-        )
+        people = people.exclude(_subscribed_to(exclude))
     excluded_petitions = list(mailing.exclude_signers_of.values_list("pk", flat=True))
     if excluded_petitions:
-        people = people.exclude(
-            Exists(
-                Signature.objects.filter(
-                    person=OuterRef("pk"),
-                    petition__in=excluded_petitions,
-                    status=SignatureStatus.VALID,
-                )
-            )
-        )
+        people = people.exclude(_signed(excluded_petitions))
     if mailing.only_signers_of_id is not None:
-        people = people.filter(
-            Exists(
-                Signature.objects.filter(
-                    person=OuterRef("pk"),
-                    petition_id=mailing.only_signers_of_id,
-                    status=SignatureStatus.VALID,
-                )
-            )
-        )
+        people = people.filter(_signed([mailing.only_signers_of_id]))
     countries = country_codes(mailing)
     if countries:
         people = people.filter(country__in=countries)
