@@ -22,6 +22,7 @@ from groundswell.mailings import actions, rendering
 from groundswell.mailings.forms import MailingForm, ScheduleForm, TestSendForm
 from groundswell.mailings.models import Mailing, MailingStatus
 from groundswell.mailings.sending import sent_count
+from groundswell.mailings.targeting import count_recipients
 from groundswell.members.models import Person
 from groundswell.tracking.models import TrackedLink
 
@@ -48,14 +49,6 @@ def _member(email: str) -> Person | None:
     except (ValueError, ValidationError):
         return None
     return Person.objects.filter(email_normalised=normalised).first()
-
-
-def _recipient_count(mailing: Mailing) -> int | None:
-    try:
-        from groundswell.mailings.targeting import count_recipients
-    except ImportError:
-        return None
-    return count_recipients(mailing)
 
 
 @staff_member_required
@@ -113,7 +106,7 @@ def mailing_detail(request: HttpRequest, mailing_id: int) -> HttpResponse:
     context = {
         "mailing": mailing,
         "title": mailing.subject,
-        "recipient_count": _recipient_count(mailing) if is_draft else mailing.recipient_count,
+        "recipient_count": count_recipients(mailing) if is_draft else mailing.recipient_count,
         "links": TrackedLink.objects.filter(mailing=mailing).order_by("number"),
         "test_form": TestSendForm(initial={"addresses": request.user.email}),  # type: ignore[union-attr]
         "schedule_form": ScheduleForm(),
@@ -194,15 +187,13 @@ def mailing_test_send(request: HttpRequest, mailing_id: int) -> HttpResponse:
 
 
 def _send_control(
-    request: HttpRequest, mailing_id: int, name: str, done: str, **kwargs: Any
+    request: HttpRequest,
+    mailing_id: int,
+    action: Callable[..., Mailing],
+    done: str,
+    **kwargs: Any,
 ) -> HttpResponse:
     mailing = get_object_or_404(Mailing, pk=mailing_id)
-    from groundswell.mailings import actions as send_actions
-
-    action: Callable[..., Any] | None = getattr(send_actions, name, None)
-    if action is None:
-        messages.error(request, _("Sending is not available yet."))
-        return redirect("mailings:detail", mailing_id=mailing.pk)
     try:
         action(mailing, **kwargs)
     except ValueError as error:
@@ -220,7 +211,7 @@ def _actor(request: HttpRequest) -> str:
 @require_POST
 def mailing_send(request: HttpRequest, mailing_id: int) -> HttpResponse:
     return _send_control(
-        request, mailing_id, "do_start_send", _("Sending has started."), actor=_actor(request)
+        request, mailing_id, actions.do_start_send, _("Sending has started."), actor=_actor(request)
     )
 
 
@@ -234,7 +225,7 @@ def mailing_schedule(request: HttpRequest, mailing_id: int) -> HttpResponse:
     return _send_control(
         request,
         mailing_id,
-        "do_schedule_send",
+        actions.do_schedule_send,
         _("The mailing is scheduled."),
         when=form.cleaned_data["send_at"],
         actor=_actor(request),
@@ -244,19 +235,19 @@ def mailing_schedule(request: HttpRequest, mailing_id: int) -> HttpResponse:
 @staff_member_required
 @require_POST
 def mailing_pause(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    return _send_control(request, mailing_id, "do_pause_send", _("Sending is paused."))
+    return _send_control(request, mailing_id, actions.do_pause_send, _("Sending is paused."))
 
 
 @staff_member_required
 @require_POST
 def mailing_resume(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    return _send_control(request, mailing_id, "do_resume_send", _("Sending has resumed."))
+    return _send_control(request, mailing_id, actions.do_resume_send, _("Sending has resumed."))
 
 
 @staff_member_required
 @require_POST
 def mailing_cancel(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    return _send_control(request, mailing_id, "do_cancel_send", _("The send is cancelled."))
+    return _send_control(request, mailing_id, actions.do_cancel_send, _("The send is cancelled."))
 
 
 @require_GET
