@@ -1,4 +1,4 @@
-"""Fixtures for the mailings tests: the compose cast (see compose_cast.py)."""
+"""Fixtures for the mailings tests: the compose cast and the send cast (see *_cast.py)."""
 
 from tests.mailings.compose_cast import (  # noqa: F401
     alice,
@@ -10,3 +10,4 @@ from tests.mailings.compose_cast import (  # noqa: F401
     petition,
     zoe,
 )
+from tests.mailings.send_cast import org, supporters  # noqa: F401

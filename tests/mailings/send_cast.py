@@ -8,7 +8,9 @@ who gets a mailing and how it is sent, not how people joined.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
+import pytest
 from django.db import connection
 
 from groundswell.mailings.models import Mailing
@@ -33,6 +35,18 @@ def make_org() -> Organisation:
         sender_name="Riverbank Action",
         sender_email="hello@riverbank.example",
     )
+
+
+@pytest.fixture
+def org(db: Any) -> Organisation:
+    """Riverbank Action (a fixture: conftest.py offers it to every mailings test)."""
+    return make_org()
+
+
+@pytest.fixture
+def supporters(org: Organisation) -> MailingList:
+    """Riverbank's default list, empty."""
+    return make_list(org, "supporters", is_default=True)
 
 
 def make_list(org: Organisation, slug: str, *, is_default: bool = False) -> MailingList:

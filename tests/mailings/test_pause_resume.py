@@ -66,16 +66,6 @@ def test_pausing_and_resuming_a_running_send_sends_everyone_exactly_once(tmp_pat
     assert set(received.values()) == {1}
 
 
-@pytest.fixture
-def org(db: Any) -> Organisation:
-    return make_org()
-
-
-@pytest.fixture
-def supporters(org: Organisation) -> MailingList:
-    return make_list(org, "supporters", is_default=True)
-
-
 class TestPauseInProcess:
     def test_pause_gives_back_claimed_recipients_and_a_lane_stops(
         self, org: Organisation, supporters: MailingList, settings: Any

@@ -23,17 +23,7 @@ from groundswell.members.actions import do_suppress
 from groundswell.members.models import SuppressionReason
 from groundswell.orgs.models import MailingList, Organisation
 from tests.conftest import SmtpSink
-from tests.mailings.send_cast import make_list, make_mailing, make_org, make_people, subscribe
-
-
-@pytest.fixture
-def org(db: Any) -> Organisation:
-    return make_org()
-
-
-@pytest.fixture
-def supporters(org: Organisation) -> MailingList:
-    return make_list(org, "supporters", is_default=True)
+from tests.mailings.send_cast import make_mailing, make_people, subscribe
 
 
 def delivered(sink: SmtpSink) -> Counter[str]:

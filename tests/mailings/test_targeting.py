@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from groundswell.mailings.models import Mailing
@@ -15,7 +13,6 @@ from groundswell.petitions.models import Signature, SignatureStatus
 from tests.mailings.send_cast import (
     make_list,
     make_mailing,
-    make_org,
     make_people,
     make_petition,
     subscribe,
@@ -24,16 +21,6 @@ from tests.mailings.send_cast import (
 
 def emails(mailing: Mailing, batch_size: int = 2000) -> list[str]:
     return [t.email for batch in iter_target_batches(mailing, batch_size) for t in batch]
-
-
-@pytest.fixture
-def org(db: Any) -> Organisation:
-    return make_org()
-
-
-@pytest.fixture
-def supporters(org: Organisation) -> MailingList:
-    return make_list(org, "supporters", is_default=True)
 
 
 @pytest.fixture
