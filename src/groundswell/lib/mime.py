@@ -76,10 +76,8 @@ def qp_chunk(text: str) -> bytes:
     """
     if not text:
         return b""
-    data = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
-    encoded = binascii.b2a_qp(data, quotetabs=False, istext=True, header=False)
-    encoded = encoded.replace(b"\n", CRLF)
-    if data.endswith(b"\n"):
+    encoded = quoted_printable(text)
+    if text.endswith(("\n", "\r")):
         return encoded
     head, separator, last = encoded.rpartition(CRLF)
     if len(last) < MAX_QP_LINE:
