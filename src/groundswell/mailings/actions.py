@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import AbMetric, Mailing, MailingRecipient, MailingStatus, RecipientState
+from .sending import PENDING_STATES
 
 logger = logging.getLogger(__name__)
 
@@ -204,8 +205,7 @@ def do_finish_send(mailing_id: int) -> bool:
     """Mark the mailing sent once no recipient is waiting. True if this call finished it."""
     with transaction.atomic():
         waiting = MailingRecipient.objects.filter(
-            mailing_id=mailing_id,
-            state__in=(RecipientState.QUEUED, RecipientState.CLAIMED, RecipientState.SENDING),
+            mailing_id=mailing_id, state__in=PENDING_STATES
         ).exists()
         if waiting:
             return False
@@ -228,7 +228,7 @@ def samples_are_out(mailing_id: int) -> bool:
     return not MailingRecipient.objects.filter(
         mailing_id=mailing_id,
         variant__in=("A", "B"),
-        state__in=(RecipientState.QUEUED, RecipientState.CLAIMED, RecipientState.SENDING),
+        state__in=PENDING_STATES,
     ).exists()
 
 
