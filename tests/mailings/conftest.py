@@ -10,4 +10,4 @@ from tests.mailings.compose_cast import (  # noqa: F401
     petition,
     zoe,
 )
-from tests.mailings.send_cast import org, supporters  # noqa: F401
+from tests.mailings.send_cast import mail_in_memory, org, supporters  # noqa: F401

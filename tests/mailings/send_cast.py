@@ -44,6 +44,12 @@ def org(db: Any) -> Organisation:
 
 
 @pytest.fixture
+def mail_in_memory(settings: Any) -> None:
+    """Messages go to Django's in-memory outbox (mail.outbox), not to an SMTP server."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture
 def supporters(org: Organisation) -> MailingList:
     """Riverbank's default list, empty."""
     return make_list(org, "supporters", is_default=True)

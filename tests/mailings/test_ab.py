@@ -14,20 +14,15 @@ from groundswell.mailings.models import AbMetric, Mailing, MailingRecipient, Mai
 from groundswell.mailings.tasks import check_mailings
 from groundswell.orgs.models import MailingList, Organisation
 from groundswell.petitions.models import Signature
-from tests.mailings.send_cast import make_list, make_mailing, make_org, make_people, subscribe
+from tests.mailings.send_cast import make_mailing, make_people, subscribe
+
+pytestmark = pytest.mark.usefixtures("mail_in_memory")
 
 
 @pytest.fixture
-def org(db: Any, settings: Any) -> Organisation:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    return make_org()
-
-
-@pytest.fixture
-def supporters(org: Organisation) -> MailingList:
-    list_ = make_list(org, "supporters", is_default=True)
-    subscribe(make_people(100), list_)
-    return list_
+def supporters(supporters: MailingList) -> MailingList:
+    subscribe(make_people(100), supporters)
+    return supporters
 
 
 def ab_mailing(org: Organisation, supporters: MailingList, **fields: Any) -> Mailing:

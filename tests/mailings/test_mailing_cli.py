@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from io import StringIO
-from typing import Any
 
 import pytest
 from django.core import mail
@@ -12,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from groundswell.mailings.models import Mailing, MailingRecipient, MailingStatus, RecipientState
 from groundswell.orgs.models import MailingList, Organisation
-from tests.mailings.send_cast import make_list, make_mailing, make_org, make_people, subscribe
+from tests.mailings.send_cast import make_mailing, make_people, subscribe
 
 
 def run(*args: str) -> str:
@@ -21,17 +20,13 @@ def run(*args: str) -> str:
     return out.getvalue()
 
 
-@pytest.fixture
-def org(db: Any, settings: Any) -> Organisation:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    return make_org()
+pytestmark = pytest.mark.usefixtures("mail_in_memory")
 
 
 @pytest.fixture
-def supporters(org: Organisation) -> MailingList:
-    list_ = make_list(org, "supporters", is_default=True)
-    subscribe(make_people(12), list_)
-    return list_
+def supporters(supporters: MailingList) -> MailingList:
+    subscribe(make_people(12), supporters)
+    return supporters
 
 
 class TestMailingCommand:
