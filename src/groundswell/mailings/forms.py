@@ -163,3 +163,23 @@ class ScheduleForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
+
+
+class UnknownDecisionForm(forms.Form):
+    """A decision about unknown recipients: one (its id), or all (how many staff saw)."""
+
+    recipient = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    expected = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (data.get("recipient") is None) == (data.get("expected") is None):
+            raise ValidationError(_("Choose one recipient, or all of them."))
+        return data
+
+    def action_arguments(self) -> dict[str, Any]:
+        recipient = self.cleaned_data["recipient"]
+        return {
+            "recipient_ids": None if recipient is None else [recipient],
+            "expected": self.cleaned_data["expected"],
+        }

@@ -22,4 +22,7 @@ urlpatterns += [
     path("<int:mailing_id>/pause/", views.mailing_pause, name="pause"),
     path("<int:mailing_id>/resume/", views.mailing_resume, name="resume"),
     path("<int:mailing_id>/cancel/", views.mailing_cancel, name="cancel"),
+    path("<int:mailing_id>/unknown/", views.mailing_unknown, name="unknown"),
+    path("<int:mailing_id>/unknown/sent/", views.mailing_unknown_sent, name="unknown-sent"),
+    path("<int:mailing_id>/unknown/again/", views.mailing_unknown_again, name="unknown-again"),
 ]

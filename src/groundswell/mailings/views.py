@@ -11,19 +11,27 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from groundswell.lib.addresses import normalise_email
 from groundswell.mailings import actions, rendering
-from groundswell.mailings.forms import MailingForm, ScheduleForm, TestSendForm
-from groundswell.mailings.models import Mailing, MailingStatus
+from groundswell.mailings.forms import (
+    MailingForm,
+    ScheduleForm,
+    TestSendForm,
+    UnknownDecisionForm,
+)
+from groundswell.mailings.models import Mailing, MailingRecipient, MailingStatus, RecipientState
 from groundswell.mailings.sending import sent_count
 from groundswell.mailings.targeting import count_recipients
-from groundswell.members.models import Person
+from groundswell.members.models import AuditEntry, Person
 from groundswell.tracking.models import TrackedLink
 
 # The preview frame runs nothing and loads nothing: no scripts, no forms, no
@@ -113,6 +121,7 @@ def mailing_detail(request: HttpRequest, mailing_id: int) -> HttpResponse:
         "web_version_path": rendering.web_version_path(mailing.pk),
         "has_started": mailing.started_at is not None,
         "is_draft": mailing.status == MailingStatus.DRAFT,
+        "unknown_count": _unknown(mailing).count(),
     }
     return _page(request, "mailings/staff_detail.html", context)
 
@@ -248,6 +257,93 @@ def mailing_resume(request: HttpRequest, mailing_id: int) -> HttpResponse:
 @require_POST
 def mailing_cancel(request: HttpRequest, mailing_id: int) -> HttpResponse:
     return _send_control(request, mailing_id, actions.do_cancel_send, _("The send is cancelled."))
+
+
+def _unknown(mailing: Mailing) -> QuerySet[MailingRecipient]:
+    return MailingRecipient.objects.filter(mailing=mailing, state=RecipientState.UNKNOWN)
+
+
+UNKNOWN_PER_PAGE = 100
+
+
+@staff_member_required
+@require_GET
+def mailing_unknown(request: HttpRequest, mailing_id: int) -> HttpResponse:
+    """The copies in doubt (their worker stopped mid hand-over), and what staff decided."""
+    mailing = get_object_or_404(Mailing, pk=mailing_id)
+    unknown = _unknown(mailing).select_related("person").order_by("claimed_at", "pk")
+    page = Paginator(unknown, UNKNOWN_PER_PAGE).get_page(request.GET.get("page"))
+    decisions = list(
+        AuditEntry.objects.filter(
+            action__in=(actions.DECIDED_SENT, actions.DECIDED_AGAIN),
+            details__mailing=mailing.pk,
+        ).order_by("-created_at", "-pk")[:100]
+    )
+    addresses = dict(
+        MailingRecipient.objects.filter(
+            pk__in=[entry.details.get("recipient") for entry in decisions]
+        ).values_list("pk", "email")
+    )
+    context = {
+        "mailing": mailing,
+        "title": _("Unknown recipients"),
+        "page": page,
+        "total": page.paginator.count,
+        "decisions": [
+            {
+                "entry": entry,
+                "is_sent": entry.action == actions.DECIDED_SENT,
+                "email": addresses.get(entry.details.get("recipient"), ""),
+            }
+            for entry in decisions
+        ],
+        "can_send_again": mailing.status != MailingStatus.CANCELLED,
+    }
+    return _page(request, "mailings/staff_unknown.html", context)
+
+
+def _decide(request: HttpRequest, mailing_id: int, action: Callable[..., int]) -> int:
+    """Run a decision about unknown recipients; how many it covered (0 when refused)."""
+    mailing = get_object_or_404(Mailing, pk=mailing_id)
+    form = UnknownDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose one recipient, or all of them."))
+        return 0
+    try:
+        return action(mailing, **form.action_arguments(), by=request.user)
+    except ValueError as error:
+        messages.error(request, str(error))
+        return 0
+
+
+@staff_member_required
+@require_POST
+def mailing_unknown_sent(request: HttpRequest, mailing_id: int) -> HttpResponse:
+    count = _decide(request, mailing_id, actions.do_mark_unknown_sent)
+    if count:
+        done = ngettext(
+            "%(count)d recipient now counts as sent.",
+            "%(count)d recipients now count as sent.",
+            count,
+        )
+        messages.success(request, done % {"count": count})
+    return redirect("mailings:unknown", mailing_id=mailing_id)
+
+
+@staff_member_required
+@require_POST
+def mailing_unknown_again(request: HttpRequest, mailing_id: int) -> HttpResponse:
+    count = _decide(request, mailing_id, actions.do_send_unknown_again)
+    if count:
+        done = ngettext(
+            "%(count)d recipient is queued to be sent again.",
+            "%(count)d recipients are queued to be sent again.",
+            count,
+        )
+        messages.success(request, done % {"count": count})
+        if Mailing.objects.filter(pk=mailing_id, status=MailingStatus.PAUSED).exists():
+            messages.info(request, _("The send is paused: they go out when you resume it."))
+    return redirect("mailings:unknown", mailing_id=mailing_id)
 
 
 @require_GET
