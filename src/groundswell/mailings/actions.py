@@ -33,14 +33,18 @@ def _locked(mailing: Mailing) -> Mailing:
     return Mailing.objects.select_for_update().get(pk=mailing.pk)
 
 
+def _check_has_lists(mailing: Mailing) -> None:
+    if not mailing.include_lists.exists():
+        raise SendError(_("Choose at least one list to send to."))
+
+
 def _check_sendable(mailing: Mailing) -> None:
     if mailing.status not in STARTABLE:
         raise SendError(
             _("Only a draft or scheduled mailing can be sent; this one is %(status)s.")
             % {"status": mailing.get_status_display()}
         )
-    if not mailing.include_lists.exists():
-        raise SendError(_("Choose at least one list to send to."))
+    _check_has_lists(mailing)
     if mailing.subject_b and not 1 <= mailing.ab_sample_percent <= 50:
         raise SendError(_("Each A/B sample must be between 1% and 50% of the recipients."))
     from .rendering import prepare_mailing
@@ -126,8 +130,7 @@ def do_schedule_send(mailing: Mailing, when: datetime, *, actor: str = "staff") 
         mailing = _locked(mailing)
         if mailing.status not in STARTABLE:
             raise SendError(_("Only a draft mailing can be scheduled."))
-        if not mailing.include_lists.exists():
-            raise SendError(_("Choose at least one list to send to."))
+        _check_has_lists(mailing)
         mailing.status = MailingStatus.SCHEDULED
         mailing.scheduled_at = when
         mailing.save(update_fields=["status", "scheduled_at", "updated_at"])
