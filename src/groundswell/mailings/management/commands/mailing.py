@@ -20,6 +20,7 @@ from groundswell.mailings.actions import (
     is_waiting_for_ab_winner,
 )
 from groundswell.mailings.models import Mailing, MailingStatus
+from groundswell.reports.mailings import format_report_text, mailing_report
 
 
 class Command(BaseCommand):
@@ -144,16 +145,6 @@ class Command(BaseCommand):
         self.stdout.write(self._progress_line(mailing_id))
 
     def report(self, mailing: Mailing, *, as_json: bool) -> None:
-        try:
-            from groundswell.reports.mailings import format_report_text, mailing_report
-        except ImportError:  # the reports app is optional for sending
-            counts = sending.state_counts(mailing.pk)
-            if as_json:
-                self.stdout.write(json.dumps({"id": mailing.pk, "recipients": counts}, indent=2))
-            else:
-                for state, count in counts.items():
-                    self.stdout.write(f"{state}\t{count}")
-            return
         data = mailing_report(mailing)
         if as_json:
             self.stdout.write(json.dumps(data, indent=2, default=str))
