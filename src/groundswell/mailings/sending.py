@@ -2,23 +2,29 @@
 
 States of a recipient (MailingRecipient.state) and who moves them:
 
-    queued ──claim──> claimed ──mark──> sending ──server's answer──> sent | failed
-       ^                 │                 │                          └─> queued (4xx, retry later)
-       └── pause/stop ───┘                 └── worker died ──> unknown
+    queued ──claim──> claimed ──mark window──> sending ──answer──> sent | failed
+       ^                 │                        │                 └─> queued (4xx, retry later)
+       └── pause/stop ───┘<── stop: not started ──┤
+                                                  └── worker died ──> replayed from its journal
 
 - *claimed*: taken by one worker in a batch (conditional UPDATE on SQLite,
   ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), not yet handed to the mail server.
-- *sending*: committed immediately before the SMTP transaction of that one message,
-  in the same transaction that records the previous message's answer. A worker
-  therefore has at most one recipient in *sending* at any time.
-- Every later write by the worker is conditional on ``claimed_by`` = its id, so a
-  recipient that pause, cancel or recovery took away is never sent by it.
+- *sending*: a window of up to WINDOW claimed recipients, marked in one commit (which
+  also records the answers so far). Before each message's body goes out the worker
+  appends "started <id>" to its journal (journal.py), and "answer <id> …" once the
+  server answered; the answers reach the database in bulk, every WINDOW messages or
+  FLUSH_EVERY seconds. A worker that stops hands its window's unstarted rest back.
+- Every later write by the worker is conditional on ``claimed_by`` = its id and the
+  state it expects, so a recipient that pause, cancel or recovery took away is never
+  sent by it.
 
-Recovery (``recover_dead_workers``): a worker whose heartbeat is older than
-``STALE_AFTER`` or whose process is gone on this host is dead. Its *claimed*
-recipients go back to *queued* (never handed to SMTP), its one *sending* recipient
-becomes *unknown*: the server may or may not have accepted it, so it is shown to
-staff and never resent on its own.
+Recovery (``recover_dead_workers``). On this host, a worker is dead once its journal's
+lock is free (the kernel drops it with the process); elsewhere, when its heartbeat is
+older than STALE_AFTER. Its *claimed* recipients go back to *queued*. Its *sending*
+ones follow its journal: answered → that answer; started, not answered → *unknown*
+(the server may or may not have it: shown to staff, never resent on its own); not
+started → *queued*. Without a readable journal (another host, another boot) all of
+them become *unknown*: at most one window.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ import socket
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -42,11 +48,17 @@ from django.db import connection, transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
+from . import journal
 from .models import Mailing, MailingRecipient, MailingStatus, RecipientState, SendWorker
 
 logger = logging.getLogger(__name__)
 
 CLAIM_SIZE = 100
+# Recipients marked *sending* in one commit. It bounds what becomes unknown when a
+# worker dies out of reach of its journal (another host).
+WINDOW = 50
+# Answers wait at most this long (or until the window is done) before they are committed.
+FLUSH_EVERY = 0.5
 # A worker not seen for this long is taken for dead, wherever it runs.
 STALE_AFTER = timedelta(seconds=60)
 HEARTBEAT_EVERY = 2.0
@@ -236,6 +248,10 @@ def new_worker_id() -> str:
     return f"{_HOSTNAME[:30]}:{os.getpid()}:{secrets.token_hex(6)}"
 
 
+def _on_this_host(worker_id: str) -> bool:
+    return worker_id.split(":", 1)[0] == _HOSTNAME[:30]
+
+
 def _process_is_gone(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat", "rb") as stat:
@@ -254,7 +270,9 @@ def _process_is_gone(pid: int) -> bool:
     return False
 
 
-def is_dead(worker: SendWorker, now: datetime) -> bool:
+def looks_dead(worker: SendWorker, now: datetime) -> bool:
+    """Heartbeat too old, or (same host) its process is gone. On this host the journal's
+    lock has the last word: see recover_dead_workers."""
     if now - worker.heartbeat_at > STALE_AFTER:
         return True
     return (
@@ -262,37 +280,122 @@ def is_dead(worker: SendWorker, now: datetime) -> bool:
     )
 
 
-def _recover_claims(worker_id: str) -> tuple[int, int]:
+@dataclass
+class Recovered:
+    requeued: int = 0
+    unknown: int = 0
+    answered: int = 0
+
+    def add(self, other: Recovered) -> None:
+        self.requeued += other.requeued
+        self.unknown += other.unknown
+        self.answered += other.answered
+
+
+UNKNOWN_IN_FLIGHT = "unknown: the worker stopped while handing this message to the server"
+UNKNOWN_NO_JOURNAL = (
+    "unknown: the worker stopped with this message in its window and its journal "
+    "could not be read (another host, or lost)"
+)
+
+
+def _recover_claims(worker_id: str, replay: journal.Replay | None) -> Recovered:
+    """Give back what one dead worker held, in one transaction.
+
+    With its journal (`replay`): answered → the server's answer; started without an
+    answer → unknown; never started → queued. Without it, every recipient it had in
+    *sending* (at most one window) becomes unknown. Its *claimed* ones were never
+    started: queued.
+    """
+    done = Recovered()
+    mine = MailingRecipient.objects.filter(claimed_by=worker_id)
     with transaction.atomic():
-        requeued = MailingRecipient.objects.filter(
-            claimed_by=worker_id, state=RecipientState.CLAIMED
-        ).update(state=RecipientState.QUEUED, claimed_by="", claimed_at=None)
-        unknown = MailingRecipient.objects.filter(
-            claimed_by=worker_id, state=RecipientState.SENDING
-        ).update(
+        done.requeued = mine.filter(state=RecipientState.CLAIMED).update(
+            state=RecipientState.QUEUED, claimed_by="", claimed_at=None
+        )
+        in_flight = list(mine.filter(state=RecipientState.SENDING).values_list("pk", "attempts"))
+        if replay is None:
+            unknown = [pk for pk, _attempts in in_flight]
+            never: list[int] = []
+            answered: list[Result] = []
+        else:
+            answered = [
+                Result.from_answer(pk, attempts, replay.answers[pk])
+                for pk, attempts in in_flight
+                if pk in replay.answers
+            ]
+            unknown = [
+                pk for pk, _a in in_flight if pk in replay.started and pk not in replay.answers
+            ]
+            never = [
+                pk for pk, _a in in_flight if pk not in replay.started and pk not in replay.answers
+            ]
+        write_results(answered, worker_id)
+        mine.filter(pk__in=unknown, state=RecipientState.SENDING).update(
             state=RecipientState.UNKNOWN,
-            smtp_response="unknown: the worker stopped while handing this message to the server",
+            smtp_response=UNKNOWN_IN_FLIGHT if replay is not None else UNKNOWN_NO_JOURNAL,
+        )
+        done.requeued += mine.filter(pk__in=never, state=RecipientState.SENDING).update(
+            state=RecipientState.QUEUED, claimed_by="", claimed_at=None
         )
         SendWorker.objects.filter(worker_id=worker_id).delete()
-    if requeued or unknown:
+    done.unknown = len(unknown) + sum(r.outcome.state == "unknown" for r in answered)
+    done.answered = len(answered)
+    if done.requeued or done.unknown or done.answered:
         logger.warning(
-            "Recovered dead sender %s: %d back to queued, %d unknown", worker_id, requeued, unknown
+            "Recovered dead sender %s (%s): %d answers from its journal, %d back to queued, "
+            "%d unknown",
+            worker_id,
+            "journal replayed" if replay is not None else "no journal",
+            done.answered,
+            done.requeued,
+            done.unknown,
         )
-    return requeued, unknown
+    return done
+
+
+def _recover_if_dead(worker_id: str, *, seems_dead: bool) -> Recovered | None:
+    """Recover the worker if it is dead; None if it is alive."""
+    if not _on_this_host(worker_id):
+        # Its journal is on another machine: out of reach.
+        return _recover_claims(worker_id, None) if seems_dead else None
+    found = journal.take(worker_id)
+    if found == journal.LIVE:
+        return None  # its process holds the lock, so it runs, whatever its heartbeat says
+    if found == journal.MISSING:
+        # No journal: the lane had not opened one yet (so had nothing in *sending*), or
+        # it was lost. Its heartbeat and process decide.
+        return _recover_claims(worker_id, None) if seems_dead else None
+    assert isinstance(found, journal.DeadJournal)
+    try:
+        done = _recover_claims(worker_id, found.replay())
+    except BaseException:
+        found.release()  # replayed by the next recovery
+        raise
+    found.discard()
+    return done
 
 
 def recover_dead_workers(mailing_id: int | None = None) -> tuple[int, int]:
     """Give back what dead workers held. Returns (requeued, unknown)."""
     now = timezone.now()
-    requeued = unknown = 0
+    total = Recovered()
     alive: set[str] = set()
     for worker in SendWorker.objects.all():
-        if is_dead(worker, now):
-            r, u = _recover_claims(worker.worker_id)
-            requeued += r
-            unknown += u
-        else:
+        done = _recover_if_dead(worker.worker_id, seems_dead=looks_dead(worker, now))
+        if done is None:
             alive.add(worker.worker_id)
+        else:
+            total.add(done)
+    # Journals left on this host by lanes with no row any more (killed before it was
+    # written, or recovered by a process that died before removing the file).
+    for worker_id, found in journal.leftovers():
+        try:
+            total.add(_recover_claims(worker_id, found.replay()))
+        except BaseException:
+            found.release()
+            raise
+        found.discard()
     # Claims of a worker with no heartbeat row at all (it was removed, or never written).
     mailings = Mailing.objects.filter(
         status__in=(MailingStatus.SENDING, MailingStatus.PAUSED, MailingStatus.CANCELLED)
@@ -311,22 +414,25 @@ def recover_dead_workers(mailing_id: int | None = None) -> tuple[int, int]:
         for worker_id in list(orphans):
             if SendWorker.objects.filter(worker_id=worker_id).exists():
                 continue  # registered just now by a live worker
-            r, u = _recover_claims(worker_id)
-            requeued += r
-            unknown += u
+            done = _recover_if_dead(worker_id, seems_dead=True)
+            if done is not None:
+                total.add(done)
     cancel_left_over_recipients()
-    return requeued, unknown
+    return total.requeued, total.unknown
 
 
-def cancel_left_over_recipients() -> None:
+def cancel_left_over_recipients(mailing_id: int | None = None) -> None:
     """Recipients handed back to the queue of a mailing that was cancelled meanwhile."""
-    MailingRecipient.objects.filter(
+    left = MailingRecipient.objects.filter(
         mailing__status=MailingStatus.CANCELLED,
         state__in=(RecipientState.QUEUED, RecipientState.CLAIMED),
-    ).update(state=RecipientState.CANCELLED, claimed_by="")
+    )
+    if mailing_id is not None:
+        left = left.filter(mailing_id=mailing_id)
+    left.update(state=RecipientState.CANCELLED, claimed_by="")
 
 
-# --- Claiming -------------------------------------------------------------------------
+# --- Claiming and marking ---------------------------------------------------------------
 
 
 def claim_batch(mailing_id: int, worker_id: str, size: int = CLAIM_SIZE) -> list[int]:
@@ -366,6 +472,44 @@ def claim_batch(mailing_id: int, worker_id: str, size: int = CLAIM_SIZE) -> list
     return ids
 
 
+def mark_window(ids: list[int], worker_id: str) -> set[int]:
+    """Claimed → sending for those of `ids` that are still this worker's; returns them.
+
+    Call inside the transaction that commits the mark. A recipient that pause, cancel or
+    recovery took back since the claim is no longer *claimed* by this worker: it stays
+    out, and the worker never sends it.
+    """
+    if not ids:
+        return set()
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_table()} SET state = %s, claimed_at = %s "  # noqa: S608
+            f"WHERE id IN ({marks}) AND claimed_by = %s AND state = %s RETURNING id",
+            [
+                RecipientState.SENDING,
+                _db_time(timezone.now()),
+                *ids,
+                worker_id,
+                RecipientState.CLAIMED,
+            ],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def give_back(ids: list[int], worker_id: str) -> int:
+    """Recipients this worker marked *sending* but never started: back to the queue."""
+    if not ids:
+        return 0
+    # *unknown* too: recovery from another host may have given up on them, but only this
+    # worker could have started them, and it did not.
+    return MailingRecipient.objects.filter(
+        pk__in=ids,
+        claimed_by=worker_id,
+        state__in=(RecipientState.SENDING, RecipientState.UNKNOWN),
+    ).update(state=RecipientState.QUEUED, claimed_by="", claimed_at=None)
+
+
 def release_claims(worker_id: str) -> int:
     return MailingRecipient.objects.filter(
         claimed_by=worker_id, state=RecipientState.CLAIMED
@@ -383,10 +527,23 @@ class Result:
     message_id: str = ""
     at: datetime = field(default_factory=timezone.now)
 
+    @classmethod
+    def from_answer(cls, recipient_id: int, attempts: int, answer: journal.Answer) -> Result:
+        return cls(
+            recipient_id,
+            attempts,
+            Outcome(answer.state, answer.response),
+            answer.message_id,
+            datetime.fromtimestamp(answer.at, tz=UTC),
+        )
+
 
 def _record_sql(result: Result, worker_id: str) -> tuple[str, list[Any]]:
+    """One recipient's answer, written only while it is still this worker's to record."""
     table = _table()
     outcome = result.outcome
+    # *unknown* too: recovery from another host may have given up on a message this
+    # worker, alive after all, did hand over; its answer then corrects the row.
     mine = (
         f"WHERE id = %s AND claimed_by = %s AND state IN ('{RecipientState.SENDING}', "
         f"'{RecipientState.UNKNOWN}')"
@@ -427,29 +584,26 @@ def _record_sql(result: Result, worker_id: str) -> tuple[str, list[Any]]:
     )
 
 
-def record_and_mark(previous: Result | None, next_id: int | None, worker_id: str) -> bool:
-    """One transaction: the previous message's answer, and the next recipient to *sending*.
+def write_results(results: list[Result], worker_id: str) -> None:
+    """Many answers at once: one executemany per kind of answer (call inside a transaction)."""
+    by_sql: dict[str, list[list[Any]]] = {}
+    for result in results:
+        sql, params = _record_sql(result, worker_id)
+        by_sql.setdefault(sql, []).append(params)
+    with connection.cursor() as cursor:
+        for sql, rows in by_sql.items():
+            cursor.executemany(sql, rows)
 
-    Returns whether the next recipient is still this worker's to send.
+
+def record_and_mark(previous: Result | None, next_id: int | None, worker_id: str) -> bool:
+    """A window of one: `previous`'s answer recorded and `next_id` marked *sending* in one
+    transaction. Returns whether `next_id` is still this worker's to send.
+
+    (The lane works a window at a time; tests that play one message use this.)
     """
-    table = _table()
-    with transaction.atomic(), connection.cursor() as cursor:
-        if previous is not None:
-            cursor.execute(*_record_sql(previous, worker_id))
-        if next_id is None:
-            return False
-        cursor.execute(
-            f"UPDATE {table} SET state = %s, claimed_at = %s "  # noqa: S608
-            f"WHERE id = %s AND claimed_by = %s AND state = %s",
-            [
-                RecipientState.SENDING,
-                _db_time(timezone.now()),
-                next_id,
-                worker_id,
-                RecipientState.CLAIMED,
-            ],
-        )
-        return cursor.rowcount == 1
+    with transaction.atomic():
+        write_results([previous] if previous is not None else [], worker_id)
+        return next_id is not None and bool(mark_window([next_id], worker_id))
 
 
 # --- Rendering ------------------------------------------------------------------------
@@ -501,6 +655,16 @@ class LaneReport:
     unknown: int = 0
     stopped_because: str = ""
 
+    def count(self, outcome: Outcome) -> None:
+        if outcome.state == "sent":
+            self.sent += 1
+        elif outcome.state == "failed":
+            self.failed += 1
+        elif outcome.state == "unknown":
+            self.unknown += 1
+        else:
+            self.retried += 1
+
 
 class RateLimiter:
     """Spaces messages at `rate` per second (this worker's share of the mailing's limit)."""
@@ -520,8 +684,17 @@ class RateLimiter:
         self.next_at = max(self.next_at, now - 1.0 / self.rate) + 1.0 / self.rate
 
 
+class TakenForDead(Exception):
+    """Recovery gave this lane's recipients away: it must not start another message."""
+
+
 class SendLane:
-    """One worker's part of one mailing's send."""
+    """One worker's part of one mailing's send.
+
+    Per window of claimed recipients: one commit records the answers so far and marks
+    the window *sending*; then each message is journalled (started, answered) and handed
+    over; answers reach the database in the next commit, at the latest FLUSH_EVERY later.
+    """
 
     def __init__(
         self,
@@ -536,6 +709,12 @@ class SendLane:
         self.progress = progress
         self.report = LaneReport()
         self.limiter = RateLimiter()
+        self.journal: journal.Journal | None = None
+        # Answered since the last commit (in the journal, not yet in the database).
+        self.unrecorded: list[Result] = []
+        # Marked *sending* by the last commit, not handed over yet.
+        self.window: list[int] = []
+        self._flushed_at = 0.0
         self._heartbeat_at = 0.0
         self._status_at = 0.0
         self._status = ""
@@ -554,12 +733,6 @@ class SendLane:
         )
         self._heartbeat_at = time.monotonic()
 
-    def _beat(self) -> None:
-        if time.monotonic() - self._heartbeat_at < HEARTBEAT_EVERY:
-            return
-        SendWorker.objects.filter(worker_id=self.worker_id).update(heartbeat_at=timezone.now())
-        self._heartbeat_at = time.monotonic()
-
     def _refresh_status(self, force: bool = False) -> str:
         if force or time.monotonic() - self._status_at >= STATUS_EVERY:
             row = Mailing.objects.filter(pk=self.mailing_id).values("status", "rate_limit").first()
@@ -569,20 +742,53 @@ class SendLane:
             self._status_at = time.monotonic()
         return self._status
 
+    # Committing -----------------------------------------------------------------
+
+    def _commit(self, mark: list[int] | None = None, *, stopping: bool = False) -> None:
+        """One transaction: the answers so far, the heartbeat when due, and either the
+        next window marked *sending* (`mark`: self.window becomes those still this
+        worker's, in order) or, when `stopping`, the window's unstarted rest given back.
+        """
+        marked: set[int] = set()
+        with transaction.atomic():
+            write_results(self.unrecorded, self.worker_id)
+            if stopping:
+                give_back(self.window, self.worker_id)
+            if time.monotonic() - self._heartbeat_at >= HEARTBEAT_EVERY:
+                beat = SendWorker.objects.filter(worker_id=self.worker_id).update(
+                    heartbeat_at=timezone.now()
+                )
+                if not beat:
+                    mark = None
+                    self.report.stopped_because = "taken for dead"
+                self._heartbeat_at = time.monotonic()
+            if mark:
+                marked = mark_window(mark, self.worker_id)
+        self.unrecorded = []
+        if mark is not None or stopping:
+            self.window = [pk for pk in mark or () if pk in marked]
+        self._flushed_at = time.monotonic()
+        if self.journal is not None:
+            self.journal.checkpoint()
+        if self.report.stopped_because == "taken for dead":
+            raise TakenForDead(self.worker_id)
+
+    def _stop(self) -> None:
+        """Record what is answered and hand back what is not started."""
+        if self.unrecorded or self.window:
+            self._commit(stopping=True)
+        release_claims(self.worker_id)
+        cancel_left_over_recipients(self.mailing_id)
+
     # Sending -----------------------------------------------------------------------
 
     def run(self, *, seconds: float | None = None) -> LaneReport:
         """Send until nothing is ready, the mailing stops, or `seconds` have passed."""
         deadline = None if seconds is None else time.monotonic() + seconds
         self._register()
-        if connection.vendor == "postgresql":
-            # The per-message marks are what a worker crash needs, and they are visible
-            # to every other session the moment they commit. Not waiting for the WAL
-            # flush only matters if the database server itself crashes: then the last
-            # fraction of a second of marks can be lost (see docs/sending.md).
-            with connection.cursor() as cursor:
-                cursor.execute("SET synchronous_commit TO off")
+        clean = False
         try:
+            self.journal = journal.Journal(self.worker_id)
             recover_dead_workers(self.mailing_id)
             while True:
                 if self._refresh_status(force=True) != MailingStatus.SENDING:
@@ -599,62 +805,75 @@ class SendLane:
                     break
                 if self.progress:
                     self.progress(self.report)
+            self._stop()
+            clean = True
+        except TakenForDead:
+            logger.error("Sender %s was taken for dead and stopped", self.worker_id)
+            self._stop()
+            clean = True
         finally:
-            release_claims(self.worker_id)
             self.transport.close()
-            SendWorker.objects.filter(worker_id=self.worker_id).delete()
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("RESET synchronous_commit")
+            if self.journal is not None:
+                if clean:
+                    self.journal.remove()
+                else:
+                    # Answers may be only in the journal: leave it to recovery.
+                    self.journal.close()
+            if clean or self.journal is None:
+                SendWorker.objects.filter(worker_id=self.worker_id).delete()
         return self.report
 
     def _send_batch(self, ids: list[int]) -> bool:
-        recipients = list(
-            MailingRecipient.objects.filter(pk__in=ids).select_related("person").order_by("pk")
-        )
+        recipients = {
+            r.pk: r for r in MailingRecipient.objects.filter(pk__in=ids).select_related("person")
+        }
         mailing = Mailing.objects.get(pk=self.mailing_id)
         prepared = prepared_mailing(mailing)
         sender = envelope_sender(mailing)
-        previous: Result | None = None
-        carry_on = True
-        for recipient in recipients:
-            self._beat()
-            if self._refresh_status() != MailingStatus.SENDING:
+        for start in range(0, len(ids), WINDOW):
+            # Read afresh before each window: a pause stops the lane at a window's end at
+            # the latest, and within one after STATUS_EVERY.
+            if self._refresh_status(force=True) != MailingStatus.SENDING:
                 self.report.stopped_because = f"mailing {self._status}"
-                carry_on = False
-                break
-            try:
-                message = _crlf(prepared.message_bytes(recipient))
-            except Exception as error:  # one bad merge value must not stop the mailing
-                logger.exception("Could not render mailing %s for %s", mailing.pk, recipient.pk)
-                message = b""
-                render_error = f"not sent: could not build the message ({error})"[:500]
-            else:
-                render_error = ""
-            if not record_and_mark(previous, recipient.pk, self.worker_id):
-                previous = None
-                continue  # paused, cancelled or recovered meanwhile: no longer ours
-            if render_error:
-                previous = Result(recipient.pk, recipient.attempts, Outcome("failed", render_error))
-                self.report.failed += 1
-                continue
+                return False
+            self._commit(mark=ids[start : start + WINDOW])
+            while self.window:
+                if self._refresh_status() != MailingStatus.SENDING:
+                    self.report.stopped_because = f"mailing {self._status}"
+                    return False
+                recipient = recipients[self.window[0]]
+                result = self._send_one(recipient, prepared, sender)
+                self.window.pop(0)
+                self.unrecorded.append(result)
+                self.report.count(result.outcome)
+                if result.outcome.server_down:
+                    self.report.stopped_because = "mail server unreachable"
+                    return False
+                if time.monotonic() - self._flushed_at >= FLUSH_EVERY:
+                    self._commit()
+        return True
+
+    def _send_one(self, recipient: MailingRecipient, prepared: Prepared, sender: str) -> Result:
+        assert self.journal is not None
+        try:
+            message = _crlf(prepared.message_bytes(recipient))
+        except Exception as error:  # one bad merge value must not stop the mailing
+            logger.exception("Could not render mailing %s for %s", self.mailing_id, recipient.pk)
+            outcome = Outcome("failed", f"not sent: could not build the message ({error})"[:500])
+            result = Result(recipient.pk, recipient.attempts, outcome)
+        else:
             self.limiter.wait()
+            self.journal.started(recipient.pk)
             outcome = self.transport.send(sender, recipient.email, message)
-            previous = Result(recipient.pk, recipient.attempts, outcome, _message_id(message))
-            if outcome.state == "sent":
-                self.report.sent += 1
-            elif outcome.state == "failed":
-                self.report.failed += 1
-            elif outcome.state == "unknown":
-                self.report.unknown += 1
-            else:
-                self.report.retried += 1
-            if outcome.server_down:
-                self.report.stopped_because = "mail server unreachable"
-                carry_on = False
-                break
-        record_and_mark(previous, None, self.worker_id)
-        return carry_on
+            result = Result(recipient.pk, recipient.attempts, outcome, _message_id(message))
+        self.journal.answered(
+            recipient.pk,
+            result.outcome.state,
+            result.outcome.response,
+            result.message_id,
+            result.at.timestamp(),
+        )
+        return result
 
 
 # --- Queries for tasks, CLI and progress ------------------------------------------------
