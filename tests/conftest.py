@@ -116,3 +116,14 @@ def page(browser: Any) -> Iterator[Any]:
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def _signature_writer_lets_go_of_the_database() -> Iterator[None]:
+    """The sign view's writer thread (petitions/writer.py) keeps a connection open;
+    close it after each test, so the test database can be flushed or dropped."""
+    yield
+    from groundswell.petitions import writer
+
+    if writer._writer is not None:
+        writer._writer.close_connection()

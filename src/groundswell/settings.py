@@ -84,6 +84,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # `groundswell anonymise_signatures` (run it daily from cron).
 ANONYMISE_AFTER_MONTHS = env_int("ANONYMISE_AFTER_MONTHS", 6, minimum=1)
 
+# Signatures arriving together in a server process are written in one transaction
+# (petitions/writer.py). Off: each request writes its own, as tests inside a
+# transaction always do.
+SIGN_GROUP_COMMIT = env_bool("SIGN_GROUP_COMMIT", True)
+
 # Baseline endpoints for bench/sign.py under /bench/; never on in production.
 BENCH_ENDPOINTS = env_bool("GROUNDSWELL_BENCH_ENDPOINTS", False)
 

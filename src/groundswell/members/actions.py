@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from groundswell.lib.addresses import normalise_email
 from groundswell.lib.db import savepoint_for_races
@@ -46,32 +48,73 @@ def do_find_or_create_person(details: PersonDetails, *, source: str) -> tuple[Pe
         if person is None:
             try:
                 with savepoint_for_races():
-                    person = Person.objects.create(
-                        email=details.email.strip(),
-                        email_normalised=normalised,
-                        first_name=details.first_name.strip(),
-                        last_name=details.last_name.strip(),
-                        postal_code=details.postal_code.strip(),
-                        country=details.country.strip().upper(),
-                        address=details.address.strip(),
-                        source=source,
-                    )
+                    person = new_person(details, normalised, source=source)
+                    person.save(force_insert=True)
                 return person, True
             except IntegrityError:
                 # Someone else created this address a moment ago (PostgreSQL; on SQLite
                 # IMMEDIATE transactions serialise writers, so this cannot happen there).
                 person = Person.objects.get(email_normalised=normalised)
-        changed = []
-        for field in ("first_name", "last_name", "postal_code", "country", "address"):
-            value = getattr(details, field).strip()
-            if field == "country":
-                value = value.upper()
-            if value and not getattr(person, field):
-                setattr(person, field, value)
-                changed.append(field)
-        if changed:
-            person.save(update_fields=[*changed, "updated_at"])
+        do_fill_in_blanks(person, details)
         return person, False
+
+
+def new_person(details: PersonDetails, normalised: str, *, source: str) -> Person:
+    """An unsaved Person for these details, trimmed as we store them."""
+    return Person(
+        email=details.email.strip(),
+        email_normalised=normalised,
+        first_name=details.first_name.strip(),
+        last_name=details.last_name.strip(),
+        postal_code=details.postal_code.strip(),
+        country=details.country.strip().upper(),
+        address=details.address.strip(),
+        source=source,
+    )
+
+
+def do_fill_in_blanks(person: Person, details: PersonDetails) -> None:
+    """Fill in the person's details where they are blank, never overwriting: someone
+    holding only an email address must not be able to change another person's name."""
+    changed = []
+    for field in ("first_name", "last_name", "postal_code", "country", "address"):
+        value = getattr(details, field).strip()
+        if field == "country":
+            value = value.upper()
+        if value and not getattr(person, field):
+            setattr(person, field, value)
+            changed.append(field)
+    if changed:
+        person.save(update_fields=[*changed, "updated_at"])
+
+
+def do_find_or_create_people(
+    wanted: Sequence[tuple[PersonDetails, str]],
+) -> list[tuple[Person, bool]]:
+    """do_find_or_create_person for many (details, source) pairs in a few statements,
+    for signatures written together. Blanks are not filled in here: the caller does it
+    (do_fill_in_blanks) only for those it goes on to use.
+
+    Each pair gets its person and whether this call created it; an address given twice
+    is created once, for the first. A concurrent transaction creating one of the
+    addresses (PostgreSQL) makes the insert raise IntegrityError: the caller retries the
+    whole transaction, which then finds it.
+    """
+    normalised = [normalise_email(details.email) for details, _ in wanted]
+    found = {p.email_normalised: p for p in Person.objects.filter(email_normalised__in=normalised)}
+    new: dict[str, Person] = {}
+    for (details, source), address in zip(wanted, normalised, strict=True):
+        if address not in found and address not in new:
+            new[address] = new_person(details, address, source=source)
+    Person.objects.bulk_create(new.values())
+    result = []
+    for address in normalised:
+        if address in new:
+            found[address] = new.pop(address)
+            result.append((found[address], True))
+        else:
+            result.append((found[address], False))
+    return result
 
 
 def _change_subscription(
@@ -133,9 +176,75 @@ def do_subscribe(
             ip_address=ip_address,
             wording=wording,
         )
-        # A fresh consent from the person is the one thing that lifts a suppression.
-        Suppression.objects.filter(email_hash__in=email_hashes(person.email_normalised)).delete()
+        _lift_suppressions([person])
         return subscription
+
+
+@dataclass(frozen=True)
+class Consent:
+    """One person's consent to one list, as do_subscribe takes it."""
+
+    person: Person
+    mailing_list: MailingList
+    source: str
+    wording: str
+    ip_address: str | None = None
+
+
+def do_subscribe_many(consents: Sequence[Consent]) -> None:
+    """do_subscribe for many at once, in a few statements whatever their number, for
+    signatures written together. Every consent gets its own event with its wording.
+
+    A subscription created by a concurrent transaction (PostgreSQL) makes the insert
+    raise IntegrityError: the caller retries the whole transaction, which then finds it.
+    """
+    if not consents:
+        return
+    if any(not c.wording.strip() for c in consents):
+        raise ValueError("Consent needs the wording the person was shown.")
+    with transaction.atomic(savepoint=False):
+        wanted = {(c.person.pk, c.mailing_list.pk) for c in consents}
+        existing = {
+            (s.person_id, s.mailing_list_id): s
+            for s in Subscription.objects.select_for_update().filter(
+                person_id__in={person for person, _ in wanted},
+                mailing_list_id__in={mailing_list for _, mailing_list in wanted},
+            )
+            if (s.person_id, s.mailing_list_id) in wanted
+        }
+        lapsed = [s.pk for s in existing.values() if s.status != SubscriptionStatus.SUBSCRIBED]
+        if lapsed:
+            Subscription.objects.filter(pk__in=lapsed).update(
+                status=SubscriptionStatus.SUBSCRIBED, updated_at=timezone.now()
+            )
+        new = {}
+        for c in consents:
+            key = (c.person.pk, c.mailing_list.pk)
+            if key not in existing and key not in new:
+                new[key] = Subscription(
+                    person=c.person,
+                    mailing_list=c.mailing_list,
+                    status=SubscriptionStatus.SUBSCRIBED,
+                )
+        Subscription.objects.bulk_create(new.values())
+        existing.update(new)
+        ConsentEvent.objects.bulk_create(
+            ConsentEvent(
+                subscription=existing[(c.person.pk, c.mailing_list.pk)],
+                kind=SubscriptionStatus.SUBSCRIBED,
+                source=c.source,
+                ip_address=c.ip_address,
+                wording=c.wording,
+            )
+            for c in consents
+        )
+        _lift_suppressions([c.person for c in consents])
+
+
+def _lift_suppressions(people: Sequence[Person]) -> None:
+    # A fresh consent from the person is the one thing that lifts a suppression.
+    hashes = {h for person in people for h in email_hashes(person.email_normalised)}
+    Suppression.objects.filter(email_hash__in=hashes).delete()
 
 
 def do_unsubscribe(

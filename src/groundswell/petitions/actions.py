@@ -9,15 +9,15 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django_tasks_db import DatabaseBackend
 
 from groundswell.lib.addresses import normalise_email
-from groundswell.lib.db import savepoint_for_races
 from groundswell.members.actions import (
+    Consent,
     PersonDetails,
     do_delete_people_without_purpose,
-    do_find_or_create_person,
-    do_subscribe,
+    do_fill_in_blanks,
+    do_find_or_create_people,
+    do_subscribe_many,
 )
 from groundswell.members.models import Person
 from groundswell.orgs.models import MailingList, Organisation
@@ -29,6 +29,7 @@ from groundswell.petitions.models import (
     Signature,
 )
 from groundswell.petitions.referrals import read_referral_code
+from groundswell.petitions.tasks import enqueue_thank_yous
 
 logger = logging.getLogger(__name__)
 
@@ -65,17 +66,52 @@ class SignatureDetails:
 class SignResult:
     already_signed: bool
     signature: Signature | None = None
+    # The petition was not open when the signature was to be written: nothing written.
+    not_open: bool = False
 
     @property
     def person(self) -> Person | None:
         return self.signature.person if self.signature else None
 
 
-class _AlreadySigned(Exception):
-    pass
-
-
 SponsorLists = Sequence[tuple[Organisation, MailingList | None]]
+
+
+@dataclass(frozen=True)
+class PendingSignature:
+    """A signature worked out as far as it can be without the database: what
+    do_sign_petitions writes, alone or together with others."""
+
+    petition: Petition
+    details: SignatureDetails
+    normalised_email: str
+    # Each list the signer joins, with the wording they were shown for it.
+    consents: list[tuple[MailingList, str]]
+    referrer_id: int | None
+    ip_address: str | None
+
+
+def prepare_signature(
+    petition: Petition,
+    details: SignatureDetails,
+    *,
+    ip_address: str | None = None,
+    sponsor_lists: SponsorLists | None = None,
+) -> PendingSignature:
+    """Raises ValidationError for an unusable email. `sponsor_lists` is
+    petition.sponsors_with_lists() as the signer's form was built from it (the page
+    caches it for a few seconds); it is read here when not given."""
+    normalised = normalise_email(details.email)
+    if sponsor_lists is None:
+        sponsor_lists = petition.sponsors_with_lists()
+    return PendingSignature(
+        petition=petition,
+        details=details,
+        normalised_email=normalised,
+        consents=_consents_to_record(petition, sponsor_lists, details),
+        referrer_id=read_referral_code(details.referral_code),
+        ip_address=ip_address,
+    )
 
 
 def do_sign_petition(
@@ -84,6 +120,7 @@ def do_sign_petition(
     *,
     ip_address: str | None = None,
     sponsor_lists: SponsorLists | None = None,
+    together: bool = False,
 ) -> SignResult:
     """Sign once per email address; record consent per organisation as worded on the page.
 
@@ -91,74 +128,141 @@ def do_sign_petition(
     petition is open. A second signature with the same address (any case or
     spacing) changes nothing and returns already_signed.
 
-    `sponsor_lists` is petition.sponsors_with_lists() as the signer's form was built
-    from it (the page caches it for a few seconds); it is read here when not given.
+    With `together` (the public sign view), the signature is handed to this process's
+    signature writer, which commits it with whatever other signatures are waiting
+    (petitions/writer.py); this returns once it is committed either way.
     """
-    normalise_email(details.email)  # a ValidationError before anything else
-    # Read afresh, not from the caller's copy: a petition closed a moment ago takes
-    # no more signatures. Outside the transaction, so not under SQLite's write lock.
-    if not Petition.objects.filter(pk=petition.pk, status=PetitionStatus.OPEN).exists():
+    pending = prepare_signature(
+        petition, details, ip_address=ip_address, sponsor_lists=sponsor_lists
+    )
+    if together:
+        from groundswell.petitions.writer import write_together
+
+        result = write_together(pending)
+    else:
+        [result] = do_sign_petitions([pending])
+    if result.not_open:
         raise PetitionNotOpen(petition.slug)
-    if sponsor_lists is None:
-        sponsor_lists = petition.sponsors_with_lists()
-    # Everything that needs no database is worked out before taking the write lock.
-    consents = _consents_to_record(petition, sponsor_lists, details)
-    referrer_id = read_referral_code(details.referral_code)
-    if referrer_id is not None and not Person.objects.filter(pk=referrer_id).exists():
-        referrer_id = None
-    source = f"petition:{petition.slug}"
-    try:
-        with transaction.atomic():
-            # On SQLite the transaction is IMMEDIATE: signers queue here, one at a time,
-            # so everything below runs as few statements as it can.
-            person, created = do_find_or_create_person(
-                PersonDetails(
-                    email=details.email,
-                    first_name=details.first_name,
-                    last_name=details.last_name,
-                    postal_code=details.postal_code,
-                    country=details.country,
-                ),
-                source=details.source or source,
-            )
-            # Someone new cannot have signed; anyone else may have. Raising rolls back
-            # any blanks just filled in on their record.
-            if not created and Signature.objects.filter(petition=petition, person=person).exists():
-                raise _AlreadySigned
-            if referrer_id == person.pk:
-                referrer_id = None  # nobody refers themselves
-            try:
-                with savepoint_for_races():
-                    signature = Signature.objects.create(
-                        petition=petition,
-                        person=person,
-                        comment=details.comment.strip(),
-                        show_name=details.show_name,
-                        source=details.source[:100],
-                        referrer_id=referrer_id,
-                        http_referer=details.http_referer[:500],
-                        utm_source=details.utm_source[:100],
-                        utm_medium=details.utm_medium[:100],
-                        utm_campaign=details.utm_campaign[:100],
-                        utm_term=details.utm_term[:100],
-                        utm_content=details.utm_content[:100],
-                        mailing_id=details.mailing_id or None,
-                        link_number=details.link_number,
-                    )
-            except IntegrityError:
-                # PostgreSQL: the same address signed in another transaction that
-                # committed while we waited on the unique constraint.
-                if Signature.objects.filter(petition=petition, person=person).exists():
-                    raise _AlreadySigned from None
+    return result
+
+
+# How often a batch is tried again after a concurrent transaction (PostgreSQL) made one
+# of its inserts fail; the next attempt sees that transaction's rows.
+SIGN_ATTEMPTS = 3
+
+
+def do_sign_petitions(pending: Sequence[PendingSignature]) -> list[SignResult]:
+    """Write these signatures in one transaction, in a handful of statements whatever
+    their number, and return each one's result in order, once committed.
+
+    The same address twice among them (for the same petition) signs once; the later
+    ones are already_signed, as is anyone who had signed before.
+    """
+    for attempt in range(1, SIGN_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                return _write_signatures(pending)
+        except IntegrityError:
+            if attempt == SIGN_ATTEMPTS:
                 raise
-            for mailing_list, wording in consents:
-                do_subscribe(
-                    person, mailing_list, source=source, wording=wording, ip_address=ip_address
-                )
-            _enqueue_thank_you(signature.pk)
-    except _AlreadySigned:
-        return SignResult(already_signed=True)
-    return SignResult(already_signed=False, signature=signature)
+    raise AssertionError("unreachable")
+
+
+def _write_signatures(pending: Sequence[PendingSignature]) -> list[SignResult]:
+    # On SQLite the transaction is IMMEDIATE: writers queue for it, one at a time, so
+    # everything below runs as few statements as it can, none of them per signature.
+    # Read afresh, inside the transaction: a petition closed a moment ago takes no more.
+    open_ids = set(
+        Petition.objects.filter(
+            pk__in={p.petition.pk for p in pending}, status=PetitionStatus.OPEN
+        ).values_list("pk", flat=True)
+    )
+    results: list[SignResult | None] = [None] * len(pending)
+    first_of: dict[tuple[int, str], int] = {}
+    signing: list[int] = []
+    for i, p in enumerate(pending):
+        if p.petition.pk not in open_ids:
+            results[i] = SignResult(already_signed=False, not_open=True)
+        elif (p.petition.pk, p.normalised_email) in first_of:
+            results[i] = SignResult(already_signed=True)
+        else:
+            first_of[(p.petition.pk, p.normalised_email)] = i
+            signing.append(i)
+    if not signing:
+        return [r or SignResult(already_signed=True) for r in results]
+
+    people = do_find_or_create_people(
+        [
+            (
+                _person_details(pending[i].details),
+                pending[i].details.source or f"petition:{pending[i].petition.slug}",
+            )
+            for i in signing
+        ]
+    )
+    # Someone new cannot have signed; anyone else may have.
+    known = {person.pk for person, created in people if not created}
+    signed_before = (
+        set(
+            Signature.objects.filter(
+                petition_id__in={pending[i].petition.pk for i in signing}, person_id__in=known
+            ).values_list("petition_id", "person_id")
+        )
+        if known
+        else set()
+    )
+    referrers = {pending[i].referrer_id for i in signing} - {None}
+    if referrers:
+        referrers = set(Person.objects.filter(pk__in=referrers).values_list("pk", flat=True))
+
+    signatures: list[Signature] = []
+    consents: list[Consent] = []
+    for i, (person, created) in zip(signing, people, strict=True):
+        p, details = pending[i], pending[i].details
+        if (p.petition.pk, person.pk) in signed_before:
+            results[i] = SignResult(already_signed=True)
+            continue
+        if not created:
+            do_fill_in_blanks(person, _person_details(details))
+        referrer_id = p.referrer_id if p.referrer_id in referrers else None
+        signature = Signature(
+            petition=p.petition,
+            person=person,
+            comment=details.comment.strip(),
+            show_name=details.show_name,
+            source=details.source[:100],
+            # Nobody refers themselves.
+            referrer_id=referrer_id if referrer_id != person.pk else None,
+            http_referer=details.http_referer[:500],
+            utm_source=details.utm_source[:100],
+            utm_medium=details.utm_medium[:100],
+            utm_campaign=details.utm_campaign[:100],
+            utm_term=details.utm_term[:100],
+            utm_content=details.utm_content[:100],
+            mailing_id=details.mailing_id or None,
+            link_number=details.link_number,
+        )
+        signatures.append(signature)
+        results[i] = SignResult(already_signed=False, signature=signature)
+        source = f"petition:{p.petition.slug}"
+        consents.extend(
+            Consent(person, mailing_list, source=source, wording=wording, ip_address=p.ip_address)
+            for mailing_list, wording in p.consents
+        )
+    Signature.objects.bulk_create(signatures)
+    do_subscribe_many(consents)
+    enqueue_thank_yous([s.pk for s in signatures])
+    return [r or SignResult(already_signed=True) for r in results]
+
+
+def _person_details(details: SignatureDetails) -> PersonDetails:
+    return PersonDetails(
+        email=details.email,
+        first_name=details.first_name,
+        last_name=details.last_name,
+        postal_code=details.postal_code,
+        country=details.country,
+    )
 
 
 def _consents_to_record(
@@ -183,23 +287,6 @@ def _consents_to_record(
             continue
         consents.append((mailing_list, wording))
     return consents
-
-
-def _enqueue_thank_you(signature_id: int) -> None:
-    """Queue the thank-you email so that it exists exactly when the signature does.
-
-    The database backend's queue is a table in this database: its row is written in
-    the signer's transaction and commits (or rolls back) with the signature. That
-    also saves a second commit per signature, and no thank-you is lost to a crash
-    between the commit and the enqueue. Any other backend runs or ships the task at
-    once (the immediate one in tests), so it must wait for the commit.
-    """
-    from groundswell.petitions.tasks import send_thank_you_email
-
-    if isinstance(send_thank_you_email.get_backend(), DatabaseBackend):
-        send_thank_you_email.enqueue(signature_id)
-    else:
-        transaction.on_commit(lambda: send_thank_you_email.enqueue(signature_id))
 
 
 def do_anonymise_closed_petitions(*, months: int, actor: str) -> dict[str, int]:

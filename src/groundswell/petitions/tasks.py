@@ -8,10 +8,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
+from django_tasks_db import DatabaseBackend
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 from groundswell.lib.tokens import email_hashes
 from groundswell.members.models import Suppression
@@ -109,4 +112,41 @@ def _schedule_retry(signature_id: int, attempt: int) -> None:
         signature_id,
         attempt,
         delay,
+    )
+
+
+def enqueue_thank_yous(signature_ids: list[int]) -> None:
+    """Queue one send_thank_you_email task per signature, so that each exists exactly
+    when its signature does.
+
+    The database backend's queue is a table in this database: its rows are written in
+    the signers' transaction, all in one INSERT, and commit (or roll back) with the
+    signatures; no thank-you is lost to a crash between the commit and the enqueue.
+    The rows are the ones DatabaseBackend.enqueue writes, one statement for all
+    (tests/petitions/test_thank_you_email.py runs them through a real worker). Any other
+    backend runs or ships the task at once (the immediate one in tests), so it must
+    wait for the commit.
+    """
+    if not signature_ids:
+        return
+    backend = send_thank_you_email.get_backend()
+    if not isinstance(backend, DatabaseBackend):
+
+        def enqueue_each() -> None:
+            for signature_id in signature_ids:
+                send_thank_you_email.enqueue(signature_id)
+
+        transaction.on_commit(enqueue_each)
+        return
+    task_ = send_thank_you_email
+    DBTaskResult.objects.bulk_create(
+        DBTaskResult(
+            args_kwargs={"args": [signature_id], "kwargs": {}},
+            priority=task_.priority,
+            task_path=task_.module_path,
+            queue_name=task_.queue_name,
+            run_after=task_.run_after or get_date_max(),
+            backend_name=backend.alias,
+        )
+        for signature_id in signature_ids
     )

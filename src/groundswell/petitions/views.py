@@ -95,6 +95,7 @@ def _sign(request: HttpRequest, slug: str) -> HttpResponse:
             ),
             ip_address=request.META.get("REMOTE_ADDR"),
             sponsor_lists=public.sponsor_lists,
+            together=True,
         )
     except PetitionNotOpen:
         response = HttpResponse(pages.render_petition_page(request, public), status=400)
