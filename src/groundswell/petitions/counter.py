@@ -143,6 +143,14 @@ def petition_count(petition: Petition) -> CountSnapshot:
     return snapshot
 
 
+def cached_petition_count(petition: Petition) -> CountSnapshot | None:
+    """What petition_count would return now, if it can say without the database."""
+    hit = _counts.get(petition.pk)
+    if hit is not None and time.monotonic() - hit[0] < cache_seconds():
+        return hit[1]
+    return None
+
+
 def display_name(first_name: str, last_name: str) -> str:
     initial = last_name.strip()[:1].upper()
     return f"{first_name.strip()} {initial}." if initial else first_name.strip()

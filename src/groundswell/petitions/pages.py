@@ -85,6 +85,14 @@ def load_public_petition(slug: str) -> PublicPetition:
     return public
 
 
+def cached_public_petition(slug: str) -> PublicPetition | None:
+    """What load_public_petition would return now, if it can say without the database."""
+    hit = _petitions.get(slug)
+    if hit is not None and time.monotonic() - hit[0] < PETITION_CACHE_SECONDS:
+        return hit[1]
+    return None
+
+
 def absolute_url(path: str) -> str:
     return f"{settings.BASE_URL}{path}"
 

@@ -1,0 +1,153 @@
+"""The count JSON answered from memory in front of Django (petitions/fastpath.py)."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pytest
+from django.core.handlers.wsgi import WSGIHandler
+
+from groundswell.petitions.actions import SignatureDetails, do_sign_petition
+from groundswell.petitions.counter import clear_process_cache
+from groundswell.petitions.fastpath import CountJsonFromMemory
+from groundswell.petitions.models import Petition
+from groundswell.petitions.pages import clear_page_cache
+from tests.petitions.conftest import make_petition
+
+
+class CountingDjango:
+    """Django's own WSGI handler, counting the requests that reach it."""
+
+    def __init__(self) -> None:
+        self.handler = WSGIHandler()
+        self.calls = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        self.calls += 1
+        return self.handler(environ, start_response)
+
+
+def get(
+    app: CountJsonFromMemory, path: str, *, method: str = "GET", host: str = "testserver"
+) -> tuple[str, dict[str, str], bytes]:
+    answer: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list, exc_info: Any = None) -> None:
+        answer["status"], answer["headers"] = status, dict(headers)
+
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": host,
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": io.StringIO(),
+        "wsgi.url_scheme": "http",
+    }
+    chunks: Iterable[bytes] = app(environ, start_response)
+    return answer["status"], answer["headers"], b"".join(chunks)
+
+
+def warm_up(app: CountJsonFromMemory) -> None:
+    """Two requests: after them the answer is kept in memory."""
+    get(app, "/sign/cancel-the-contract.json")
+    get(app, "/sign/cancel-the-contract.json")
+
+
+@pytest.fixture
+def django_app() -> CountingDjango:
+    return CountingDjango()
+
+
+@pytest.fixture
+def app(django_app: CountingDjango) -> CountJsonFromMemory:
+    return CountJsonFromMemory(django_app)
+
+
+@pytest.mark.django_db(transaction=True)
+class TestCountJsonFromMemory:
+    def test_it_answers_again_with_djangos_own_bytes_without_asking_django(
+        self, petition: Petition, app: CountJsonFromMemory, django_app: CountingDjango
+    ) -> None:
+        # The first request fills the process's caches on its way through Django; the
+        # second is built from them and kept; the third is answered from memory.
+        first = get(app, "/sign/cancel-the-contract.json")
+        second = get(app, "/sign/cancel-the-contract.json")
+        third = get(app, "/sign/cancel-the-contract.json")
+
+        assert first[0] == "200 OK"
+        assert second == first == third
+        assert json.loads(first[2])["slug"] == "cancel-the-contract"
+        assert first[1]["Cache-Control"] == "public, max-age=5, stale-while-revalidate=10"
+        assert django_app.calls == 2
+
+    def test_it_asks_django_again_once_the_count_has_moved_on(
+        self,
+        petition: Petition,
+        app: CountJsonFromMemory,
+        django_app: CountingDjango,
+        settings: Any,
+    ) -> None:
+        settings.COUNT_REFRESH_SECONDS = 0
+        warm_up(app)
+        do_sign_petition(
+            petition, SignatureDetails(email="dana@example.org", first_name="Dana", last_name="B")
+        )
+        clear_process_cache()  # as when the process's 2-second copy of the count expires
+
+        status, _, body = get(app, "/sign/cancel-the-contract.json")
+
+        assert status == "200 OK"
+        assert json.loads(body)["signature_count"] == 1
+        assert django_app.calls == 3
+
+    def test_it_asks_django_again_once_the_petition_has_changed(
+        self, petition: Petition, app: CountJsonFromMemory, django_app: CountingDjango
+    ) -> None:
+        warm_up(app)
+        Petition.objects.filter(pk=petition.pk).update(status="closed")
+        clear_page_cache()  # as when the process's 5-second copy of the petition expires
+
+        _, _, body = get(app, "/sign/cancel-the-contract.json")
+
+        assert json.loads(body)["status"] == "closed"
+        assert django_app.calls == 3
+
+    def test_it_leaves_a_host_django_refuses_to_django(
+        self, petition: Petition, app: CountJsonFromMemory, django_app: CountingDjango
+    ) -> None:
+        warm_up(app)
+
+        status, _, _ = get(app, "/sign/cancel-the-contract.json", host="evil.example")
+
+        assert status.startswith("400")
+        assert django_app.calls == 3
+
+    def test_it_keeps_nothing_for_a_draft_or_an_unknown_slug(
+        self, open_press: Any, app: CountJsonFromMemory, django_app: CountingDjango
+    ) -> None:
+        make_petition("still-a-draft", sponsors=[open_press], status="draft")
+
+        for _ in range(2):
+            assert get(app, "/sign/still-a-draft.json")[0].startswith("404")
+            assert get(app, "/sign/no-such-petition.json")[0].startswith("404")
+
+        assert django_app.calls == 4
+
+    def test_it_passes_every_other_request_to_django(
+        self, petition: Petition, app: CountJsonFromMemory, django_app: CountingDjango
+    ) -> None:
+        warm_up(app)
+
+        assert get(app, "/sign/cancel-the-contract.json", method="HEAD")[0].startswith("405")
+        assert get(app, "/sign/cancel-the-contract/")[0] == "200 OK"
+        assert get(app, "/sign/cancel-the-contract.json", method="POST")[0].startswith(
+            "403"
+        )  # CSRF
+        assert django_app.calls == 5
