@@ -8,6 +8,9 @@ admin.site.index_title = "Campaigns, people and consent"
 admin.site.index_template = "admin/groundswell_index.html"
 
 urlpatterns = [
+    # First: the public petition pages take nearly all the traffic, and Django tries
+    # patterns in order.
+    path("", include("groundswell.petitions.urls")),
     path("admin/", admin.site.urls),
     path("staff/mailbox/", include("groundswell.mailbox.urls")),
     path("staff/reports/", include("groundswell.reports.urls")),
@@ -16,7 +19,6 @@ urlpatterns = [
     path("", include("groundswell.tracking.urls")),
     path("webhooks/anymail/", include("anymail.urls")),
     path("", include("groundswell.members.urls")),
-    path("", include("groundswell.petitions.urls")),
 ]
 
 if settings.BENCH_ENDPOINTS:
