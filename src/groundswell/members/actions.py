@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -191,9 +191,11 @@ class Consent:
     ip_address: str | None = None
 
 
-def do_subscribe_many(consents: Sequence[Consent]) -> None:
+def do_subscribe_many(consents: Sequence[Consent], *, new_people: Set[int] = frozenset()) -> None:
     """do_subscribe for many at once, in a few statements whatever their number, for
     signatures written together. Every consent gets its own event with its wording.
+    `new_people` are ids of people created in this transaction: they have no
+    subscriptions to look up.
 
     A subscription created by a concurrent transaction (PostgreSQL) makes the insert
     raise IntegrityError: the caller retries the whole transaction, which then finds it.
@@ -203,15 +205,21 @@ def do_subscribe_many(consents: Sequence[Consent]) -> None:
     if any(not c.wording.strip() for c in consents):
         raise ValueError("Consent needs the wording the person was shown.")
     with transaction.atomic(savepoint=False):
-        wanted = {(c.person.pk, c.mailing_list.pk) for c in consents}
-        existing = {
-            (s.person_id, s.mailing_list_id): s
-            for s in Subscription.objects.select_for_update().filter(
-                person_id__in={person for person, _ in wanted},
-                mailing_list_id__in={mailing_list for _, mailing_list in wanted},
-            )
-            if (s.person_id, s.mailing_list_id) in wanted
+        wanted = {
+            (c.person.pk, c.mailing_list.pk) for c in consents if c.person.pk not in new_people
         }
+        existing = (
+            {
+                (s.person_id, s.mailing_list_id): s
+                for s in Subscription.objects.select_for_update().filter(
+                    person_id__in={person for person, _ in wanted},
+                    mailing_list_id__in={mailing_list for _, mailing_list in wanted},
+                )
+                if (s.person_id, s.mailing_list_id) in wanted
+            }
+            if wanted
+            else {}
+        )
         lapsed = [s.pk for s in existing.values() if s.status != SubscriptionStatus.SUBSCRIBED]
         if lapsed:
             Subscription.objects.filter(pk__in=lapsed).update(

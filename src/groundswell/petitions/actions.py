@@ -250,7 +250,7 @@ def _write_signatures(pending: Sequence[PendingSignature]) -> list[SignResult]:
             for mailing_list, wording in p.consents
         )
     Signature.objects.bulk_create(signatures)
-    do_subscribe_many(consents)
+    do_subscribe_many(consents, new_people={person.pk for person, created in people if created})
     enqueue_thank_yous([s.pk for s in signatures])
     return [r or SignResult(already_signed=True) for r in results]
 
