@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
+from groundswell.lib.forms import AccessibleErrorsMixin
 from groundswell.mailings import merge
 from groundswell.mailings.actions import MAX_TEST_ADDRESSES
 from groundswell.mailings.models import Mailing
@@ -41,7 +42,9 @@ COMPOSE_FIELDS = [
 ]
 
 
-class MailingForm(forms.ModelForm):
+class MailingForm(AccessibleErrorsMixin, forms.ModelForm):
+    """The compose form. An empty sender is filled in by the action (the organisation's)."""
+
     class Meta:
         model = Mailing
         fields = COMPOSE_FIELDS
@@ -68,6 +71,15 @@ class MailingForm(forms.ModelForm):
                 if name == "organisation"
                 else MailingList.objects.select_related("organisation")
             )
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        # The mixin points each invalid field at its error; keep its help text too.
+        for name in self.errors:
+            if name in self.fields and self.fields[name].help_text:
+                attrs = self.fields[name].widget.attrs
+                attrs["aria-describedby"] += f" id_{name}_helptext"
+        return valid
 
     def _clean_merge(self, name: str, *, allow_urls: bool) -> str:
         value: str = self.cleaned_data.get(name) or ""
@@ -102,9 +114,6 @@ class MailingForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         org = data.get("organisation")
-        if org is not None:
-            data["from_name"] = data.get("from_name") or org.sender_name or org.name
-            data["from_email"] = data.get("from_email") or org.sender_email
         if "body" in data and not self.has_error("body"):
             from groundswell.mailings.rendering import RenderError, render_body
 
