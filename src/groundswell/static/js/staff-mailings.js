@@ -9,6 +9,15 @@
   var text = box.querySelector(".progress-text");
   var template = text.getAttribute("data-template");
   var number = new Intl.NumberFormat();
+  // What the page was drawn with: when the send ends, pauses or leaves copies unknown,
+  // the page is drawn again so its status, buttons and notes say so.
+  var drawnStatus = box.getAttribute("data-status");
+  var drawnUnknown = Number(box.getAttribute("data-unknown") || 0);
+
+  function isTyping() {
+    var active = document.activeElement;
+    return !!active && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName);
+  }
 
   function show(p) {
     var total = p.total || 0, sent = p.sent || 0;
@@ -28,7 +37,14 @@
   function poll() {
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
-      .then(function (p) { setTimeout(poll, show(p) ? 2000 : 15000); })
+      .then(function (p) {
+        var changed = p.status !== drawnStatus || (p.unknown || 0) !== drawnUnknown;
+        if (changed && !isTyping()) {
+          window.location.reload();
+          return;
+        }
+        setTimeout(poll, show(p) || changed ? 2000 : 15000);
+      })
       .catch(function () { setTimeout(poll, 10000); });
   }
   poll();
