@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from django.contrib import admin
@@ -23,6 +24,23 @@ HTML_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 )
 HTML_CSP_WITH_IMAGES = HTML_CSP.replace("img-src data:", "img-src data: http: https:")
+# Inside the frame a followed link would load into the frame, where our own pages refuse
+# to be shown (X-Frame-Options): every link opens a tab of its own instead, as in a mail
+# program, outside the sandbox (allow-popups-to-escape-sandbox).
+LINKS_IN_NEW_TABS = '<base target="_blank">'
+HEAD_TAG = re.compile(r"<head(\s[^>]*)?>", re.IGNORECASE)
+
+
+def _page(request: HttpRequest) -> dict[str, object]:
+    # The admin's app sidebar has nothing to do with the mailbox and narrows the email.
+    return {**admin.site.each_context(request), "is_nav_sidebar_enabled": False}
+
+
+def links_in_new_tabs(html: str) -> str:
+    head = HEAD_TAG.search(html)
+    if head is None:
+        return LINKS_IN_NEW_TABS + html
+    return html[: head.end()] + LINKS_IN_NEW_TABS + html[head.end() :]
 
 
 @staff_member_required
@@ -32,7 +50,7 @@ def message_list(request: HttpRequest) -> HttpResponse:
         request,
         "mailbox/message_list.html",
         {
-            **admin.site.each_context(request),
+            **_page(request),
             "page": page,
             "messages_on_page": [store.summary(name) for name in page.object_list],
             "mail_dir": store.mail_dir(),
@@ -48,7 +66,7 @@ def message_detail(request: HttpRequest, name: str) -> HttpResponse:
         request,
         "mailbox/message_detail.html",
         {
-            **admin.site.each_context(request),
+            **_page(request),
             "summary": store.summary(name),
             "headers": [(key, str(value)) for key, value in message.items()],
             "text": store.body_text(message, "plain"),
@@ -64,7 +82,7 @@ def message_html(request: HttpRequest, name: str) -> HttpResponse:
     html = store.body_text(store.read_message(_path_or_404(name)), "html")
     if html is None:
         raise Http404
-    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    response = HttpResponse(links_in_new_tabs(html), content_type="text/html; charset=utf-8")
     images = request.GET.get("images") == "1"
     response["Content-Security-Policy"] = HTML_CSP_WITH_IMAGES if images else HTML_CSP
     response["Referrer-Policy"] = "no-referrer"
