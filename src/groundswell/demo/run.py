@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+from groundswell.demo.mailbox_copy import SCRIPT as MAILBOX_COPY_SCRIPT
 from groundswell.mailbox.catcher import start_mail_catcher
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 READY_TIMEOUT = 90.0
 STOP_TIMEOUT = 10.0
+COPY_TIMEOUT = 60.0
 
 
 class DemoFailed(Exception):
@@ -91,6 +93,7 @@ class Demo:
             for child in self.children:
                 child.start(self.env)
             if self._wait_until_site_answers():
+                self._put_copy_in_mailbox()
                 announce()
                 while self.stop_signal is None:
                     self._check_children()
@@ -128,6 +131,33 @@ class Demo:
                 raise DemoFailed(f"The site did not answer at {url} within {READY_TIMEOUT:.0f} s.")
             time.sleep(0.25)
         return False
+
+    def _put_copy_in_mailbox(self) -> None:
+        """A test copy of the demo mailing, sent to the catcher (see mailbox_copy.py).
+
+        The demo runs on without it if it fails: the mailbox is only emptier.
+        """
+        copy = subprocess.Popen(
+            [sys.executable, "-m", MAILBOX_COPY_SCRIPT],
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + COPY_TIMEOUT
+        try:
+            while copy.poll() is None:
+                self._check_children()
+                if self.stop_signal is not None or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+        finally:
+            if copy.poll() is None:
+                copy.kill()
+                copy.wait()
+                if self.stop_signal is None:
+                    self.say("The demo mailing's test copy took too long; carrying on without it.")
+        if copy.returncode not in (0, -signal.SIGKILL):
+            self.say("The demo mailing's test copy was not sent (see above); carrying on.")
 
     def _stop_children(self) -> None:
         running = [child for child in self.children if child.signal_group(signal.SIGTERM)]

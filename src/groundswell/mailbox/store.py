@@ -76,10 +76,16 @@ def received_at(name: str) -> datetime:
     return datetime.strptime(name[:22], "%Y%m%d-%H%M%S-%f").replace(tzinfo=UTC)
 
 
-def summary(name: str) -> CaughtMessage:
-    path = mail_dir() / name
-    with path.open("rb") as file:
+def read_headers(name: str) -> EmailMessage:
+    """A stored message's headers only (the envelope's two come first)."""
+    with (mail_dir() / name).open("rb") as file:
         headers = BytesParser(policy=policy.default).parse(file, headersonly=True)
+    assert isinstance(headers, EmailMessage)
+    return headers
+
+
+def summary(name: str) -> CaughtMessage:
+    headers = read_headers(name)
     return CaughtMessage(
         name=name,
         received_at=received_at(name),
