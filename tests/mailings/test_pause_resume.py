@@ -33,7 +33,8 @@ def test_pausing_and_resuming_a_running_send_sends_everyone_exactly_once(tmp_pat
     org = make_org()
     supporters = make_list(org, "supporters", is_default=True)
     subscribe(make_people(1500), supporters)
-    mailing = make_mailing(org, supporters)
+    # Slowed down, so the send is still going when the pause command has started up.
+    mailing = make_mailing(org, supporters, rate_limit=200)
 
     with sink_process(tmp_path) as sink:
         env = groundswell_env(sink.port)

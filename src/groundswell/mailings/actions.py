@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import AbMetric, Mailing, MailingRecipient, MailingStatus, RecipientState
+from . import sending
+from .models import (
+    AbMetric,
+    Mailing,
+    MailingRecipient,
+    MailingStatus,
+    RecipientState,
+    SendWorker,
+)
 from .sending import PENDING_STATES
+
+if TYPE_CHECKING:
+    from .targeting import Target
 
 logger = logging.getLogger(__name__)
 
@@ -56,12 +67,25 @@ def _check_sendable(mailing: Mailing) -> None:
         raise SendError(_("The mailing cannot be built: %(error)s") % {"error": error}) from None
 
 
-def _freeze_recipients(mailing: Mailing) -> int:
-    from .targeting import iter_target_batches
-
+def _freeze_batch(mailing: Mailing, batch: list[Target], *, resuming: bool) -> bool:
+    """One batch of recipients in its own short transaction; False once the mailing is no
+    longer being prepared (cancelled meanwhile): then nothing is inserted."""
+    if resuming:
+        # Carrying on after a crash: people frozen before it are left out.
+        frozen = set(
+            MailingRecipient.objects.filter(
+                mailing=mailing, person_id__in=[t.person_id for t in batch]
+            ).values_list("person_id", flat=True)
+        )
+        batch = [t for t in batch if t.person_id not in frozen]
     variant = "" if mailing.subject_b else "A"
-    total = 0
-    for batch in iter_target_batches(mailing, FREEZE_BATCH):
+    with transaction.atomic():
+        # Also takes the mailing's row lock: a cancel waits for this batch or stops the next.
+        still_preparing = Mailing.objects.filter(
+            pk=mailing.pk, status=MailingStatus.PREPARING
+        ).update(recipient_count=F("recipient_count") + len(batch))
+        if not still_preparing:
+            return False
         MailingRecipient.objects.bulk_create(
             [
                 MailingRecipient(
@@ -70,33 +94,78 @@ def _freeze_recipients(mailing: Mailing) -> int:
                 for t in batch
             ],
             batch_size=FREEZE_BATCH,
+            # one_copy_per_person: two processes carrying on the same freeze insert each
+            # person once.
+            ignore_conflicts=True,
         )
-        total += len(batch)
-    if mailing.subject_b:
-        sample = max(1, total * mailing.ab_sample_percent // 100) if total else 0
-        table = connection.ops.quote_name(MailingRecipient._meta.db_table)
-        with connection.cursor() as cursor:
-            for name in ("A", "B"):
-                # A uniformly random sample of those not yet in a sample.
-                cursor.execute(
-                    f"UPDATE {table} SET variant = %s WHERE id IN (SELECT id FROM {table} "  # noqa: S608
-                    f"WHERE mailing_id = %s AND variant = '' ORDER BY RANDOM() LIMIT %s)",
-                    [name, mailing.pk, sample],
-                )
-    return total
+    return True
+
+
+def _draw_ab_samples(mailing: Mailing, total: int) -> None:
+    sample = max(1, total * mailing.ab_sample_percent // 100) if total else 0
+    table = connection.ops.quote_name(MailingRecipient._meta.db_table)
+    with connection.cursor() as cursor:
+        for name in ("A", "B"):
+            # A uniformly random sample of those not yet in a sample.
+            cursor.execute(
+                f"UPDATE {table} SET variant = %s WHERE id IN (SELECT id FROM {table} "  # noqa: S608
+                f"WHERE mailing_id = %s AND variant = '' ORDER BY RANDOM() LIMIT %s)",
+                [name, mailing.pk, sample],
+            )
+
+
+def _prepare(mailing_id: int, preparer: str, actor: str) -> Mailing:
+    """Freeze the recipients of a *preparing* mailing, then open it for sending.
+
+    One transaction per batch of FREEZE_BATCH people, so SQLite's write lock is never held
+    for the whole list; the mailing stays *preparing* (nothing claimable) until the last
+    one, which draws the A/B samples, counts, and sets *sending*. Safe to run again on a
+    freeze a crash cut short: it carries on where that one stopped.
+    """
+    from .targeting import iter_target_batches
+
+    mailing = Mailing.objects.get(pk=mailing_id)
+    resuming = MailingRecipient.objects.filter(mailing=mailing).exists()
+    try:
+        for batch in iter_target_batches(mailing, FREEZE_BATCH):
+            if not _freeze_batch(mailing, batch, resuming=resuming):
+                return Mailing.objects.get(pk=mailing_id)
+            sending.beat(preparer)
+        with transaction.atomic():
+            mailing = _locked(mailing)
+            if mailing.status != MailingStatus.PREPARING:
+                return mailing
+            total = MailingRecipient.objects.filter(mailing=mailing).count()
+            if mailing.subject_b:
+                _draw_ab_samples(mailing, total)
+            mailing.recipient_count = total
+            mailing.status = MailingStatus.SENDING
+            mailing.save(update_fields=["status", "recipient_count", "updated_at"])
+            # Gone before the lanes are counted (on commit), or it would pass for one.
+            SendWorker.objects.filter(worker_id=preparer).delete()
+            logger.info("Mailing %s started by %s: %d recipients", mailing.pk, actor, total)
+            transaction.on_commit(lambda: _after_start(mailing_id))
+        return mailing
+    finally:
+        # Stopped early (cancelled, or an error): the watchdog carries on a freeze whose
+        # mailing is still preparing and has no preparer.
+        SendWorker.objects.filter(worker_id=preparer).delete()
 
 
 def do_start_send(mailing: Mailing, *, actor: str = "staff") -> Mailing:
-    """Freeze the recipients and start sending (the Send button, `groundswell mailing send`)."""
+    """Freeze the recipients and start sending (the Send button, `groundswell mailing send`).
+
+    Returns the mailing *sending* (or *cancelled*, if staff cancelled during the freeze).
+    """
     with transaction.atomic():
         mailing = _locked(mailing)
         _check_sendable(mailing)
-        mailing.recipient_count = _freeze_recipients(mailing)
         now = timezone.now()
-        mailing.status = MailingStatus.SENDING
+        mailing.status = MailingStatus.PREPARING
         mailing.started_at = now
         mailing.scheduled_at = mailing.scheduled_at or now
         mailing.finished_at = None
+        mailing.recipient_count = 0
         mailing.save(
             update_fields=[
                 "status",
@@ -107,12 +176,24 @@ def do_start_send(mailing: Mailing, *, actor: str = "staff") -> Mailing:
                 "updated_at",
             ]
         )
-        logger.info(
-            "Mailing %s started by %s: %d recipients", mailing.pk, actor, mailing.recipient_count
+        preparer = sending.register_worker(mailing.pk)
+    return _prepare(mailing.pk, preparer, actor)
+
+
+def do_finish_preparing(mailing_id: int, *, actor: str = "watchdog") -> Mailing | None:
+    """Carry on a freeze whose process died (the watchdog). None if another process is on
+    it or it is no longer preparing."""
+    with transaction.atomic():
+        mailing = (
+            Mailing.objects.select_for_update()
+            .filter(pk=mailing_id, status=MailingStatus.PREPARING)
+            .first()
         )
-        mailing_id = mailing.pk
-        transaction.on_commit(lambda: _after_start(mailing_id))
-    return mailing
+        if mailing is None or SendWorker.objects.filter(mailing=mailing).exists():
+            return None
+        preparer = sending.register_worker(mailing_id)
+    logger.warning("Mailing %s: carrying on the freeze of its recipients", mailing_id)
+    return _prepare(mailing_id, preparer, actor)
 
 
 def _after_start(mailing_id: int) -> None:
@@ -191,6 +272,7 @@ def do_cancel_send(mailing: Mailing) -> Mailing:
         mailing = _locked(mailing)
         if mailing.status not in (
             MailingStatus.SCHEDULED,
+            MailingStatus.PREPARING,
             MailingStatus.SENDING,
             MailingStatus.PAUSED,
         ):

@@ -14,6 +14,8 @@ from groundswell.petitions.models import Petition
 class MailingStatus(models.TextChoices):
     DRAFT = "draft", _("draft")
     SCHEDULED = "scheduled", _("scheduled")
+    # Freezing its recipients, a batch per commit: nothing is claimed until that is done.
+    PREPARING = "preparing", _("preparing recipients")
     SENDING = "sending", _("sending")
     PAUSED = "paused", _("paused")
     SENT = "sent", _("sent")
@@ -126,7 +128,8 @@ class RecipientState(models.TextChoices):
     QUEUED = "queued", _("queued")
     # Taken by a worker in a batch, not yet handed to the mail server.
     CLAIMED = "claimed", _("claimed by a worker")
-    # Being handed to the mail server right now (at most one per worker connection).
+    # In a worker's window: being handed to the mail server now or in a moment; its
+    # journal says which (see sending.py).
     SENDING = "sending", _("sending")
     SENT = "sent", _("sent")
     FAILED = "failed", _("failed")
@@ -177,11 +180,13 @@ class MailingRecipient(models.Model):
 
 
 class SendWorker(models.Model):
-    """A process sending a mailing, seen alive at `heartbeat_at`.
+    """A process sending a mailing (or freezing its recipients), seen alive at `heartbeat_at`.
 
     Recipients it claimed carry its `worker_id`. When it stops without cleaning up
-    (killed, machine lost), another worker finds it dead (heartbeat too old, or its
-    process gone on this same host) and recovers its recipients: see sending.py.
+    (killed, machine lost), another worker finds it dead (on this host: its journal's
+    lock is free, or it had none and its process is gone; elsewhere: heartbeat too old)
+    and recovers its recipients: see sending.py. A freeze left without its worker is
+    carried on by the watchdog.
     """
 
     worker_id = models.CharField(_("worker"), max_length=64, unique=True)

@@ -248,6 +248,26 @@ def new_worker_id() -> str:
     return f"{_HOSTNAME[:30]}:{os.getpid()}:{secrets.token_hex(6)}"
 
 
+def register_worker(mailing_id: int) -> str:
+    """A SendWorker row for this process, working on the mailing; returns its worker id."""
+    now = timezone.now()
+    worker_id = new_worker_id()
+    SendWorker.objects.create(
+        worker_id=worker_id,
+        hostname=_HOSTNAME,
+        pid=os.getpid(),
+        mailing_id=mailing_id,
+        started_at=now,
+        heartbeat_at=now,
+    )
+    return worker_id
+
+
+def beat(worker_id: str) -> bool:
+    """The worker is alive; False if its row is gone (recovery took it for dead)."""
+    return bool(SendWorker.objects.filter(worker_id=worker_id).update(heartbeat_at=timezone.now()))
+
+
 def _on_this_host(worker_id: str) -> bool:
     return worker_id.split(":", 1)[0] == _HOSTNAME[:30]
 
@@ -438,13 +458,16 @@ def cancel_left_over_recipients(mailing_id: int | None = None) -> None:
 def claim_batch(mailing_id: int, worker_id: str, size: int = CLAIM_SIZE) -> list[int]:
     """Atomically take up to `size` ready recipients for this worker; their ids in order.
 
-    Held-back A/B recipients (variant '') and retries not yet due are not ready.
+    Only while the mailing is *sending* (not preparing, paused, …). Held-back A/B
+    recipients (variant '') and retries not yet due are not ready.
     """
     now = _db_time(timezone.now())
     table = _table()
+    mailings = connection.ops.quote_name(Mailing._meta.db_table)
     ready = (
         f"SELECT id FROM {table} WHERE mailing_id = %s AND state = %s "  # noqa: S608
         f"AND variant <> '' AND (next_attempt_at IS NULL OR next_attempt_at <= %s) "
+        f"AND EXISTS (SELECT 1 FROM {mailings} WHERE id = %s AND status = %s) "
         f"ORDER BY id LIMIT %s"
     )
     if connection.vendor == "postgresql":
@@ -455,7 +478,7 @@ def claim_batch(mailing_id: int, worker_id: str, size: int = CLAIM_SIZE) -> list
             f"UPDATE {table} AS r SET state = %s, claimed_by = %s, claimed_at = %s "
             f"FROM batch WHERE r.id = batch.id RETURNING r.id"
         )
-        params = [mailing_id, RecipientState.QUEUED, now, size]
+        params = [mailing_id, RecipientState.QUEUED, now, mailing_id, MailingStatus.SENDING, size]
         params += [RecipientState.CLAIMED, worker_id, now]
     else:
         # SQLite: writers are serialised (BEGIN IMMEDIATE); the outer state test makes
@@ -465,7 +488,8 @@ def claim_batch(mailing_id: int, worker_id: str, size: int = CLAIM_SIZE) -> list
             f"WHERE id IN ({ready}) AND state = %s RETURNING id"
         )
         params = [RecipientState.CLAIMED, worker_id, now]
-        params += [mailing_id, RecipientState.QUEUED, now, size, RecipientState.QUEUED]
+        params += [mailing_id, RecipientState.QUEUED, now, mailing_id, MailingStatus.SENDING]
+        params += [size, RecipientState.QUEUED]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, params)
         ids = sorted(row[0] for row in cursor.fetchall())
@@ -704,7 +728,7 @@ class SendLane:
         progress: Callable[[LaneReport], None] | None = None,
     ) -> None:
         self.mailing_id = mailing_id
-        self.worker_id = new_worker_id()
+        self.worker_id = ""
         self.transport = transport or make_transport()
         self.progress = progress
         self.report = LaneReport()
@@ -722,15 +746,7 @@ class SendLane:
     # Heartbeat and status -------------------------------------------------------
 
     def _register(self) -> None:
-        now = timezone.now()
-        SendWorker.objects.create(
-            worker_id=self.worker_id,
-            hostname=_HOSTNAME,
-            pid=os.getpid(),
-            mailing_id=self.mailing_id,
-            started_at=now,
-            heartbeat_at=now,
-        )
+        self.worker_id = register_worker(self.mailing_id)
         self._heartbeat_at = time.monotonic()
 
     def _refresh_status(self, force: bool = False) -> str:
@@ -755,10 +771,7 @@ class SendLane:
             if stopping:
                 give_back(self.window, self.worker_id)
             if time.monotonic() - self._heartbeat_at >= HEARTBEAT_EVERY:
-                beat = SendWorker.objects.filter(worker_id=self.worker_id).update(
-                    heartbeat_at=timezone.now()
-                )
-                if not beat:
+                if not beat(self.worker_id):
                     mark = None
                     self.report.stopped_because = "taken for dead"
                 self._heartbeat_at = time.monotonic()

@@ -21,6 +21,7 @@ from . import sending
 from .actions import (
     SendError,
     do_choose_ab_winner,
+    do_finish_preparing,
     do_finish_send,
     do_set_ab_decision_time,
     do_start_send,
@@ -142,8 +143,9 @@ def choose_ab_winner(mailing_id: int) -> str:
 
 
 def check_mailings() -> dict[str, int]:
-    """The watchdog: start due scheduled mailings, recover dead senders' recipients, make
-    sure every sending mailing with work has lanes, take due A/B decisions."""
+    """The watchdog: start due scheduled mailings, recover dead senders' recipients, carry
+    on freezes whose process died, make sure every sending mailing with work has lanes,
+    take due A/B decisions."""
     started = 0
     now = timezone.now()
     for mailing in Mailing.objects.filter(status=MailingStatus.SCHEDULED, scheduled_at__lte=now):
@@ -153,6 +155,12 @@ def check_mailings() -> dict[str, int]:
         except SendError as error:
             logger.error("Scheduled mailing %s could not start: %s", mailing.pk, error)
     requeued, unknown = sending.recover_dead_workers()
+    # A freeze cut short (its process died, its row just recovered): carry it on.
+    for mailing_id in Mailing.objects.filter(status=MailingStatus.PREPARING).values_list(
+        "pk", flat=True
+    ):
+        if do_finish_preparing(mailing_id) is not None:
+            started += 1
     lanes = 0
     for mailing in Mailing.objects.filter(status=MailingStatus.SENDING):
         if (
