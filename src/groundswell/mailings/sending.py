@@ -120,6 +120,23 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
+# A plain address needs none of the parsing smtplib.quoteaddr does for every message.
+_PLAIN_ADDRESS = re.compile(r"[^\s<>()\[\],;:\\\"@]+@[^\s<>()\[\],;:\\\"@]+")
+
+
+def _smtp_address(address: str) -> str:
+    if _PLAIN_ADDRESS.fullmatch(address):
+        return f"<{address}>"
+    return smtplib.quoteaddr(address)
+
+
+def _quote_periods(message: bytes) -> bytes:
+    """Dot-stuffing (RFC 5321 4.5.2), searched for before it is done."""
+    if message.startswith(b".") or b"\n." in message:
+        return smtplib._quote_periods(message)  # type: ignore[attr-defined, no-any-return]
+    return message
+
+
 class SmtpTransport:
     """One SMTP connection, opened on first use and reused for every message.
 
@@ -159,8 +176,8 @@ class SmtpTransport:
         With PIPELINING (RFC 2920) the three commands go in one write and the three
         answers are read after: one round trip instead of three.
         """
-        mail_cmd = f"MAIL FROM:{smtplib.quoteaddr(sender)}\r\n"
-        rcpt_cmd = f"RCPT TO:{smtplib.quoteaddr(recipient)}\r\n"
+        mail_cmd = f"MAIL FROM:{_smtp_address(sender)}\r\n"
+        rcpt_cmd = f"RCPT TO:{_smtp_address(recipient)}\r\n"
         if self.pipelining:
             conn.send(mail_cmd + rcpt_cmd + "DATA\r\n")
             answers = [conn.getreply(), conn.getreply(), conn.getreply()]
@@ -192,7 +209,7 @@ class SmtpTransport:
             refused = self._envelope(conn, sender, recipient)
             if refused is not None:
                 return refused
-            data = smtplib._quote_periods(message)  # type: ignore[attr-defined]
+            data = _quote_periods(message)
             if not data.endswith(b"\r\n"):
                 data += b"\r\n"
             conn.send(data + b".\r\n")
