@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import Model
+from django.db.models.fields import AutoFieldMixin
 
 
 def savepoint_for_races(using: str = DEFAULT_DB_ALIAS) -> transaction.Atomic:
@@ -49,3 +51,49 @@ def writers_take_turns(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
         yield
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def insert_all(objs: Sequence[Model], using: str = DEFAULT_DB_ALIAS) -> None:
+    """bulk_create for plain models with an auto-increment primary key, sets each
+    object's pk, in a fraction of its Python time: one multi-row INSERT … RETURNING
+    per chunk, each value prepared by its field as Django would (pre_save, then
+    get_db_prep_save), without the query compiler's per-value work.
+
+    For the hot path of signatures written together, where the ORM's per-row cost is
+    most of the time spent holding the write lock. Like bulk_create it relies on
+    RETURNING giving rows in the order of VALUES (SQLite 3.35+ and PostgreSQL do).
+    """
+    if not objs:
+        return
+    model = type(objs[0])
+    meta = model._meta
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        # Django's own bulk_create is the fast one there: one UNNEST insert per model.
+        model._default_manager.db_manager(using).bulk_create(objs)
+        return
+    # An auto-increment key comes back from the database; any other is the object's own.
+    generated = isinstance(meta.pk, AutoFieldMixin)
+    fields = [f for f in meta.concrete_fields if not (generated and f.primary_key)]
+    quote = connection.ops.quote_name
+    # Only names from the model's own metadata, quoted; every value is a parameter.
+    columns = ", ".join(quote(f.column) for f in fields)
+    head = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "  # noqa: S608
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    tail = f" RETURNING {quote(meta.pk.column)}" if generated else ""
+    per_statement = max(1, (999 if connection.vendor == "sqlite" else 20_000) // len(fields))
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), per_statement):
+            chunk = objs[start : start + per_statement]
+            params = [
+                field.get_db_prep_save(field.pre_save(obj, True), connection)
+                for obj in chunk
+                for field in fields
+            ]
+            cursor.execute(head + ", ".join([row] * len(chunk)) + tail, params)
+            if generated:
+                for obj, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
+                    obj.pk = pk
+            for obj in chunk:
+                obj._state.adding = False
+                obj._state.db = using

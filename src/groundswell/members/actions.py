@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from groundswell.lib.addresses import normalise_email
-from groundswell.lib.db import savepoint_for_races
+from groundswell.lib.db import insert_all, savepoint_for_races
 from groundswell.lib.tokens import email_hash, email_hashes
 from groundswell.members.models import (
     AuditEntry,
@@ -106,7 +106,7 @@ def do_find_or_create_people(
     for (details, source), address in zip(wanted, normalised, strict=True):
         if address not in found and address not in new:
             new[address] = new_person(details, address, source=source)
-    Person.objects.bulk_create(new.values())
+    insert_all(list(new.values()))
     result = []
     for address in normalised:
         if address in new:
@@ -234,17 +234,19 @@ def do_subscribe_many(consents: Sequence[Consent], *, new_people: Set[int] = fro
                     mailing_list=c.mailing_list,
                     status=SubscriptionStatus.SUBSCRIBED,
                 )
-        Subscription.objects.bulk_create(new.values())
+        insert_all(list(new.values()))
         existing.update(new)
-        ConsentEvent.objects.bulk_create(
-            ConsentEvent(
-                subscription=existing[(c.person.pk, c.mailing_list.pk)],
-                kind=SubscriptionStatus.SUBSCRIBED,
-                source=c.source,
-                ip_address=c.ip_address,
-                wording=c.wording,
-            )
-            for c in consents
+        insert_all(
+            [
+                ConsentEvent(
+                    subscription=existing[(c.person.pk, c.mailing_list.pk)],
+                    kind=SubscriptionStatus.SUBSCRIBED,
+                    source=c.source,
+                    ip_address=c.ip_address,
+                    wording=c.wording,
+                )
+                for c in consents
+            ]
         )
         _lift_suppressions([c.person for c in consents])
 

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from groundswell.lib.addresses import normalise_email
+from groundswell.lib.db import insert_all
 from groundswell.members.actions import (
     Consent,
     PersonDetails,
@@ -249,7 +250,7 @@ def _write_signatures(pending: Sequence[PendingSignature]) -> list[SignResult]:
             Consent(person, mailing_list, source=source, wording=wording, ip_address=p.ip_address)
             for mailing_list, wording in p.consents
         )
-    Signature.objects.bulk_create(signatures)
+    insert_all(signatures)
     do_subscribe_many(consents, new_people={person.pk for person, created in people if created})
     enqueue_thank_yous([s.pk for s in signatures])
     return [r or SignResult(already_signed=True) for r in results]

@@ -16,6 +16,7 @@ from django_tasks import task
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult, get_date_max
 
+from groundswell.lib.db import insert_all
 from groundswell.lib.tokens import email_hashes
 from groundswell.members.models import Suppression
 from groundswell.petitions.models import Signature, SignatureStatus
@@ -139,14 +140,16 @@ def enqueue_thank_yous(signature_ids: list[int]) -> None:
         transaction.on_commit(enqueue_each)
         return
     task_ = send_thank_you_email
-    DBTaskResult.objects.bulk_create(
-        DBTaskResult(
-            args_kwargs={"args": [signature_id], "kwargs": {}},
-            priority=task_.priority,
-            task_path=task_.module_path,
-            queue_name=task_.queue_name,
-            run_after=task_.run_after or get_date_max(),
-            backend_name=backend.alias,
-        )
-        for signature_id in signature_ids
+    insert_all(
+        [
+            DBTaskResult(
+                args_kwargs={"args": [signature_id], "kwargs": {}},
+                priority=task_.priority,
+                task_path=task_.module_path,
+                queue_name=task_.queue_name,
+                run_after=task_.run_after or get_date_max(),
+                backend_name=backend.alias,
+            )
+            for signature_id in signature_ids
+        ]
     )
