@@ -133,7 +133,7 @@ def _smtp_address(address: str) -> str:
 def _quote_periods(message: bytes) -> bytes:
     """Dot-stuffing (RFC 5321 4.5.2), searched for before it is done."""
     if message.startswith(b".") or b"\n." in message:
-        return smtplib._quote_periods(message)  # type: ignore[attr-defined, no-any-return]
+        return smtplib._quote_periods(message)  # type: ignore[attr-defined]
     return message
 
 
