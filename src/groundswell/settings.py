@@ -84,6 +84,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # `groundswell anonymise_signatures` (run it daily from cron).
 ANONYMISE_AFTER_MONTHS = env_int("ANONYMISE_AFTER_MONTHS", 6, minimum=1)
 
+# The public count: recounted by a reader once it is this many seconds old, and kept by
+# each process this long (petitions/counter.py). Their sum is how far behind it can be.
+COUNT_REFRESH_SECONDS = env_int("COUNT_REFRESH_SECONDS", 4, minimum=0)
+COUNT_CACHE_SECONDS = env_int("COUNT_CACHE_SECONDS", 2, minimum=0)
+
+# Clicks and opens are buffered in memory and written in batches (tracking/buffer.py).
+TRACKING_FLUSH_SECONDS = env_int("TRACKING_FLUSH_SECONDS", 1, minimum=1)
+TRACKING_BATCH_SIZE = env_int("TRACKING_BATCH_SIZE", 500, minimum=1)
+TRACKING_MAX_PENDING = env_int("TRACKING_MAX_PENDING", 100_000, minimum=1)
+
 # Signatures arriving together in a server process are written in one transaction
 # (petitions/writer.py). Off: each request writes its own, as tests inside a
 # transaction always do.

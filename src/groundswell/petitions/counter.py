@@ -33,11 +33,11 @@ RECENT_SIGNERS = 6
 
 
 def refresh_seconds() -> float:
-    return float(getattr(settings, "COUNT_REFRESH_SECONDS", 4))
+    return float(settings.COUNT_REFRESH_SECONDS)
 
 
 def cache_seconds() -> float:
-    return float(getattr(settings, "COUNT_CACHE_SECONDS", 2))
+    return float(settings.COUNT_CACHE_SECONDS)
 
 
 @dataclass(frozen=True)

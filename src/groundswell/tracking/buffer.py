@@ -32,10 +32,6 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def _setting(name: str, default: float) -> float:
-    return float(getattr(settings, name, default))
-
-
 class EventBuffer(Generic[T]):
     def __init__(self, name: str, write: Callable[[list[T]], None]) -> None:
         self.name = name
@@ -52,14 +48,14 @@ class EventBuffer(Generic[T]):
         with self._lock:
             self._pending.append(event)
             size = len(self._pending)
-            limit = int(_setting("TRACKING_MAX_PENDING", 100_000))
+            limit = int(settings.TRACKING_MAX_PENDING)
             if size > limit:
                 overflow = size - limit
                 del self._pending[:overflow]
                 self.dropped += overflow
                 logger.warning("%s buffer full: dropped %d oldest events", self.name, overflow)
         self._ensure_thread()
-        if size >= _setting("TRACKING_BATCH_SIZE", 500):
+        if size >= settings.TRACKING_BATCH_SIZE:
             self._wake.set()
 
     def pending(self) -> int:
@@ -102,7 +98,7 @@ class EventBuffer(Generic[T]):
 
     def _run(self) -> None:
         while True:
-            self._wake.wait(timeout=_setting("TRACKING_FLUSH_SECONDS", 1.0))
+            self._wake.wait(timeout=float(settings.TRACKING_FLUSH_SECONDS))
             self._wake.clear()
             try:
                 self.flush()
