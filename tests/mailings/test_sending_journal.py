@@ -215,10 +215,12 @@ class TestJournalFile:
         seen: list[journal.Replay | None] = []
 
         class Peeking(sending.DjangoBackendTransport):
-            def send(self, sender: str, recipient: str, message: bytes) -> sending.Outcome:
+            def send(
+                self, sender: str, recipient: str, message: bytes, next_recipient: str | None = None
+            ) -> sending.Outcome:
                 (path,) = (data_dir / "send-journal").glob("*.journal")
                 seen.append(journal.parse(path.read_bytes()))
-                return super().send(sender, recipient, message)
+                return super().send(sender, recipient, message, next_recipient)
 
         report = sending.SendLane(sending_mailing.pk, transport=Peeking()).run()
 

@@ -44,8 +44,10 @@ class Interrupting(sending.SmtpTransport):
         self.then = then
         self.handed_over: list[str] = []
 
-    def send(self, sender: str, recipient: str, message: bytes) -> sending.Outcome:
-        outcome = super().send(sender, recipient, message)
+    def send(
+        self, sender: str, recipient: str, message: bytes, next_recipient: str | None = None
+    ) -> sending.Outcome:
+        outcome = super().send(sender, recipient, message, next_recipient)
         self.handed_over.append(recipient)
         if len(self.handed_over) == self.after:
             self.then()
@@ -180,9 +182,11 @@ class TestRateLimit:
         )
 
         class Timed(sending.DjangoBackendTransport):
-            def send(self, sender: str, recipient: str, message: bytes) -> sending.Outcome:
+            def send(
+                self, sender: str, recipient: str, message: bytes, next_recipient: str | None = None
+            ) -> sending.Outcome:
                 handed_over_at.append(clock[0])
-                return super().send(sender, recipient, message)
+                return super().send(sender, recipient, message, next_recipient)
 
         report = sending.SendLane(mailing.pk, transport=Timed()).run()
 

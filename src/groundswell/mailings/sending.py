@@ -115,7 +115,12 @@ def _by_code(code: int, message: bytes | str) -> Outcome:
 
 
 class Transport(Protocol):
-    def send(self, sender: str, recipient: str, message: bytes) -> Outcome: ...
+    def send(
+        self, sender: str, recipient: str, message: bytes, next_recipient: str | None = None
+    ) -> Outcome:
+        """Hand one message over. `next_recipient`: the address the next call will most
+        likely send to (same sender), which a transport may announce early."""
+        ...
 
     def close(self) -> None: ...
 
@@ -143,11 +148,19 @@ class SmtpTransport:
     The DATA phase is written out by hand so we know whether a broken connection
     broke before the final dot left (safe to retry) or after (the server may have
     accepted it: unknown).
+
+    With PIPELINING (RFC 2920), MAIL, RCPT and DATA go in one write, and the next
+    message's MAIL, RCPT and DATA go in the same write as this message's body: one round
+    trip per message. The next envelope commits the server to nothing (no body, no
+    message); if that next message is not sent after all, the connection is dropped
+    rather than the body ended, so the server abandons it.
     """
 
     def __init__(self) -> None:
         self.connection: smtplib.SMTP | None = None
         self.pipelining = False
+        # (sender, recipient) whose MAIL/RCPT/DATA went out, answers not read yet.
+        self.announced: tuple[str, str] | None = None
 
     def _connect(self) -> smtplib.SMTP:
         cls = smtplib.SMTP_SSL if settings.EMAIL_USE_SSL else smtplib.SMTP
@@ -169,25 +182,34 @@ class SmtpTransport:
             with contextlib.suppress(OSError):
                 self.connection.close()
         self.connection = None
+        self.announced = None
+
+    @staticmethod
+    def _envelope_commands(sender: str, recipient: str) -> list[str]:
+        return [
+            f"MAIL FROM:{_smtp_address(sender)}\r\n",
+            f"RCPT TO:{_smtp_address(recipient)}\r\n",
+            "DATA\r\n",
+        ]
 
     def _envelope(self, conn: smtplib.SMTP, sender: str, recipient: str) -> Outcome | None:
-        """MAIL, RCPT and DATA; None once the server waits for the message (354).
-
-        With PIPELINING (RFC 2920) the three commands go in one write and the three
-        answers are read after: one round trip instead of three.
-        """
-        mail_cmd = f"MAIL FROM:{_smtp_address(sender)}\r\n"
-        rcpt_cmd = f"RCPT TO:{_smtp_address(recipient)}\r\n"
+        """MAIL, RCPT and DATA; None once the server waits for the message (354)."""
+        commands = self._envelope_commands(sender, recipient)
         if self.pipelining:
-            conn.send(mail_cmd + rcpt_cmd + "DATA\r\n")
+            conn.send("".join(commands))
             answers = [conn.getreply(), conn.getreply(), conn.getreply()]
         else:
             answers = []
-            for command in (mail_cmd, rcpt_cmd, "DATA\r\n"):
+            for command in commands:
                 conn.send(command)
                 answers.append(conn.getreply())
                 if answers[-1][0] not in (250, 251, 354):
                     break
+        return self._envelope_answered(conn, answers)
+
+    def _envelope_answered(
+        self, conn: smtplib.SMTP, answers: list[tuple[int, bytes]]
+    ) -> Outcome | None:
         mail_answer, rcpt_answer, data_answer = (answers + [(0, b"")] * 3)[:3]
         if data_answer[0] == 354 and (mail_answer[0] != 250 or rcpt_answer[0] not in (250, 251)):
             conn.send(".\r\n")  # a server that said 354 anyway gets an empty message
@@ -200,19 +222,33 @@ class SmtpTransport:
                 return _by_code(code, answer)
         return None
 
-    def send(self, sender: str, recipient: str, message: bytes) -> Outcome:
+    def send(
+        self, sender: str, recipient: str, message: bytes, next_recipient: str | None = None
+    ) -> Outcome:
         body_sent = False
         try:
+            if self.announced is not None and self.announced != (sender, recipient):
+                self._drop()  # announced someone else: the server abandons that envelope
             if self.connection is None:
                 self.connection = self._connect()
             conn = self.connection
-            refused = self._envelope(conn, sender, recipient)
+            if self.announced is not None:
+                self.announced = None
+                refused = self._envelope_answered(
+                    conn, [conn.getreply(), conn.getreply(), conn.getreply()]
+                )
+            else:
+                refused = self._envelope(conn, sender, recipient)
             if refused is not None:
                 return refused
             data = _quote_periods(message)
             if not data.endswith(b"\r\n"):
                 data += b"\r\n"
-            conn.send(data + b".\r\n")
+            data += b".\r\n"
+            if next_recipient is not None and self.pipelining:
+                data += "".join(self._envelope_commands(sender, next_recipient)).encode()
+                self.announced = (sender, next_recipient)
+            conn.send(data)
             body_sent = True
             code, answer = conn.getreply()
             if code == 421:
@@ -225,9 +261,11 @@ class SmtpTransport:
             return Outcome("retry", f"connection: {error}"[:500])
 
     def close(self) -> None:
-        if self.connection is not None:
+        if self.connection is not None and self.announced is None:
             with contextlib.suppress(OSError, smtplib.SMTPException):
                 self.connection.quit()
+        # With an envelope announced the server waits for a body: QUIT would be read as
+        # part of it. Closing the connection makes it abandon that message.
         self._drop()
 
 
@@ -237,7 +275,9 @@ class DjangoBackendTransport:
     def __init__(self) -> None:
         self.backend = mail.get_connection()
 
-    def send(self, sender: str, recipient: str, message: bytes) -> Outcome:
+    def send(
+        self, sender: str, recipient: str, message: bytes, next_recipient: str | None = None
+    ) -> Outcome:
         from email import message_from_bytes, policy
 
         parsed = message_from_bytes(message, policy=policy.SMTP)
@@ -872,7 +912,12 @@ class SendLane:
                     self.report.stopped_because = f"mailing {self._status}"
                     return False
                 recipient = recipients[self.window[0]]
-                result = self._send_one(recipient, prepared, sender)
+                # Who comes next, for the transport to announce in the same write; not
+                # under a rate limit, where the server would wait out the gap mid-envelope.
+                following = None
+                if len(self.window) > 1 and not self.limiter.rate:
+                    following = recipients[self.window[1]].email
+                result = self._send_one(recipient, prepared, sender, following)
                 self.window.pop(0)
                 self.unrecorded.append(result)
                 self.report.count(result.outcome)
@@ -883,7 +928,13 @@ class SendLane:
                     self._commit()
         return True
 
-    def _send_one(self, recipient: MailingRecipient, prepared: Prepared, sender: str) -> Result:
+    def _send_one(
+        self,
+        recipient: MailingRecipient,
+        prepared: Prepared,
+        sender: str,
+        following: str | None = None,
+    ) -> Result:
         assert self.journal is not None
         try:
             message = _crlf(prepared.message_bytes(recipient))
@@ -894,7 +945,7 @@ class SendLane:
         else:
             self.limiter.wait()
             self.journal.started(recipient.pk)
-            outcome = self.transport.send(sender, recipient.email, message)
+            outcome = self.transport.send(sender, recipient.email, message, following)
             result = Result(recipient.pk, recipient.attempts, outcome, _message_id(message))
         self.journal.answered(
             recipient.pk,
