@@ -444,6 +444,11 @@ def _recover_if_dead(worker_id: str, *, seems_dead: bool) -> Recovered | None:
         # it was lost. Its heartbeat and process decide.
         return _recover_claims(worker_id, None) if seems_dead else None
     assert isinstance(found, journal.DeadJournal)
+    return _replay(worker_id, found)
+
+
+def _replay(worker_id: str, found: journal.DeadJournal) -> Recovered:
+    """Recover by the dead worker's journal, then remove it (kept if recovery failed)."""
     try:
         done = _recover_claims(worker_id, found.replay())
     except BaseException:
@@ -467,12 +472,7 @@ def recover_dead_workers(mailing_id: int | None = None) -> tuple[int, int]:
     # Journals left on this host by lanes with no row any more (killed before it was
     # written, or recovered by a process that died before removing the file).
     for worker_id, found in journal.leftovers():
-        try:
-            total.add(_recover_claims(worker_id, found.replay()))
-        except BaseException:
-            found.release()
-            raise
-        found.discard()
+        total.add(_replay(worker_id, found))
     # Claims of a worker with no heartbeat row at all (it was removed, or never written).
     mailings = Mailing.objects.filter(
         status__in=(MailingStatus.SENDING, MailingStatus.PAUSED, MailingStatus.CANCELLED)
