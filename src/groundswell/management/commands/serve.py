@@ -22,13 +22,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers", type=int, default=os.cpu_count() or 1, help="Worker processes."
         )
-        # A sign request spends most of its time waiting for the signature writer
-        # (petitions/writer.py); the more of them wait together, the more each commit
-        # carries. On two cores 16 threads signed 2.4x as fast as 4, with page and JSON
-        # no slower (docs/performance.md). Granian warns about so many threads; here
-        # they mostly wait.
+        # A sign request mostly waits for its process's signature writer
+        # (petitions/writer.py), and the more wait together the more each commit
+        # carries; the page and JSON are CPU work that more threads only slow down.
+        # On two cores 8 threads served the page as fast as 4 and signed a fifth
+        # faster; 16 signed half as fast again but cost the page a third
+        # (docs/performance.md).
         parser.add_argument(
-            "--threads", type=int, default=16, help="Threads per worker for blocking requests."
+            "--threads", type=int, default=8, help="Threads per worker for blocking requests."
         )
         parser.add_argument("--access-log", action="store_true", help="Log every request.")
 
