@@ -172,3 +172,15 @@ class TestSendControls:
         assert Mailing.objects.get(pk=mailing.pk).status == MailingStatus.PAUSED
         alice_client.post(f"/staff/mailings/{mailing.pk}/cancel/")
         assert Mailing.objects.get(pk=mailing.pk).status == MailingStatus.CANCELLED
+
+    def test_a_mailing_still_preparing_its_recipients_can_be_cancelled(
+        self, alice_client: Client, mailing: Mailing
+    ) -> None:
+        Mailing.objects.filter(pk=mailing.pk).update(status=MailingStatus.PREPARING)
+
+        page = alice_client.get(f"/staff/mailings/{mailing.pk}/").content.decode()
+        assert "Cancel the send" in page
+        assert "status-preparing" in page
+        alice_client.post(f"/staff/mailings/{mailing.pk}/cancel/")
+
+        assert Mailing.objects.get(pk=mailing.pk).status == MailingStatus.CANCELLED

@@ -1004,13 +1004,20 @@ def state_counts(mailing_id: int) -> dict[str, int]:
     return counts
 
 
+RATE_WINDOW_SECONDS = 10
+
+
 def progress(mailing: Mailing) -> dict[str, Any]:
     """What the staff page's progress bar shows."""
     counts = state_counts(mailing.pk)
-    minute_ago = timezone.now() - timedelta(seconds=60)
-    last_minute = MailingRecipient.objects.filter(
-        mailing_id=mailing.pk, sent_at__gte=minute_ago
-    ).count()
+    # Messages a second over the last few seconds (or since the start, if later): a
+    # fast send of a small list is over well within a minute.
+    now = timezone.now()
+    since = now - timedelta(seconds=RATE_WINDOW_SECONDS)
+    if mailing.started_at and mailing.started_at > since:
+        since = mailing.started_at
+    window = max(1.0, (now - since).total_seconds())
+    recent = MailingRecipient.objects.filter(mailing_id=mailing.pk, sent_at__gte=since).count()
     held = 0
     if mailing.subject_b and not mailing.ab_winner:
         held = MailingRecipient.objects.filter(
@@ -1030,7 +1037,7 @@ def progress(mailing: Mailing) -> dict[str, Any]:
         "held_for_ab": held,
         "ab_winner": mailing.ab_winner,
         "ab_decide_at": mailing.ab_decide_at.isoformat() if mailing.ab_decide_at else None,
-        "rate": round(last_minute / 60, 1),
+        "rate": round(recent / window, 1),
         "started_at": mailing.started_at.isoformat() if mailing.started_at else None,
         "finished_at": mailing.finished_at.isoformat() if mailing.finished_at else None,
     }
