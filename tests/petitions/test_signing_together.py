@@ -37,6 +37,7 @@ from groundswell.petitions.referrals import make_referral_code
 from groundswell.petitions.writer import SignatureWriter
 from tests.conftest import SmtpSink
 from tests.petitions.conftest import make_petition, sign_data
+from tests.petitions.test_concurrent_signing import run_at_once
 from tests.petitions.test_thank_you_email import run_worker
 
 
@@ -206,25 +207,6 @@ def writer() -> Iterator[SignatureWriter]:
     writer.close_connection()
 
 
-def in_threads(count: int, work: Any) -> list[Any]:
-    results: list[Any] = [None] * count
-
-    def run(i: int) -> None:
-        try:
-            results[i] = work(i)
-        except BaseException as error:  # asserted on by the caller
-            results[i] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
-
-
 class WriteLockHeld:
     """Another connection holds what the writer needs (SQLite's write lock; on
     PostgreSQL the signature table, against inserts) until release()."""
@@ -276,7 +258,7 @@ class TestSignatureWriter:
         wait_until(lambda: writer._queue.qsize() == 0 and writer._thread is not None)
         time.sleep(0.2)
         rest = threading.Thread(
-            target=in_threads,
+            target=run_at_once,
             args=(10, lambda i: writer.write(pending(petition, signer(i + 1)))),
         )
         rest.start()
@@ -320,7 +302,7 @@ class TestSignatureWriter:
         first.start()
         time.sleep(0.2)
         rest = threading.Thread(
-            target=lambda: results.extend(in_threads(5, lambda i: writer.write(batch[i + 1])))
+            target=lambda: results.extend(run_at_once(5, lambda i: writer.write(batch[i + 1])))
         )
         results: list[Any] = []
         rest.start()
@@ -363,7 +345,7 @@ class TestSignatureWriter:
             )
             return response.status_code
 
-        statuses = in_threads(50, sign)
+        statuses = run_at_once(50, sign)
 
         assert statuses == [303] * 50
         assert Signature.objects.count() == 50
