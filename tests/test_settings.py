@@ -52,6 +52,10 @@ BAD_VALUES = [
     ("TIME_ZONE", "Mars/Olympus", "TIME_ZONE must be an IANA zone name"),
     ("LOG_LEVEL", "LOUD", "LOG_LEVEL must be"),
     ("GROUNDSWELL_BENCH_ENDPOINTS", "perhaps", "GROUNDSWELL_BENCH_ENDPOINTS must be one of"),
+    ("MAILING_SEND_LANES", "0", "MAILING_SEND_LANES must be at least 1"),
+    ("MAILING_RETURN_PATH", "bounces", "MAILING_RETURN_PATH must be an email address"),
+    ("COUNT_CACHE_SECONDS", "soon", "COUNT_CACHE_SECONDS must be a whole number"),
+    ("SIGN_GROUP_COMMIT", "perhaps", "SIGN_GROUP_COMMIT must be one of"),
 ]
 
 

@@ -213,6 +213,15 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"Groundswell <noreply@{_base.hostname}>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# Sending mailings (docs/sending.md): lanes per mailing, and the envelope sender that
+# receives bounces (empty: the mailing's From address).
+MAILING_SEND_LANES = env_int("MAILING_SEND_LANES", 2, minimum=1)
+MAILING_RETURN_PATH = env_str("MAILING_RETURN_PATH", "")
+if MAILING_RETURN_PATH and "@" not in MAILING_RETURN_PATH.strip("@"):
+    raise ConfigurationError(
+        f"MAILING_RETURN_PATH must be an email address; got {MAILING_RETURN_PATH!r}."
+    )
+
 # DKIM signing of mailings (docs/mailings.md): all three or none.
 DKIM_SELECTOR = env_str("DKIM_SELECTOR", "")
 DKIM_DOMAIN = env_str("DKIM_DOMAIN", "")

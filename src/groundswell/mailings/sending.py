@@ -710,7 +710,7 @@ def prepared_mailing(mailing: Mailing) -> Prepared:
 
 
 def envelope_sender(mailing: Mailing) -> str:
-    return getattr(settings, "MAILING_RETURN_PATH", "") or mailing.from_email
+    return str(settings.MAILING_RETURN_PATH) or mailing.from_email
 
 
 def _crlf(message: bytes) -> bytes:

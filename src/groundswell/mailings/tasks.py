@@ -36,7 +36,7 @@ CHECK_EVERY = timedelta(seconds=30)
 
 
 def lanes_wanted() -> int:
-    return int(getattr(settings, "MAILING_SEND_LANES", 2))
+    return int(settings.MAILING_SEND_LANES)
 
 
 def _can_defer() -> bool:
