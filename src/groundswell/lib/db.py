@@ -25,7 +25,9 @@ def savepoint_for_races(using: str = DEFAULT_DB_ALIAS) -> transaction.Atomic:
     return transaction.atomic(using=using, savepoint=connections[using].vendor != "sqlite")
 
 
-_turn_files: dict[str, int] = {}
+# Opened once per process and path. Keyed by pid too: a child forked after the open
+# would share the parent's open file, and with it the lock, so it opens its own.
+_turn_files: dict[tuple[int, str], int] = {}
 
 
 @contextlib.contextmanager
@@ -43,9 +45,10 @@ def writers_take_turns(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
         yield
         return
     path = f"{connection.settings_dict['NAME']}-writers.lock"
-    fd = _turn_files.get(path)
+    key = (os.getpid(), path)
+    fd = _turn_files.get(key)
     if fd is None:
-        fd = _turn_files[path] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = _turn_files[key] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(fd, fcntl.LOCK_EX)
     try:
         yield
