@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
+
+
+def groundswell_command(*args: str) -> list[str]:
+    """Our own console script, from the same environment as this process."""
+    script = Path(sys.executable).with_name("groundswell")
+    if script.exists():
+        return [str(script), *args]
+    return [sys.executable, "-m", "groundswell.cli", *args]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,9 +16,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import FrameType
 
+from groundswell.cli import groundswell_command
 from groundswell.demo.mailbox_copy import SCRIPT as MAILBOX_COPY_SCRIPT
 from groundswell.mailbox.catcher import start_mail_catcher
 
@@ -30,14 +30,6 @@ COPY_TIMEOUT = 60.0
 
 class DemoFailed(Exception):
     """A child died or the site never answered; the message says which."""
-
-
-def groundswell_command(*args: str) -> list[str]:
-    """Our own console script, from the same environment as this process."""
-    script = Path(sys.executable).with_name("groundswell")
-    if script.exists():
-        return [str(script), *args]
-    return [sys.executable, "-m", "groundswell.cli", *args]
 
 
 @dataclass

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -69,6 +70,9 @@ class SignResult:
     signature: Signature | None = None
     # The petition was not open when the signature was to be written: nothing written.
     not_open: bool = False
+    # Who signed, when this call wrote the signature (also when written by another
+    # process, which cannot hand over the Signature itself).
+    person_id: int | None = None
 
     @property
     def person(self) -> Person | None:
@@ -90,6 +94,32 @@ class PendingSignature:
     consents: list[tuple[MailingList, str]]
     referrer_id: int | None
     ip_address: str | None
+
+    def to_wire(self) -> dict[str, Any]:
+        """Plain data for another process (petitions/writer_service.py): only what
+        do_sign_petitions reads of the petition and the lists."""
+        return {
+            "petition": [self.petition.pk, self.petition.slug],
+            "details": asdict(self.details) | {"consents": sorted(self.details.consents)},
+            "email": self.normalised_email,
+            "consents": [[mailing_list.pk, wording] for mailing_list, wording in self.consents],
+            "referrer": self.referrer_id,
+            "ip": self.ip_address,
+        }
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> PendingSignature:
+        petition_id, slug = data["petition"]
+        details = dict(data["details"])
+        details["consents"] = frozenset(details["consents"])
+        return cls(
+            petition=Petition(pk=int(petition_id), slug=str(slug)),
+            details=SignatureDetails(**details),
+            normalised_email=str(data["email"]),
+            consents=[(MailingList(pk=int(pk)), str(wording)) for pk, wording in data["consents"]],
+            referrer_id=None if data["referrer"] is None else int(data["referrer"]),
+            ip_address=None if data["ip"] is None else str(data["ip"]),
+        )
 
 
 def prepare_signature(
@@ -244,7 +274,7 @@ def _write_signatures(pending: Sequence[PendingSignature]) -> list[SignResult]:
             link_number=details.link_number,
         )
         signatures.append(signature)
-        results[i] = SignResult(already_signed=False, signature=signature)
+        results[i] = SignResult(already_signed=False, signature=signature, person_id=person.pk)
         source = f"petition:{p.petition.slug}"
         consents.extend(
             Consent(person, mailing_list, source=source, wording=wording, ip_address=p.ip_address)

@@ -103,8 +103,7 @@ def _sign(request: HttpRequest, slug: str) -> HttpResponse:
     response = HttpResponseRedirect(f"/sign/{slug}/thanks/")
     response.status_code = 303
     # Only this browser learns whether it was a repeat, and only its own referral code.
-    person = result.person
-    code = make_referral_code(person.pk) if person is not None else ""
+    code = make_referral_code(result.person_id) if result.person_id is not None else ""
     response.set_signed_cookie(
         THANKS_COOKIE,
         f"{slug}|{code}|{int(result.already_signed)}",

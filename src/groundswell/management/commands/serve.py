@@ -1,10 +1,17 @@
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from groundswell.cli import groundswell_command
+from groundswell.petitions.writer_service import ANOTHER_IS_RUNNING
 
 
 def parse_bind(value: str) -> tuple[str, int]:
@@ -44,13 +51,65 @@ class Command(BaseCommand):
             self.stderr.write("Warning: DEBUG is on; do not serve real traffic like this.")
         self.stdout.write(f"Serving {settings.BASE_URL} on http://{host}:{port}/", ending="\n")
         self.stdout.flush()
-        Granian(
-            target="groundswell.wsgi:application",
-            address=host,
-            port=port,
-            interface=Interfaces.WSGI,
-            workers=options["workers"],
-            blocking_threads=options["threads"],
-            log_access=options["access_log"],
-            respawn_failed_workers=True,
-        ).serve()
+        with self.signature_writer():
+            Granian(
+                target="groundswell.wsgi:application",
+                address=host,
+                port=port,
+                interface=Interfaces.WSGI,
+                workers=options["workers"],
+                blocking_threads=options["threads"],
+                log_access=options["access_log"],
+                respawn_failed_workers=True,
+            ).serve()
+
+    @contextlib.contextmanager
+    def signature_writer(self) -> Iterator[None]:
+        """The machine's signature writer (petitions/writer_service.py) beside the web
+        workers, started again should it die; until it answers, each worker writes its
+        own signatures."""
+        if not settings.SIGN_GROUP_COMMIT:
+            yield
+            return
+        child = WriterChild()
+        child.start()
+        try:
+            yield
+        finally:
+            child.stop()
+
+
+class WriterChild:
+    """Runs `groundswell signature_writer` and starts it again when it exits."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[bytes] | None = None
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="signature-writer", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stopping.is_set():
+            self.process = subprocess.Popen(
+                groundswell_command("signature_writer", "--parent", str(os.getpid()))
+            )
+            status = self.process.wait()
+            if self.stopping.is_set():
+                return
+            # Another server on this data directory has one: use it, and take over
+            # when it goes. Otherwise it died: start it again after a pause.
+            self.stopping.wait(5.0 if status == ANOTHER_IS_RUNNING else 1.0)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        process = self.process
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.thread.join(10)

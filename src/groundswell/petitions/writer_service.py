@@ -1,0 +1,382 @@
+"""One signature writer per machine: a process every server process hands signatures to.
+
+Group commit inside each server process (writer.py) has two limits on a machine with
+few cores. The writer thread shares its process's interpreter lock with the request
+threads, so a batch holds the database's write lock for several times the CPU it needs
+while it waits for its turn to run; and each process writes its own batches, which
+take turns on SQLite's single write lock, so a batch holds only that process's waiting
+signatures. `groundswell serve` therefore starts one more process, the signature
+writer (`groundswell signature_writer`), listening on a Unix socket in the data
+directory. A sign request sends it the signature, worked out as far as it can be
+without the database (actions.prepare_signature), and waits for the answer. The writer
+reads every signature waiting on any connection, writes them in one transaction
+(actions.do_sign_petitions), and answers each after the commit: nothing is
+acknowledged before it is durable.
+
+When there is no writer (no `serve`, as under tests or runserver; it died; it is being
+restarted) or it fails, the request falls back to its own process's writer thread, so
+a signature is never refused for want of it. Should the writer commit a signature and
+die before answering, the fallback finds the person already signed and the thank-you
+page says so: nothing is written twice.
+
+Each connection carries one request at a time: a 4-byte length, then JSON (the
+socket is the user's own, in the data directory, mode 0600).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import selectors
+import socket
+import struct
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+
+from groundswell.lib.db import writers_take_turns
+from groundswell.petitions.actions import PendingSignature, SignResult, do_sign_petitions
+
+logger = logging.getLogger(__name__)
+
+# At most this many signatures per transaction; more wait for the next one.
+MAX_BATCH = 200
+# How long a request waits for its answer before writing the signature itself. The
+# writer's transaction is bounded well inside this by the database's own timeouts.
+ANSWER_TIMEOUT = 60.0
+# After failing to reach the writer, a process tries again only after this long.
+RETRY_AFTER = 2.0
+# The exit status of a writer that found another one already running here.
+ANOTHER_IS_RUNNING = 3
+
+_HEADER = struct.Struct("!I")
+# A signature's JSON is well under 8 KiB; anything larger is not ours.
+_MAX_MESSAGE = 256 * 1024
+
+
+def socket_path() -> Path:
+    return Path(settings.DATA_DIR) / "run" / "signature-writer.sock"
+
+
+def _frame(payload: dict[str, Any]) -> bytes:
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    return _HEADER.pack(len(body)) + body
+
+
+# --- The writer's side ---------------------------------------------------------------
+
+
+class _Reader:
+    """Bytes received on one connection, split into messages."""
+
+    __slots__ = ("buffer", "sock")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buffer = bytearray()
+
+    def messages(self) -> list[bytes]:
+        found = []
+        while len(self.buffer) >= _HEADER.size:
+            (size,) = _HEADER.unpack_from(self.buffer)
+            if size > _MAX_MESSAGE:
+                raise ValueError(f"message of {size} bytes")
+            if len(self.buffer) < _HEADER.size + size:
+                break
+            found.append(bytes(self.buffer[_HEADER.size : _HEADER.size + size]))
+            del self.buffer[: _HEADER.size + size]
+        return found
+
+
+@contextlib.contextmanager
+def _only_writer(path: Path) -> Iterator[bool]:
+    """True while this process holds the writer's lock for this data directory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
+
+
+class WriterService:
+    """The writer's loop: accept connections, gather what is waiting, write it together."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.stop = threading.Event()
+        self.ready = threading.Event()
+        # Transactions committed and signatures written in them: for tests, and
+        # logged when it stops.
+        self.batches = 0
+        self.signatures = 0
+
+    def run(self, *, parent_pid: int | None = None) -> int:
+        """Serve until stop is set (or the parent process is gone); the exit status."""
+        with _only_writer(self.path) as only:
+            if not only:
+                logger.warning("Another signature writer is running for %s.", self.path)
+                return ANOTHER_IS_RUNNING
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                # Owner only: whoever can write here could sign as anyone.
+                old_mask = os.umask(0o177)
+                try:
+                    listener.bind(str(self.path))
+                finally:
+                    os.umask(old_mask)
+                listener.listen(1024)
+                listener.setblocking(False)
+                self._serve(listener, parent_pid)
+            finally:
+                logger.info(
+                    "signature writer stopped: %s",
+                    json.dumps({"signatures": self.signatures, "transactions": self.batches}),
+                )
+                listener.close()
+                with contextlib.suppress(FileNotFoundError):
+                    self.path.unlink()
+                connection.close()
+        return 0
+
+    def _serve(self, listener: socket.socket, parent_pid: int | None) -> None:
+        selector = selectors.DefaultSelector()
+        selector.register(listener, selectors.EVENT_READ)
+        readers: dict[socket.socket, _Reader] = {}
+        self.ready.set()
+        try:
+            self._loop(listener, selector, readers, parent_pid)
+        finally:
+            # Whoever is still waiting sees the connection close and writes for itself.
+            for sock in list(readers):
+                self._drop(sock, selector, readers)
+            selector.close()
+
+    def _loop(
+        self,
+        listener: socket.socket,
+        selector: selectors.BaseSelector,
+        readers: dict[socket.socket, _Reader],
+        parent_pid: int | None,
+    ) -> None:
+        idle_since = time.monotonic()
+        while not self.stop.is_set():
+            events = selector.select(timeout=1.0)
+            if parent_pid is not None and os.getppid() != parent_pid:
+                logger.warning("The server that started the signature writer is gone.")
+                return
+            waiting: list[tuple[socket.socket, bytes]] = []
+            for key, _ in events:
+                if key.fileobj is listener:
+                    self._accept(listener, selector, readers)
+                    continue
+                sock = key.fileobj
+                assert isinstance(sock, socket.socket)
+                reader = readers[sock]
+                try:
+                    data = sock.recv(65536)
+                    if not data:
+                        raise ConnectionResetError("closed")
+                    reader.buffer += data
+                    waiting.extend((sock, message) for message in reader.messages())
+                except (OSError, ValueError):
+                    self._drop(sock, selector, readers)
+            if waiting:
+                for start in range(0, len(waiting), MAX_BATCH):
+                    self._write(waiting[start : start + MAX_BATCH], selector, readers)
+                idle_since = time.monotonic()
+            elif time.monotonic() - idle_since > 30:
+                # Like the in-process writer: no connection held open while idle.
+                connection.close()
+                idle_since = time.monotonic()
+
+    @staticmethod
+    def _accept(
+        listener: socket.socket,
+        selector: selectors.BaseSelector,
+        readers: dict[socket.socket, _Reader],
+    ) -> None:
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                sock, _ = listener.accept()
+                sock.setblocking(False)
+                readers[sock] = _Reader(sock)
+                selector.register(sock, selectors.EVENT_READ)
+
+    @staticmethod
+    def _drop(
+        sock: socket.socket,
+        selector: selectors.BaseSelector,
+        readers: dict[socket.socket, _Reader],
+    ) -> None:
+        with contextlib.suppress(KeyError, ValueError):
+            selector.unregister(sock)
+        readers.pop(sock, None)
+        sock.close()
+
+    def _write(
+        self,
+        waiting: list[tuple[socket.socket, bytes]],
+        selector: selectors.BaseSelector,
+        readers: dict[socket.socket, _Reader],
+    ) -> None:
+        answers: dict[int, dict[str, Any]] = {}
+        pending: list[tuple[int, PendingSignature]] = []
+        for i, (_, message) in enumerate(waiting):
+            try:
+                pending.append((i, PendingSignature.from_wire(json.loads(message))))
+            except (ValueError, KeyError, TypeError) as error:
+                # The sender writes it itself: one bad message cannot fail the others.
+                answers[i] = {"error": f"unreadable: {error}"}
+        if pending:
+            try:
+                close_old_connections()
+                with writers_take_turns():
+                    results = do_sign_petitions([p for _, p in pending])
+            except Exception:
+                logger.exception(
+                    "Writing %s signatures together failed; each is written alone.",
+                    len(pending),
+                )
+                close_old_connections()
+                answers.update((i, {"error": "not written"}) for i, _ in pending)
+            else:
+                self.batches += 1
+                self.signatures += sum(r.person_id is not None for r in results)
+                answers.update(
+                    (i, _result_to_wire(result))
+                    for (i, _), result in zip(pending, results, strict=True)
+                )
+        for i, (sock, _) in enumerate(waiting):
+            answer = _frame(answers[i])
+            try:
+                # A few dozen bytes to a reader that is waiting for them: the socket's
+                # buffer has room. Should it not, the reader sees the connection close
+                # and writes the signature itself (finding it signed, if it was).
+                if sock.send(answer) != len(answer):
+                    raise BlockingIOError("answer cut short")
+            except OSError:
+                self._drop(sock, selector, readers)
+
+
+def _result_to_wire(result: SignResult) -> dict[str, Any]:
+    return {
+        "already_signed": result.already_signed,
+        "not_open": result.not_open,
+        "person": result.person_id,
+    }
+
+
+# --- The server processes' side ------------------------------------------------------
+
+
+class _Connections(threading.local):
+    sock: socket.socket | None = None
+    pid: int = 0
+
+
+_local = _Connections()
+_unreachable_until = 0.0
+
+
+def write_via_service(pending: PendingSignature) -> SignResult | None:
+    """Have the machine's signature writer write this signature; its result once
+    committed, or None when there is no writer to be reached or it could not write
+    it (the caller then writes it itself)."""
+    global _unreachable_until
+    if time.monotonic() < _unreachable_until:
+        return None
+    message = _frame(pending.to_wire())
+    for _attempt in range(2):
+        try:
+            sock, fresh = _connection()
+            if sock is None:
+                _unreachable_until = time.monotonic() + RETRY_AFTER
+                return None
+            sock.sendall(message)
+            answer = _receive(sock)
+            break
+        except (OSError, ValueError):
+            _close()
+            # A connection kept from before may be to a writer since restarted: try
+            # once on a new one. (Had the old one written the signature before it
+            # went, the new one says it was already signed: nothing is written twice.)
+            if fresh:
+                _unreachable_until = time.monotonic() + RETRY_AFTER
+                return None
+    else:
+        return None
+    if "error" in answer:
+        return None
+    return SignResult(
+        already_signed=bool(answer["already_signed"]),
+        not_open=bool(answer["not_open"]),
+        person_id=None if answer["person"] is None else int(answer["person"]),
+    )
+
+
+def _connection() -> tuple[socket.socket | None, bool]:
+    """This thread's connection to the writer, and whether it is new."""
+    if _local.sock is not None and _local.pid == os.getpid():
+        return _local.sock, False
+    path = socket_path()
+    if not path.exists():
+        return None, True
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(ANSWER_TIMEOUT)
+    try:
+        sock.connect(str(path))
+    except OSError:
+        sock.close()
+        return None, True
+    _local.sock, _local.pid = sock, os.getpid()
+    return sock, True
+
+
+def _receive(sock: socket.socket) -> dict[str, Any]:
+    header = _receive_exactly(sock, _HEADER.size)
+    (size,) = _HEADER.unpack(header)
+    if size > _MAX_MESSAGE:
+        raise ValueError(f"answer of {size} bytes")
+    answer = json.loads(_receive_exactly(sock, size))
+    if not isinstance(answer, dict):
+        raise ValueError("answer is not an object")
+    return answer
+
+
+def _receive_exactly(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise ConnectionResetError("the signature writer closed the connection")
+        data += chunk
+    return data
+
+
+def _close() -> None:
+    if _local.sock is not None:
+        with contextlib.suppress(OSError):
+            _local.sock.close()
+    _local.sock = None
+
+
+def forget_unreachable() -> None:
+    """Try the writer again at the next signature (tests, after starting one)."""
+    global _unreachable_until
+    _unreachable_until = 0.0

@@ -1,0 +1,287 @@
+"""The machine's signature writer (petitions/writer_service.py): server processes hand
+it their signatures over a Unix socket; it writes what is waiting together."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from http.cookiejar import CookieJar
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from groundswell.petitions import writer_service
+from groundswell.petitions.actions import do_sign_petition
+from groundswell.petitions.models import Petition, PetitionStatus, Signature
+from groundswell.petitions.writer import process_writer
+from groundswell.petitions.writer_service import WriterService, socket_path
+from tests.conftest import free_port
+from tests.mailings.processes import GROUNDSWELL, database_url, wait_for
+from tests.petitions.conftest import sign_data
+from tests.petitions.test_concurrent_signing import run_at_once
+from tests.petitions.test_signing_together import signer
+
+
+@pytest.fixture
+def short_data_dir(settings: Any) -> Iterator[Path]:
+    # A Unix socket's path must stay under about 100 characters.
+    path = Path(tempfile.mkdtemp(prefix="gs-w-"))
+    settings.DATA_DIR = path
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+class Running:
+    """A WriterService on a thread of this process: the same code the
+    `signature_writer` command runs, with its own database connection."""
+
+    def __init__(self) -> None:
+        self.service = WriterService(socket_path())
+        self.thread = threading.Thread(target=self._run)
+        self.thread.start()
+        assert self.service.ready.wait(10)
+        writer_service.forget_unreachable()
+
+    def _run(self) -> None:
+        try:
+            self.service.run()
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self.service.stop.set()
+        self.thread.join(10)
+
+
+@pytest.fixture
+def running(short_data_dir: Path) -> Iterator[Running]:
+    service = Running()
+    yield service
+    service.stop()
+    writer_service.forget_unreachable()
+
+
+def sign(petition: Petition, i: int | str) -> object:
+    return do_sign_petition(petition, signer(i), ip_address="192.0.2.7", together=True)
+
+
+@pytest.mark.django_db(transaction=True)
+class TestWriterService:
+    def test_it_writes_what_many_request_threads_hand_it_and_answers_each(
+        self, petition: Petition, running: Running
+    ) -> None:
+        in_process_before = process_writer().batches
+
+        results = run_at_once(20, lambda i: sign(petition, i))
+
+        assert [getattr(r, "already_signed", r) for r in results] == [False] * 20
+        signatures = Signature.objects.filter(petition=petition).select_related("person")
+        assert sorted(s.person.email for s in signatures) == sorted(
+            f"signer{i}@example.org" for i in range(20)
+        )
+        # Each answer names its own signer, for the referral code.
+        people = {s.person.pk for s in signatures}
+        assert {getattr(r, "person_id", None) for r in results} == people
+        assert 1 <= running.service.batches <= 20
+        assert process_writer().batches == in_process_before
+
+    def test_it_says_already_signed_for_a_repeat_and_writes_nothing(
+        self, petition: Petition, running: Running
+    ) -> None:
+        first = do_sign_petition(petition, signer(1), together=True)
+        again = do_sign_petition(petition, signer(1, email=" SIGNER1@Example.org "), together=True)
+
+        assert not first.already_signed and first.person_id is not None
+        assert again.already_signed and again.person_id is None
+        assert Signature.objects.filter(petition=petition).count() == 1
+        assert running.service.batches == 2
+
+    def test_it_writes_nothing_for_a_petition_closed_since_the_page_was_read(
+        self, petition: Petition, running: Running
+    ) -> None:
+        from groundswell.petitions.actions import PetitionNotOpen
+
+        Petition.objects.filter(pk=petition.pk).update(status=PetitionStatus.CLOSED)
+
+        with pytest.raises(PetitionNotOpen):
+            sign(petition, 1)
+        assert not Signature.objects.exists()
+
+    def test_it_is_not_needed_signatures_are_written_in_process_without_it(
+        self, petition: Petition, short_data_dir: Path
+    ) -> None:
+        writer_service.forget_unreachable()
+        before = process_writer().batches
+
+        result = sign(petition, 1)
+
+        assert not getattr(result, "already_signed", True)
+        assert Signature.objects.count() == 1
+        assert process_writer().batches == before + 1
+
+    def test_a_signature_is_still_written_when_the_writer_stops_between_two(
+        self, petition: Petition, short_data_dir: Path
+    ) -> None:
+        service = Running()
+        sign(petition, 1)  # this thread now holds a connection to it
+        service.stop()
+
+        sign(petition, 2)
+
+        assert Signature.objects.count() == 2
+        assert service.service.batches == 1
+        writer_service.forget_unreachable()
+
+    def test_it_answers_an_unreadable_message_with_an_error_and_goes_on(
+        self, petition: Petition, running: Running
+    ) -> None:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(10)
+            sock.connect(str(socket_path()))
+            body = b'{"petition": "not a list"}'
+            sock.sendall(len(body).to_bytes(4, "big") + body)
+            answer = writer_service._receive(sock)
+
+        assert "error" in answer
+        assert not getattr(sign(petition, 1), "already_signed", True)
+        assert Signature.objects.count() == 1
+
+    def test_a_second_writer_for_the_same_data_directory_stands_aside(
+        self, running: Running
+    ) -> None:
+        second = WriterService(socket_path())
+
+        assert second.run() == writer_service.ANOTHER_IS_RUNNING
+        assert socket_path().exists()  # the first one's socket is left alone
+
+    def test_its_socket_is_for_its_own_user_only(self, running: Running) -> None:
+        assert socket_path().stat().st_mode & 0o777 == 0o600
+
+
+# --- Through `groundswell serve` ----------------------------------------------------
+
+
+def _post_signature(base: str, petition: Petition, i: int) -> int:
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirects())
+    page = opener.open(f"{base}/sign/{petition.slug}/", timeout=30).read().decode()
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert match is not None
+    data = sign_data(petition, email=f"served{i}@example.org")
+    data["csrfmiddlewaretoken"] = match.group(1)
+    request = urllib.request.Request(
+        f"{base}/sign/{petition.slug}/",
+        data=urllib.parse.urlencode(data).encode(),
+        headers={"Referer": f"{base}/sign/{petition.slug}/"},
+    )
+    try:
+        return int(opener.open(request, timeout=30).status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def _children(pid: int) -> list[tuple[int, str]]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append((int(entry.name), command))
+    return found
+
+
+def _writer_pid(serve: subprocess.Popen[str]) -> int | None:
+    pids = [pid for pid, command in _children(serve.pid) if "signature_writer" in command]
+    return pids[0] if pids else None
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_serve_runs_one_writer_that_every_worker_hands_signatures_to(
+    petition: Petition,
+) -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="gs-s-"))
+    port = free_port()
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": database_url(),
+            "GROUNDSWELL_DATA_DIR": str(data_dir),
+            "BASE_URL": f"http://127.0.0.1:{port}",
+            "LOG_LEVEL": "INFO",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    serve = subprocess.Popen(
+        [GROUNDSWELL, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    sock = data_dir / "run" / "signature-writer.sock"
+    try:
+        wait_for(lambda: sock.exists(), 60, "the signature writer's socket")
+        wait_for(lambda: _answers(base), 60, "the server")
+        first_writer = _writer_pid(serve)
+        assert first_writer is not None
+
+        statuses = run_at_once(12, lambda i: _post_signature(base, petition, i))
+
+        assert statuses == [303] * 12
+        assert Signature.objects.filter(petition=petition).count() == 12
+
+        # Killed, it is started again; meanwhile the workers write for themselves.
+        os.kill(first_writer, signal.SIGKILL)
+        assert _post_signature(base, petition, 100) == 303
+        wait_for(
+            lambda: _writer_pid(serve) not in (None, first_writer) and sock.exists(),
+            30,
+            "a new signature writer",
+        )
+        time.sleep(2.5)  # past the workers' pause before they try the writer again
+        statuses = run_at_once(4, lambda i: _post_signature(base, petition, 200 + i))
+        assert statuses == [303] * 4
+        assert Signature.objects.filter(petition=petition).count() == 17
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        output, _ = serve.communicate(timeout=30)
+        print(output)
+        shutil.rmtree(data_dir, ignore_errors=True)
+    # The writer reports what it wrote when it stops: the last four went through it.
+    written = [json.loads(m) for m in re.findall(r"signature writer stopped: (\{.*\})", output)]
+    assert written and written[-1]["signatures"] == 4, output
+    assert _writer_pid(serve) is None
+
+
+def _answers(base: str) -> bool:
+    try:
+        urllib.request.urlopen(f"{base}/", timeout=5).read()
+    except OSError:
+        return False
+    return True
