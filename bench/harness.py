@@ -92,7 +92,8 @@ def site(keep: bool = False) -> Iterator[Site]:
         GROUNDSWELL_DATA_DIR=str(data_dir),
         GROUNDSWELL_BENCH_ENDPOINTS="1",
         DEBUG="0",
-        LOG_LEVEL="WARNING",
+        # INFO, for the signature writer's summary when it stops (printed below).
+        LOG_LEVEL="INFO",
         # Nothing is sent during the bench: thank-you emails wait in the task queue.
         EMAIL_URL="console://",
         PYTHONUNBUFFERED="1",
@@ -201,6 +202,21 @@ def server(s: Site, kind: str = "granian", workers: int = 2, threads: int = 0) -
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=5)
+        _print_writer_summary(log)
+
+
+def _print_writer_summary(log: Path) -> None:
+    """How many signatures the machine's signature writer wrote, in how many
+    transactions (petitions/writer_service.py logs it when it stops)."""
+    for line in log.read_text(errors="replace").splitlines():
+        _, found, summary = line.partition("signature writer stopped: ")
+        if found:
+            written = json.loads(summary)
+            per = written["signatures"] / max(1, written["transactions"])
+            print(
+                f"Signature writer: {written['signatures']:,} signatures in "
+                f"{written['transactions']:,} transactions ({per:.1f} each)"
+            )
 
 
 def _wait_ready(srv: Server, timeout: float = 60) -> None:

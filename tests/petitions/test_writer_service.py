@@ -259,11 +259,16 @@ def test_serve_runs_one_writer_that_every_worker_hands_signatures_to(
         # Killed, it is started again; meanwhile the workers write for themselves.
         os.kill(first_writer, signal.SIGKILL)
         assert _post_signature(base, petition, 100) == 303
-        wait_for(
-            lambda: _writer_pid(serve) not in (None, first_writer) and sock.exists(),
-            30,
-            "a new signature writer",
-        )
+        try:
+            wait_for(
+                lambda: _writer_pid(serve) not in (None, first_writer) and sock.exists(),
+                30,
+                "a new signature writer",
+            )
+        except AssertionError:
+            # For the record: what the server's children were doing.
+            print("killed", first_writer, "socket", sock.exists(), "children", _children(serve.pid))
+            raise
         time.sleep(2.5)  # past the workers' pause before they try the writer again
         statuses = run_at_once(4, lambda i: _post_signature(base, petition, 200 + i))
         assert statuses == [303] * 4
@@ -271,7 +276,7 @@ def test_serve_runs_one_writer_that_every_worker_hands_signatures_to(
     finally:
         serve.send_signal(signal.SIGTERM)
         output, _ = serve.communicate(timeout=30)
-        print(output)
+        print(output)  # shown when the test fails
         shutil.rmtree(data_dir, ignore_errors=True)
     # The writer reports what it wrote when it stops: the last four went through it.
     written = [json.loads(m) for m in re.findall(r"signature writer stopped: (\{.*\})", output)]

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import Model
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db.models import Field, Model
 from django.db.models.fields import AutoFieldMixin
+from django.utils import timezone
 
 
 def savepoint_for_races(using: str = DEFAULT_DB_ALIAS) -> transaction.Atomic:
@@ -59,8 +63,8 @@ def writers_take_turns(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
 def insert_all(objs: Sequence[Model], using: str = DEFAULT_DB_ALIAS) -> None:
     """bulk_create for plain models with an auto-increment primary key, sets each
     object's pk, in a fraction of its Python time: one multi-row INSERT … RETURNING
-    per chunk, each value prepared by its field as Django would (pre_save, then
-    get_db_prep_save), without the query compiler's per-value work.
+    per chunk, each value prepared as Django would (pre_save, then get_db_prep_save),
+    without the query compiler's per-value work.
 
     For the hot path of signatures written together, where the ORM's per-row cost is
     most of the time spent holding the write lock. Like bulk_create it relies on
@@ -69,34 +73,110 @@ def insert_all(objs: Sequence[Model], using: str = DEFAULT_DB_ALIAS) -> None:
     if not objs:
         return
     model = type(objs[0])
-    meta = model._meta
     connection = connections[using]
     if connection.vendor != "sqlite":
         # Django's own bulk_create is the fast one there: one UNNEST insert per model.
         model._default_manager.db_manager(using).bulk_create(objs)
         return
-    # An auto-increment key comes back from the database; any other is the object's own.
-    generated = isinstance(meta.pk, AutoFieldMixin)
-    fields = [f for f in meta.concrete_fields if not (generated and f.primary_key)]
-    quote = connection.ops.quote_name
-    # Only names from the model's own metadata, quoted; every value is a parameter.
-    columns = ", ".join(quote(f.column) for f in fields)
-    head = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "  # noqa: S608
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    tail = f" RETURNING {quote(meta.pk.column)}" if generated else ""
-    per_statement = max(1, (999 if connection.vendor == "sqlite" else 20_000) // len(fields))
+    plan = _insert_plan(model, connection.alias)
+    # Timestamps set on insert are one instant for the whole statement.
+    now = timezone.now()
+    stamps = {}
+    for field in plan.stamped:
+        stamps[field.attname] = field.get_db_prep_save(now, connection)
+        for obj in objs:
+            setattr(obj, field.attname, now)
+    per_statement = max(1, 999 // len(plan.fields))
     with connection.cursor() as cursor:
         for start in range(0, len(objs), per_statement):
             chunk = objs[start : start + per_statement]
-            params = [
-                field.get_db_prep_save(field.pre_save(obj, True), connection)
-                for obj in chunk
-                for field in fields
-            ]
-            cursor.execute(head + ", ".join([row] * len(chunk)) + tail, params)
-            if generated:
+            params: list[Any] = []
+            for obj in chunk:
+                values = obj.__dict__
+                for field, plain in plan.prepare:
+                    if field.attname in stamps:
+                        params.append(stamps[field.attname])
+                        continue
+                    value = values.get(field.attname, _MISSING) if plain else _MISSING
+                    if value is _MISSING or not (value is None or type(value) in plain):
+                        value = field.get_db_prep_save(field.pre_save(obj, True), connection)
+                    params.append(value)
+            cursor.execute(plan.head + ", ".join([plan.row] * len(chunk)) + plan.tail, params)
+            if plan.generated:
                 for obj, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
                     obj.pk = pk
             for obj in chunk:
                 obj._state.adding = False
                 obj._state.db = using
+
+
+_MISSING = object()
+
+# Fields whose value of these exact types get_db_prep_save returns unchanged on SQLite
+# (after a pre_save that only reads the attribute): they are passed as they are.
+_PLAIN_TYPES: dict[type[Field[Any, Any]], tuple[type, ...]] = {
+    models.CharField: (str,),
+    models.TextField: (str,),
+    models.EmailField: (str,),
+    models.SlugField: (str,),
+    models.URLField: (str,),
+    models.BooleanField: (bool,),
+    models.IntegerField: (int,),
+    models.BigIntegerField: (int,),
+    models.SmallIntegerField: (int,),
+    models.PositiveIntegerField: (int,),
+    models.PositiveSmallIntegerField: (int,),
+    models.PositiveBigIntegerField: (int,),
+}
+
+
+@dataclass(frozen=True)
+class _InsertPlan:
+    fields: list[Field[Any, Any]]
+    # Each field with the value types it passes through as they are (empty: prepare it).
+    prepare: list[tuple[Field[Any, Any], tuple[type, ...]]]
+    # DateTimeFields with auto_now or auto_now_add.
+    stamped: Sequence[Field[Any, Any]]
+    generated: bool
+    head: str
+    row: str
+    tail: str
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_plan(model: type[Model], alias: str) -> _InsertPlan:
+    meta = model._meta
+    connection = connections[alias]
+    # An auto-increment key comes back from the database; any other is the object's own.
+    generated = isinstance(meta.pk, AutoFieldMixin)
+    fields = [f for f in meta.concrete_fields if not (generated and f.primary_key)]
+    prepare = []
+    for field in fields:
+        plain = _PLAIN_TYPES.get(type(field), ())
+        if isinstance(field, models.ForeignKey) and type(field.target_field) in (
+            models.AutoField,
+            models.BigAutoField,
+            models.IntegerField,
+            models.BigIntegerField,
+        ):
+            plain = (int,)
+        prepare.append((field, plain))
+    stamped = [
+        f
+        for f in fields
+        if isinstance(f, models.DateTimeField)
+        and (getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
+    ]
+    quote = connection.ops.quote_name
+    # Only names from the model's own metadata, quoted; every value is a parameter.
+    columns = ", ".join(quote(f.column) for f in fields)
+    assert meta.pk is not None
+    return _InsertPlan(
+        fields=fields,
+        prepare=prepare,
+        stamped=stamped,
+        generated=generated,
+        head=f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ",  # noqa: S608
+        row="(" + ", ".join(["%s"] * len(fields)) + ")",
+        tail=f" RETURNING {quote(meta.pk.column)}" if generated else "",
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from typing import Any
 
@@ -64,6 +64,10 @@ class SignatureDetails:
     link_number: int | None = None
 
 
+# Every field is a str, int, bool or None, but consents, a set of str.
+_DETAIL_FIELDS = tuple(f.name for f in fields(SignatureDetails))
+
+
 @dataclass(frozen=True)
 class SignResult:
     already_signed: bool
@@ -100,7 +104,8 @@ class PendingSignature:
         do_sign_petitions reads of the petition and the lists."""
         return {
             "petition": [self.petition.pk, self.petition.slug],
-            "details": asdict(self.details) | {"consents": sorted(self.details.consents)},
+            "details": {name: getattr(self.details, name) for name in _DETAIL_FIELDS}
+            | {"consents": sorted(self.details.consents)},
             "email": self.normalised_email,
             "consents": [[mailing_list.pk, wording] for mailing_list, wording in self.consents],
             "referrer": self.referrer_id,

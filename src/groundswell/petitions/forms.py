@@ -16,7 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from groundswell.lib.addresses import normalise_email
-from groundswell.lib.forms import AccessibleErrorsMixin
+from groundswell.lib.forms import AccessibleErrorsMixin, SharedWidgetsMixin
 from groundswell.members.models import Person
 from groundswell.orgs.models import Organisation
 from groundswell.petitions.countries import COUNTRIES, COUNTRY_NAMES
@@ -86,7 +86,7 @@ class CountrySelect(forms.Widget):
         return mark_safe(f'<select name="{escape(name)}"{flatatt(final_attrs)}>{options}</select>')  # noqa: S308
 
 
-class SignForm(AccessibleErrorsMixin, forms.Form):
+class SignForm(AccessibleErrorsMixin, SharedWidgetsMixin, forms.Form):
     first_name = forms.CharField(
         label=_("First name"),
         max_length=100,
