@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.db import IntegrityError, connection, connections
 from django.test import Client
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from groundswell.lib.tokens import email_hash
@@ -35,7 +36,7 @@ from groundswell.petitions.consent import explicit_sentence, recorded_wording
 from groundswell.petitions.models import Petition, Signature
 from groundswell.petitions.referrals import make_referral_code
 from groundswell.petitions.writer import SignatureWriter
-from tests.conftest import SmtpSink
+from tests.conftest import SmtpSink, free_port
 from tests.petitions.conftest import make_petition, sign_data
 from tests.petitions.test_concurrent_signing import run_at_once
 from tests.petitions.test_thank_you_email import run_worker
@@ -357,7 +358,35 @@ class TestSignatureWriter:
         settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
         do_sign_petitions([pending(petition, signer(i)) for i in range(3)])
-        assert DBTaskResult.objects.count() == 3
+        [task] = DBTaskResult.objects.all()  # one task for the three
+        run_worker()
+
+        assert sorted(m["To"] for m in smtp_sink.messages) == [
+            f"signer{i}@example.org" for i in range(3)
+        ]
+        assert Signature.objects.filter(thanked_at=None).count() == 0
+        task.refresh_from_db()
+        assert task.status == "SUCCESSFUL"
+        assert task.return_value == "3 sent"
+
+    def test_each_thank_you_of_a_batch_is_retried_on_its_own_while_smtp_is_down(
+        self, petition: Petition, smtp_sink: SmtpSink, settings: Any
+    ) -> None:
+        settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+        settings.EMAIL_PORT = free_port()  # nothing listens there
+        do_sign_petitions([pending(petition, signer(i)) for i in range(3)])
+
+        run_worker()
+
+        batch, *retries = DBTaskResult.objects.order_by("enqueued_at", "args_kwargs")
+        assert batch.status == "FAILED"
+        signatures = sorted(Signature.objects.values_list("pk", flat=True))
+        assert sorted(r.args_kwargs["args"][0] for r in retries) == signatures
+        assert {r.args_kwargs["args"][1] for r in retries} == {2}
+        assert {r.status for r in retries} == {"READY"}
+
+        settings.EMAIL_PORT = smtp_sink.port  # the mail server is back
+        DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())
         run_worker()
 
         assert sorted(m["To"] for m in smtp_sink.messages) == [

@@ -68,7 +68,8 @@ class TestThankYouEmail:
         do_sign_petition(petition, CHARLIE)
 
         [task] = DBTaskResult.objects.all()
-        assert task.args_kwargs["args"] == [Signature.objects.get().pk]
+        assert task.task_path == "groundswell.petitions.tasks.send_thank_you_emails"
+        assert task.args_kwargs["args"] == [[Signature.objects.get().pk]]
 
     def test_it_is_retried_later_while_smtp_is_down(
         self, petition: Petition, smtp_sink: SmtpSink, settings: Any, database_tasks: None

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections import Counter
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -69,6 +71,56 @@ def send_thank_you_email(signature_id: int, attempt: int = 1) -> str:
     django-tasks has no retries of its own, so a failed attempt enqueues the next
     one with run_after, then fails itself so the error stays visible in the results.
     """
+    try:
+        return _thank(signature_id, connection=None)
+    except (OSError, smtplib.SMTPException):
+        _schedule_retry(signature_id, attempt)
+        raise
+
+
+@task()
+def send_thank_you_emails(signature_ids: list[int]) -> str:
+    """The first attempt for signatures written together: one task, and one SMTP
+    connection, for all of them. Each that fails is retried on its own
+    (send_thank_you_email, attempt 2 on); should any fail, so does this task, once the
+    others are sent, so the error stays visible."""
+    outcomes: Counter[str] = Counter()
+    failed: list[Exception] = []
+    connection = get_connection()
+    try:
+        connection.open()
+    except (OSError, smtplib.SMTPException) as error:
+        for signature_id in signature_ids:
+            _schedule_retry(signature_id, 1)
+        raise ThankYouFailed(
+            f"the mail server did not answer ({error!r}); all {len(signature_ids)} are "
+            "retried later"
+        ) from error
+    try:
+        for signature_id in signature_ids:
+            try:
+                outcomes[_thank(signature_id, connection=connection)] += 1
+            except (OSError, smtplib.SMTPException) as error:
+                _schedule_retry(signature_id, 1)
+                failed.append(error)
+                # The connection may be what failed: each next message opens its own.
+                connection.close()
+    finally:
+        connection.close()
+    summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items()))
+    if failed:
+        raise ThankYouFailed(
+            f"{len(failed)} of {len(signature_ids)} failed ({failed[0]!r}), each retried "
+            f"later; {summary or 'none sent'}"
+        )
+    return summary
+
+
+class ThankYouFailed(Exception):
+    """Some thank-you emails of a batch failed (and are retried on their own)."""
+
+
+def _thank(signature_id: int, *, connection: BaseEmailBackend | None) -> str:
     signature = (
         Signature.objects.select_related("petition", "person").filter(pk=signature_id).first()
     )
@@ -81,11 +133,9 @@ def send_thank_you_email(signature_id: int, attempt: int = 1) -> str:
         return "signer erased"
     if Suppression.objects.filter(email_hash__in=email_hashes(person.email_normalised)).exists():
         return "suppressed"
-    try:
-        thank_you_message(signature).send()
-    except (OSError, smtplib.SMTPException):
-        _schedule_retry(signature_id, attempt)
-        raise
+    message = thank_you_message(signature)
+    message.connection = connection
+    message.send()
     Signature.objects.filter(pk=signature_id, thanked_at=None).update(thanked_at=timezone.now())
     return "sent"
 
@@ -117,39 +167,33 @@ def _schedule_retry(signature_id: int, attempt: int) -> None:
 
 
 def enqueue_thank_yous(signature_ids: list[int]) -> None:
-    """Queue one send_thank_you_email task per signature, so that each exists exactly
-    when its signature does.
+    """Queue the thank-you emails of signatures written together: one
+    send_thank_you_emails task for all of them, existing exactly when they do.
 
-    The database backend's queue is a table in this database: its rows are written in
-    the signers' transaction, all in one INSERT, and commit (or roll back) with the
+    The database backend's queue is a table in this database: the task's row is
+    written in the signers' transaction and commits (or rolls back) with the
     signatures; no thank-you is lost to a crash between the commit and the enqueue.
-    The rows are the ones DatabaseBackend.enqueue writes, one statement for all
-    (tests/petitions/test_thank_you_email.py runs them through a real worker). Any other
-    backend runs or ships the task at once (the immediate one in tests), so it must
-    wait for the commit.
+    The row is the one DatabaseBackend.enqueue writes (tests/petitions/
+    test_thank_you_email.py runs it through a real worker), written by insert_all to
+    spare the ORM's work while the write lock is held. Any other backend runs or ships
+    the task at once (the immediate one in tests), so it must wait for the commit.
     """
     if not signature_ids:
         return
-    backend = send_thank_you_email.get_backend()
+    task_ = send_thank_you_emails
+    backend = task_.get_backend()
     if not isinstance(backend, DatabaseBackend):
-
-        def enqueue_each() -> None:
-            for signature_id in signature_ids:
-                send_thank_you_email.enqueue(signature_id)
-
-        transaction.on_commit(enqueue_each)
+        transaction.on_commit(lambda: task_.enqueue(list(signature_ids)))
         return
-    task_ = send_thank_you_email
     insert_all(
         [
             DBTaskResult(
-                args_kwargs={"args": [signature_id], "kwargs": {}},
+                args_kwargs={"args": [list(signature_ids)], "kwargs": {}},
                 priority=task_.priority,
                 task_path=task_.module_path,
                 queue_name=task_.queue_name,
                 run_after=task_.run_after or get_date_max(),
                 backend_name=backend.alias,
             )
-            for signature_id in signature_ids
         ]
     )
