@@ -161,11 +161,18 @@ def _descendants(pid: int) -> list[int]:
 def server_command(kind: str, port: int, workers: int, threads: int) -> tuple[list[str], str]:
     bind = f"127.0.0.1:{port}"
     if kind == "granian":
-        cmd = [str(BIN / "groundswell"), "serve", "--bind", bind, "--workers", str(workers)]
-        if threads <= 0:
-            return cmd, f"groundswell serve (granian WSGI), {workers} workers, default threads"
-        cmd += ["--threads", str(threads)]
-        return cmd, f"groundswell serve (granian WSGI), {workers} workers x {threads} threads"
+        # 0 workers or threads: the server's own defaults.
+        cmd = [str(BIN / "groundswell"), "serve", "--bind", bind]
+        if workers > 0:
+            cmd += ["--workers", str(workers)]
+        if threads > 0:
+            cmd += ["--threads", str(threads)]
+        shape = (
+            f"{workers if workers > 0 else 'default'} workers x "
+            f"{threads if threads > 0 else 'default'} threads"
+        )
+        return cmd, f"groundswell serve (granian WSGI), {shape}"
+    workers = workers if workers > 0 else 2
     gunicorn = [str(BIN / "gunicorn"), "groundswell.wsgi:application", "--bind", bind]
     gunicorn += ["--workers", str(workers), "--log-level", "warning"]
     if kind == "gunicorn-sync":

@@ -444,7 +444,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=500, help="Requests/s in the @rate modes.")
     servers = ["granian", "gunicorn-sync", "gunicorn-gthread"]
     parser.add_argument("--server", default="granian", choices=servers)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--workers", type=int, default=0, help="0: the server's default (cores + 1 for granian)."
+    )
     parser.add_argument("--threads", type=int, default=0, help="0: the server's default.")
     parser.add_argument(
         "--client",

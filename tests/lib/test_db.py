@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, get_date_max
 
@@ -49,6 +51,48 @@ class TestInsertAll:
         assert (first.person_id, first.show_name, first.link_number) == (person.pk, True, 3)
         assert (second.person_id, second.show_name, second.link_number) == (None, False, None)
         assert first.status == "valid"
+
+    def test_it_gives_every_row_of_a_call_the_same_insertion_time_and_sets_it_on_each(
+        self,
+    ) -> None:
+        people = [
+            Person(email=f"p{i}@example.org", email_normalised=f"p{i}@example.org")
+            for i in range(3)
+        ]
+
+        insert_all(people)
+
+        assert len({p.created_at for p in people}) == 1
+        stored = Person.objects.order_by("pk")
+        assert [p.created_at for p in stored] == [people[0].created_at] * 3
+
+    def test_it_passes_values_of_other_types_through_their_field(self) -> None:
+        # A str country code and an int-like string: the plan passes a str as it is and
+        # prepares anything else as Django would.
+        person = Person(email="q@example.org", email_normalised="q@example.org", first_name=7)  # type: ignore[misc]
+
+        insert_all([person])
+
+        assert Person.objects.get(pk=person.pk).first_name == "7"
+
+    def test_it_inserts_many_rows_in_one_statement_of_the_same_text_on_postgresql(
+        self,
+    ) -> None:
+        def batch(n: int, tag: str) -> list[Person]:
+            return [
+                Person(email=f"{tag}{i}@example.org", email_normalised=f"{tag}{i}@example.org")
+                for i in range(n)
+            ]
+
+        with CaptureQueriesContext(connection) as three:
+            insert_all(batch(3, "a"))
+        with CaptureQueriesContext(connection) as five:
+            insert_all(batch(5, "b"))
+
+        assert len(three.captured_queries) == len(five.captured_queries) == 1
+        if connection.vendor == "postgresql":
+            assert "UNNEST" in three.captured_queries[0]["sql"]
+        assert Person.objects.count() == 8
 
     def test_it_keeps_a_key_the_object_brings_itself(self) -> None:
         task = DBTaskResult(

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 
 from groundswell.cli import groundswell_command
 from groundswell.petitions.writer_service import ANOTHER_IS_RUNNING
@@ -26,17 +27,26 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default="127.0.0.1:8000", help="HOST:PORT to listen on.")
-        parser.add_argument(
-            "--workers", type=int, default=os.cpu_count() or 1, help="Worker processes."
-        )
-        # A sign request mostly waits for its process's signature writer
-        # (petitions/writer.py), and the more wait together the more each commit
-        # carries; the page and JSON are CPU work that more threads only slow down.
-        # On two cores 8 threads served the page as fast as 4 and signed a fifth
-        # faster; 16 signed half as fast again but cost the page a third
+        # One more worker than cores: the machine's signature writer and the database
+        # take CPU in bursts, and a worker's request threads share one interpreter
+        # lock, so a third process on two cores served the page ~20% faster than two
         # (docs/performance.md).
         parser.add_argument(
-            "--threads", type=int, default=8, help="Threads per worker for blocking requests."
+            "--workers",
+            type=int,
+            default=(os.cpu_count() or 1) + 1,
+            help="Worker processes (default: one more than CPU cores).",
+        )
+        # A sign request mostly waits for the signature writer, and the more requests
+        # wait together the more each commit carries, so more threads sign faster; the
+        # page is CPU work that more threads only slow down a little. Each thread may
+        # hold a database connection: on PostgreSQL, workers x threads must stay under
+        # max_connections, hence fewer there (docs/performance.md).
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=0,
+            help="Threads per worker (default: 16 on SQLite, 8 on PostgreSQL).",
         )
         parser.add_argument("--access-log", action="store_true", help="Log every request.")
 
@@ -47,6 +57,9 @@ class Command(BaseCommand):
         host, port = parse_bind(options["bind"])
         if options["workers"] < 1:
             raise CommandError("--workers must be at least 1.")
+        if options["threads"] < 0:
+            raise CommandError("--threads must be at least 1 (0: the default).")
+        threads = options["threads"] or default_threads()
         if settings.DEBUG:
             self.stderr.write("Warning: DEBUG is on; do not serve real traffic like this.")
         self.stdout.write(f"Serving {settings.BASE_URL} on http://{host}:{port}/", ending="\n")
@@ -58,7 +71,7 @@ class Command(BaseCommand):
                 port=port,
                 interface=Interfaces.WSGI,
                 workers=options["workers"],
-                blocking_threads=options["threads"],
+                blocking_threads=threads,
                 log_access=options["access_log"],
                 respawn_failed_workers=True,
             ).serve()
@@ -77,6 +90,10 @@ class Command(BaseCommand):
             yield
         finally:
             child.stop()
+
+
+def default_threads() -> int:
+    return 16 if connection.vendor == "sqlite" else 8
 
 
 class WriterChild:
