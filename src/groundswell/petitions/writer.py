@@ -1,4 +1,6 @@
-"""Group commit for signatures: one writer thread per process.
+"""Group commit for signatures: one writer thread per process, for when the machine's
+signature writer process (writer_service.py, started by `groundswell serve`) does not
+answer: under tests and runserver, or while it restarts.
 
 Every signature needs the database's write lock for a moment (on SQLite the only one
 there is), and the time it holds it goes mostly on Python between statements, not on
