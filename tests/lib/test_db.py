@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, get_date_max
 
-from groundswell.lib.db import insert_all
+from groundswell.lib.db import check_connection_after_idle, insert_all
 from groundswell.members.models import Person
 from groundswell.petitions.models import Signature
 from tests.petitions.conftest import make_org, make_petition
@@ -107,3 +109,15 @@ class TestInsertAll:
 
         stored = DBTaskResult.objects.get(pk=task.pk)
         assert stored.args_kwargs == {"args": [1], "kwargs": {}}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_writer_checks_its_connection_only_after_a_pause() -> None:
+    connection.ensure_connection()
+    connection.close_at = time.monotonic() - 1  # past CONN_MAX_AGE
+
+    check_connection_after_idle(time.monotonic())  # a batch just ended: no check
+    assert connection.connection is not None
+
+    check_connection_after_idle(time.monotonic() - 5)  # idle for 5 s
+    assert connection.connection is None

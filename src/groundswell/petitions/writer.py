@@ -26,11 +26,12 @@ import logging
 import os
 import queue
 import threading
+import time
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 
-from groundswell.lib.db import writers_take_turns
+from groundswell.lib.db import check_connection_after_idle, writers_take_turns
 from groundswell.petitions.actions import PendingSignature, SignResult, do_sign_petitions
 from groundswell.petitions.writer_service import write_via_service
 
@@ -59,6 +60,7 @@ class SignatureWriter:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.batches = 0  # how many transactions it committed: for tests and curiosity
+        self._idle_since = 0.0  # when the last batch ended (monotonic)
 
     def write(self, pending: PendingSignature) -> SignResult:
         waiting = _Waiting(pending)
@@ -120,9 +122,7 @@ class SignatureWriter:
 
     def _write(self, batch: list[_Waiting]) -> None:
         try:
-            # What Django does around a request: drop a connection that is broken or
-            # past its CONN_MAX_AGE before using it.
-            close_old_connections()
+            check_connection_after_idle(self._idle_since)
             with writers_take_turns():
                 results = do_sign_petitions([w.pending for w in batch])
         except Exception:
@@ -135,6 +135,7 @@ class SignatureWriter:
                 waiting.done.set()
             return
         self.batches += 1
+        self._idle_since = time.monotonic()
         for waiting, result in zip(batch, results, strict=True):
             waiting.result = result
             waiting.done.set()

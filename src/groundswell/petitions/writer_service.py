@@ -42,7 +42,7 @@ from typing import Any
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from groundswell.lib.db import writers_take_turns
+from groundswell.lib.db import check_connection_after_idle, writers_take_turns
 from groundswell.petitions.actions import PendingSignature, SignResult, do_sign_petitions
 
 logger = logging.getLogger(__name__)
@@ -123,6 +123,7 @@ class WriterService:
         # logged when it stops.
         self.batches = 0
         self.signatures = 0
+        self._idle_since = 0.0  # when the last batch ended (monotonic)
 
     def run(self, *, parent_pid: int | None = None) -> int:
         """Serve until stop is set (or the parent process is gone); the exit status."""
@@ -245,7 +246,7 @@ class WriterService:
                 answers[i] = {"error": f"unreadable: {error}"}
         if pending:
             try:
-                close_old_connections()
+                check_connection_after_idle(self._idle_since)
                 with writers_take_turns():
                     results = do_sign_petitions([p for _, p in pending])
             except Exception:
@@ -262,6 +263,7 @@ class WriterService:
                     (i, _result_to_wire(result))
                     for (i, _), result in zip(pending, results, strict=True)
                 )
+            self._idle_since = time.monotonic()
         for i, (sock, _) in enumerate(waiting):
             answer = _frame(answers[i])
             try:
