@@ -38,15 +38,19 @@ class Command(BaseCommand):
             help="Worker processes (default: one more than CPU cores).",
         )
         # A sign request mostly waits for the signature writer, and the more requests
-        # wait together the more each commit carries, so more threads sign faster; the
-        # page is CPU work that more threads only slow down a little. Each thread may
-        # hold a database connection: on PostgreSQL, workers x threads must stay under
-        # max_connections, hence fewer there (docs/performance.md).
+        # wait together the more each commit carries, so more threads sign faster
+        # (on PostgreSQL 16 signed ~50% faster than 8); the page is CPU work that more
+        # threads only slow down a little. Each thread may hold a database connection:
+        # on PostgreSQL, workers x threads must stay under max_connections
+        # (docs/performance.md).
         parser.add_argument(
             "--threads",
             type=int,
             default=0,
-            help="Threads per worker (default: 16 on SQLite, 8 on PostgreSQL).",
+            help=(
+                "Threads per worker (default: 16; on PostgreSQL fewer, down to 4, should "
+                f"workers x 16 pass {POSTGRESQL_CONNECTIONS} connections)."
+            ),
         )
         parser.add_argument("--access-log", action="store_true", help="Log every request.")
 
@@ -59,7 +63,7 @@ class Command(BaseCommand):
             raise CommandError("--workers must be at least 1.")
         if options["threads"] < 0:
             raise CommandError("--threads must be at least 1 (0: the default).")
-        threads = options["threads"] or default_threads()
+        threads = options["threads"] or default_threads(options["workers"])
         if settings.DEBUG:
             self.stderr.write("Warning: DEBUG is on; do not serve real traffic like this.")
         self.stdout.write(f"Serving {settings.BASE_URL} on http://{host}:{port}/", ending="\n")
@@ -92,8 +96,16 @@ class Command(BaseCommand):
             child.stop()
 
 
-def default_threads() -> int:
-    return 16 if connection.vendor == "sqlite" else 8
+# Connections the web workers may hold between them on PostgreSQL by default: under its
+# default max_connections of 100, leaving room for the signature writer, task workers
+# and the administrator.
+POSTGRESQL_CONNECTIONS = 80
+
+
+def default_threads(workers: int) -> int:
+    if connection.vendor != "postgresql":
+        return 16
+    return max(4, min(16, POSTGRESQL_CONNECTIONS // workers))
 
 
 class WriterChild:
