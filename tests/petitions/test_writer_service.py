@@ -215,8 +215,12 @@ def _children(pid: int) -> list[tuple[int, str]]:
 
 
 def _writer_pid(serve: subprocess.Popen[str]) -> int | None:
-    pids = [pid for pid, command in _children(serve.pid) if "signature_writer" in command]
-    return pids[0] if pids else None
+    """The writer: the child of serve's writer supervisor (`signature_writer --supervise`)."""
+    for pid, command in _children(serve.pid):
+        if "--supervise" in command:
+            writers = [p for p, c in _children(pid) if "signature_writer" in c]
+            return writers[0] if writers else None
+    return None
 
 
 @pytest.mark.slow
@@ -273,6 +277,8 @@ def test_serve_runs_one_writer_that_every_worker_hands_signatures_to(
         statuses = run_at_once(4, lambda i: _post_signature(base, petition, 200 + i))
         assert statuses == [303] * 4
         assert Signature.objects.filter(petition=petition).count() == 17
+        helpers = [pid for pid, _ in _children(serve.pid)]
+        helpers += [pid for parent in helpers for pid, _ in _children(parent)]
     finally:
         serve.send_signal(signal.SIGTERM)
         output, _ = serve.communicate(timeout=30)
@@ -281,7 +287,16 @@ def test_serve_runs_one_writer_that_every_worker_hands_signatures_to(
     # The writer reports what it wrote when it stops: the last four went through it.
     written = [json.loads(m) for m in re.findall(r"signature writer stopped: (\{.*\})", output)]
     assert written and written[-1]["signatures"] == 4, output
-    assert _writer_pid(serve) is None
+    # Supervisor, writer and workers go with the server.
+    wait_for(lambda: not any(_alive(pid) for pid in helpers), 15, "the server's children to stop")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def _answers(base: str) -> bool:

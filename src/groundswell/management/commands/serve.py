@@ -3,7 +3,6 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +11,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from groundswell.cli import groundswell_command
-from groundswell.petitions.writer_service import ANOTHER_IS_RUNNING
 
 
 def parse_bind(value: str) -> tuple[str, int]:
@@ -109,36 +107,23 @@ def default_threads(workers: int) -> int:
 
 
 class WriterChild:
-    """Runs `groundswell signature_writer` and starts it again when it exits."""
+    """`groundswell signature_writer --supervise`: keeps the writer running, starting it
+    again when it dies, and stops it when this server stops or is gone."""
 
     def __init__(self) -> None:
         self.process: subprocess.Popen[bytes] | None = None
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="signature-writer", daemon=True)
 
     def start(self) -> None:
-        self.thread.start()
-
-    def _run(self) -> None:
-        while not self.stopping.is_set():
-            self.process = subprocess.Popen(
-                groundswell_command("signature_writer", "--parent", str(os.getpid()))
-            )
-            status = self.process.wait()
-            if self.stopping.is_set():
-                return
-            # Another server on this data directory has one: use it, and take over
-            # when it goes. Otherwise it died: start it again after a pause.
-            self.stopping.wait(5.0 if status == ANOTHER_IS_RUNNING else 1.0)
+        self.process = subprocess.Popen(
+            groundswell_command("signature_writer", "--supervise", "--parent", str(os.getpid()))
+        )
 
     def stop(self) -> None:
-        self.stopping.set()
         process = self.process
         if process is not None and process.poll() is None:
             process.terminate()
             try:
-                process.wait(10)
+                process.wait(15)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        self.thread.join(10)
