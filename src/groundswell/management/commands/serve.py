@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-from groundswell.cli import groundswell_command
+from groundswell.cli import groundswell_command, stop_process
 
 
 def parse_bind(value: str) -> tuple[str, int]:
@@ -119,11 +119,5 @@ class WriterChild:
         )
 
     def stop(self) -> None:
-        process = self.process
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if self.process is not None:
+            stop_process(self.process, 15)

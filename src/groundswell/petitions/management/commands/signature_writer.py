@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from groundswell.cli import groundswell_command
+from groundswell.cli import groundswell_command, stop_process
 from groundswell.petitions.writer_service import ANOTHER_IS_RUNNING, WriterService, socket_path
 
 
@@ -56,12 +56,7 @@ def supervise_writer(stop: threading.Event, parent: int | None) -> None:
         )
         while writer.poll() is None:
             if stop.wait(0.5) or (parent is not None and os.getppid() != parent):
-                writer.terminate()
-                try:
-                    writer.wait(10)
-                except subprocess.TimeoutExpired:
-                    writer.kill()
-                    writer.wait()
+                stop_process(writer, 10)
                 return
         if writer.returncode != ANOTHER_IS_RUNNING:
             print(
