@@ -45,5 +45,6 @@ class SharedWidgetsMixin(forms.Form):
         super().__init__(*args, **kwargs)
         del self.base_fields
         self.fields = {name: copy.copy(field) for name, field in type(self).base_fields.items()}
-        if self.field_order is not None:
-            self.order_fields(self.field_order)
+        # As BaseForm.__init__ orders them: by the field_order argument, else the class's.
+        order = kwargs.get("field_order")
+        self.order_fields(self.field_order if order is None else order)
