@@ -1,8 +1,10 @@
-"""lib/db.py: the lean bulk insert and the writers' turn lock."""
+"""lib/db.py: the lean bulk insert, hand-written look-ups, and the writers' connection."""
 
 from __future__ import annotations
 
+import threading
 import time
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -10,8 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, get_date_max
 
-from groundswell.lib.db import check_connection_after_idle, insert_all
+from groundswell.lib.db import bind_on_server, check_connection_after_idle, column_in, insert_all
 from groundswell.members.models import Person
+from groundswell.petitions.actions import SignatureDetails, do_sign_petitions, prepare_signature
 from groundswell.petitions.models import Signature
 from tests.petitions.conftest import make_org, make_petition
 
@@ -121,3 +124,85 @@ def test_a_writer_checks_its_connection_only_after_a_pause() -> None:
 
     check_connection_after_idle(time.monotonic() - 5)  # idle for 5 s
     assert connection.connection is None
+
+
+@pytest.mark.django_db
+class TestColumnIn:
+    def _emails(self, values: list[str]) -> tuple[set[str], str]:
+        clause, params = column_in(connection.ops.quote_name("email_normalised"), values)
+        with CaptureQueriesContext(connection) as queries, connection.cursor() as cursor:
+            cursor.execute(f"SELECT email_normalised FROM members_person WHERE {clause}", params)  # noqa: S608
+            found = {email for (email,) in cursor.fetchall()}
+        return found, queries.captured_queries[0]["sql"]
+
+    def test_it_matches_exactly_the_values_given(self) -> None:
+        for name in ("ann", "bo", "cy"):
+            Person.objects.create(
+                email=f"{name}@example.org", email_normalised=f"{name}@example.org"
+            )
+
+        found, _ = self._emails(["ann@example.org", "cy@example.org", "nobody@example.org"])
+
+        assert found == {"ann@example.org", "cy@example.org"}
+
+    def test_it_matches_nothing_for_no_values(self) -> None:
+        Person.objects.create(email="ann@example.org", email_normalised="ann@example.org")
+
+        assert self._emails([])[0] == set()
+
+    def test_it_is_one_statement_text_for_any_number_of_values_on_postgresql(self) -> None:
+        if connection.vendor != "postgresql":
+            pytest.skip("SQLite has no arrays: there it is IN (…)")
+        _, two = self._emails(["a@example.org", "b@example.org"])
+        _, five = self._emails([f"{i}@example.org" for i in range(5)])
+
+        # The captured text has the array inlined; the statement psycopg sends has %s.
+        assert "= ANY(" in two and "= ANY(" in five
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_bound_on_the_server_signs_as_any_other_and_only_in_its_thread() -> None:
+    petition = make_petition(sponsors=[make_org("Open Press", "open-press")])
+    sponsor_lists = petition.sponsors_with_lists()
+    outcome: dict[str, Any] = {}
+
+    def writer() -> None:
+        try:
+            bind_on_server()
+            for attempt in range(2):  # the second time, on statements already prepared
+                pending = [
+                    prepare_signature(
+                        petition,
+                        SignatureDetails(
+                            email=f"signer{attempt}-{i}@example.org",
+                            first_name="Ann",
+                            last_name="Lee",
+                            consents=frozenset({"open-press"}),
+                        ),
+                        sponsor_lists=sponsor_lists,
+                    )
+                    for i in range(3)
+                ]
+                results = do_sign_petitions([*pending, pending[0]])
+                outcome.setdefault("repeats", []).append([r.already_signed for r in results])
+            with connection.cursor() as cursor:
+                outcome["cursor"] = type(cursor.cursor).__name__
+        except Exception as error:  # reported by the assertions below
+            outcome["error"] = error
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    thread.join()
+
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["repeats"] == [[False, False, False, True]] * 2
+    assert Signature.objects.filter(petition=petition).count() == 6
+    with connection.cursor() as cursor:
+        mine = type(cursor.cursor).__name__
+    if connection.vendor == "postgresql":
+        assert outcome["cursor"] == "ServerBindingCursor"
+        assert mine != "ServerBindingCursor"  # this thread's connection is as it was
+    else:
+        assert outcome["cursor"] == mine

@@ -8,6 +8,7 @@ from django.db import connection, transaction
 
 from groundswell.members.actions import (
     PersonDetails,
+    do_find_or_create_people,
     do_find_or_create_person,
     do_subscribe,
     do_unsubscribe,
@@ -63,6 +64,38 @@ class TestFindOrCreatePerson:
         with pytest.raises(ValidationError):
             do_find_or_create_person(PersonDetails(email="bob@"), source="x")
         assert not Person.objects.exists()
+
+
+class TestFindOrCreatePeople:
+    def test_it_finds_known_people_whole_and_creates_the_rest_once(self, bob):
+        stored = Person.objects.get(pk=bob.pk)
+        wanted = [
+            (PersonDetails(email="BOB@example.org"), "x"),
+            (PersonDetails(email="ann@example.org", first_name="Ann"), "petition:worms"),
+            (PersonDetails(email="Ann@Example.org"), "y"),
+        ]
+
+        found = do_find_or_create_people(wanted)
+
+        (known, known_new), (ann, ann_new), (ann_again, again_new) = found
+        assert (known.pk, known_new, ann_new, again_new) == (bob.pk, False, True, False)
+        assert ann_again.pk == ann.pk
+        # Every field as the ORM reads it, time zone included.
+        assert (known.email, known.first_name, known.created_at, known.updated_at) == (
+            stored.email,
+            stored.first_name,
+            stored.created_at,
+            stored.updated_at,
+        )
+        assert known.created_at.tzinfo is not None
+        assert Person.objects.count() == 2
+
+    def test_it_takes_the_addresses_normalised_by_the_caller(self, db):
+        [(person, created)] = do_find_or_create_people(
+            [(PersonDetails(email=" Cy@Example.org "), "x")], normalised_emails=["cy@example.org"]
+        )
+        assert created
+        assert person.email_normalised == "cy@example.org"
 
 
 class TestSubscribe:

@@ -7,7 +7,7 @@ import fcntl
 import functools
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,43 @@ def check_connection_after_idle(idle_since: float, *, after: float = 1.0) -> Non
     PostgreSQL; a batch that fails closes it anyway."""
     if time.monotonic() - idle_since >= after:
         close_old_connections()
+
+
+def column_in(
+    column: str, values: Collection[Any], using: str = DEFAULT_DB_ALIAS
+) -> tuple[str, list[Any]]:
+    """SQL saying that `column` (a quoted name) is one of `values`, and its parameters,
+    for hand-written statements on hot paths. On PostgreSQL `column = ANY(%s)` with one
+    array: the same text for any number of values, which the server can keep prepared
+    (bind_on_server). Elsewhere `column IN (%s, …)`; no values matches nothing."""
+    values = list(values)
+    if connections[using].vendor == "postgresql":
+        return f"{column} = ANY(%s)", [values]
+    if not values:
+        return "1 = 0", []
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", values
+
+
+def bind_on_server(using: str = DEFAULT_DB_ALIAS) -> None:
+    """For a long-lived process that runs the same few statements over and over (the
+    signature writer): on PostgreSQL, send parameters apart from the SQL and let the
+    server keep each statement prepared after its first use, instead of psycopg
+    quoting every value into a new statement text that the server parses and plans
+    each time. Measured on the writer's transaction: a third less of PostgreSQL's CPU
+    per transaction. Affects only the calling thread's connection (it reconnects);
+    elsewhere it does nothing."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    options = connection.settings_dict.get("OPTIONS", {})
+    if options.get("server_side_binding") is True and options.get("prepare_threshold") == 1:
+        return
+    connection.close()
+    # Copies: every thread's connection shares the settings' own dict.
+    connection.settings_dict = {
+        **connection.settings_dict,
+        "OPTIONS": {**options, "server_side_binding": True, "prepare_threshold": 1},
+    }
 
 
 def savepoint_for_races(using: str = DEFAULT_DB_ALIAS) -> transaction.Atomic:

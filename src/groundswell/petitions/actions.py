@@ -8,11 +8,11 @@ from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from groundswell.lib.addresses import normalise_email
-from groundswell.lib.db import insert_all
+from groundswell.lib.db import column_in, insert_all
 from groundswell.members.actions import (
     Consent,
     PersonDetails,
@@ -208,11 +208,7 @@ def _write_signatures(pending: Sequence[PendingSignature]) -> list[SignResult]:
     # On SQLite the transaction is IMMEDIATE: writers queue for it, one at a time, so
     # everything below runs as few statements as it can, none of them per signature.
     # Read afresh, inside the transaction: a petition closed a moment ago takes no more.
-    open_ids = set(
-        Petition.objects.filter(
-            pk__in={p.petition.pk for p in pending}, status=PetitionStatus.OPEN
-        ).values_list("pk", flat=True)
-    )
+    open_ids = _open_petitions({p.petition.pk for p in pending})
     results: list[SignResult | None] = [None] * len(pending)
     first_of: dict[tuple[int, str], int] = {}
     signing: list[int] = []
@@ -234,7 +230,8 @@ def _write_signatures(pending: Sequence[PendingSignature]) -> list[SignResult]:
                 pending[i].details.source or f"petition:{pending[i].petition.slug}",
             )
             for i in signing
-        ]
+        ],
+        normalised_emails=[pending[i].normalised_email for i in signing],
     )
     # Someone new cannot have signed; anyone else may have.
     known = {person.pk for person, created in people if not created}
@@ -289,6 +286,20 @@ def _write_signatures(pending: Sequence[PendingSignature]) -> list[SignResult]:
     do_subscribe_many(consents, new_people={person.pk for person, created in people if created})
     enqueue_thank_yous([s.pk for s in signatures])
     return [r or SignResult(already_signed=True) for r in results]
+
+
+def _open_petitions(ids: set[int]) -> set[int]:
+    """Which of these petitions are open. By hand: it runs in every batch of signatures,
+    and the query compiler's work for it was a tenth of a one-signature batch."""
+    quote = connection.ops.quote_name
+    clause, params = column_in(quote("id"), ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {quote('id')} FROM {quote(Petition._meta.db_table)} "  # noqa: S608
+            f"WHERE {clause} AND {quote('status')} = %s",
+            [*params, PetitionStatus.OPEN.value],
+        )
+        return {pk for (pk,) in cursor.fetchall()}
 
 
 def _person_details(details: SignatureDetails) -> PersonDetails:

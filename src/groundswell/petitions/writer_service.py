@@ -42,7 +42,7 @@ from typing import Any
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from groundswell.lib.db import check_connection_after_idle, writers_take_turns
+from groundswell.lib.db import bind_on_server, check_connection_after_idle, writers_take_turns
 from groundswell.petitions.actions import PendingSignature, SignResult, do_sign_petitions
 
 logger = logging.getLogger(__name__)
@@ -131,6 +131,7 @@ class WriterService:
             if not only:
                 logger.warning("Another signature writer is running for %s.", self.path)
                 return ANOTHER_IS_RUNNING
+            bind_on_server()
             with contextlib.suppress(FileNotFoundError):
                 self.path.unlink()
             listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
