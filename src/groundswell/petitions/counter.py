@@ -26,6 +26,7 @@ from django.db.models import Count, F, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from groundswell.lib.refresh import OneRefresher
 from groundswell.petitions.countries import COUNTRY_NAMES
 from groundswell.petitions.models import Petition, PetitionCount, Signature, SignatureStatus
 
@@ -58,6 +59,7 @@ class RecentSigner:
 
 
 _lock = threading.Lock()
+_refresher = OneRefresher()
 _counts: dict[int, tuple[float, CountSnapshot]] = {}
 _recent: dict[int, tuple[float, list[RecentSigner]]] = {}
 
@@ -137,10 +139,13 @@ def petition_count(petition: Petition) -> CountSnapshot:
     hit = _counts.get(petition.pk)
     if hit is not None and now - hit[0] < cache_seconds():
         return hit[1]
-    snapshot = _read(petition)
-    with _lock:
-        _counts[petition.pk] = (now, snapshot)
-    return snapshot
+    with _refresher.turn(("count", petition.pk)) as mine:
+        if not mine and hit is not None:
+            return hit[1]  # another thread is reading it afresh
+        snapshot = _read(petition)
+        with _lock:
+            _counts[petition.pk] = (now, snapshot)
+        return snapshot
 
 
 def cached_petition_count(petition: Petition) -> CountSnapshot | None:
@@ -162,6 +167,13 @@ def recent_signers(petition: Petition) -> list[RecentSigner]:
     hit = _recent.get(petition.pk)
     if hit is not None and now - hit[0] < cache_seconds():
         return hit[1]
+    with _refresher.turn(("recent", petition.pk)) as mine:
+        if not mine and hit is not None:
+            return hit[1]  # another thread is reading them afresh
+        return _read_recent_signers(petition, now)
+
+
+def _read_recent_signers(petition: Petition, now: float) -> list[RecentSigner]:
     rows = (
         Signature.objects.filter(petition=petition, status=SignatureStatus.VALID, show_name=True)
         .order_by("-created_at")

@@ -26,6 +26,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from groundswell.lib.markdown import render_markdown
+from groundswell.lib.refresh import OneRefresher
 from groundswell.members.models import Person, Subscription, SubscriptionStatus
 from groundswell.orgs.models import MailingList, Organisation
 from groundswell.petitions import consent
@@ -47,6 +48,7 @@ class PublicPetition:
 
 
 _lock = threading.Lock()
+_refresher = OneRefresher()
 _petitions: dict[str, tuple[float, PublicPetition]] = {}
 _pages: dict[tuple[int, str], tuple[tuple[Any, ...], str]] = {}
 
@@ -70,6 +72,13 @@ def load_public_petition(slug: str) -> PublicPetition:
     hit = _petitions.get(slug)
     if hit is not None and now - hit[0] < PETITION_CACHE_SECONDS:
         return hit[1]
+    with _refresher.turn(slug) as mine:
+        if not mine and hit is not None:
+            return hit[1]  # another thread is reading it afresh
+        return _read_public_petition(slug, now)
+
+
+def _read_public_petition(slug: str, now: float) -> PublicPetition:
     petition = Petition.objects.exclude(status=PetitionStatus.DRAFT).filter(slug=slug).first()
     if petition is None:
         raise Http404("No such petition.")
