@@ -133,11 +133,15 @@ def prepare_signature(
     *,
     ip_address: str | None = None,
     sponsor_lists: SponsorLists | None = None,
+    normalised_email: str | None = None,
 ) -> PendingSignature:
     """Raises ValidationError for an unusable email. `sponsor_lists` is
     petition.sponsors_with_lists() as the signer's form was built from it (the page
-    caches it for a few seconds); it is read here when not given."""
-    normalised = normalise_email(details.email)
+    caches it for a few seconds); it is read here when not given. `normalised_email`
+    is normalise_email(details.email) when the caller has it already (the sign form)."""
+    normalised = (
+        normalised_email if normalised_email is not None else normalise_email(details.email)
+    )
     if sponsor_lists is None:
         sponsor_lists = petition.sponsors_with_lists()
     return PendingSignature(
@@ -157,6 +161,7 @@ def do_sign_petition(
     ip_address: str | None = None,
     sponsor_lists: SponsorLists | None = None,
     together: bool = False,
+    normalised_email: str | None = None,
 ) -> SignResult:
     """Sign once per email address; record consent per organisation as worded on the page.
 
@@ -169,7 +174,11 @@ def do_sign_petition(
     (petitions/writer.py); this returns once it is committed either way.
     """
     pending = prepare_signature(
-        petition, details, ip_address=ip_address, sponsor_lists=sponsor_lists
+        petition,
+        details,
+        ip_address=ip_address,
+        sponsor_lists=sponsor_lists,
+        normalised_email=normalised_email,
     )
     if together:
         from groundswell.petitions.writer import write_together

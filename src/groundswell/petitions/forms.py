@@ -159,10 +159,14 @@ class SignForm(AccessibleErrorsMixin, SharedWidgetsMixin, forms.Form):
                     label=organisation.name, required=False
                 )
 
+    # normalise_email of the cleaned email, once the form is valid (the view hands it
+    # on, so it is worked out once per signature).
+    normalised_email: str | None = None
+
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip()
         try:
-            normalise_email(email)
+            self.normalised_email = normalise_email(email)
         except ValidationError:
             raise ValidationError(
                 _("Enter an email address like name@example.org."), code="invalid"

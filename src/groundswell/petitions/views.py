@@ -96,6 +96,8 @@ def _sign(request: HttpRequest, slug: str) -> HttpResponse:
             ip_address=request.META.get("REMOTE_ADDR"),
             sponsor_lists=public.sponsor_lists,
             together=True,
+            # A recognised member's address is theirs on file, not typed here.
+            normalised_email=None if person else form.normalised_email,
         )
     except PetitionNotOpen:
         response = HttpResponse(pages.render_petition_page(request, public), status=400)

@@ -66,6 +66,21 @@ def socket_path() -> Path:
     return Path(settings.DATA_DIR) / "run" / "signature-writer.sock"
 
 
+def wait_until_listening(timeout: float) -> bool:
+    """Whether a writer accepts connections here within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            try:
+                probe.connect(str(socket_path()))
+                return True
+            except OSError:
+                pass
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+
+
 def _frame(payload: dict[str, Any]) -> bytes:
     body = json.dumps(payload, separators=(",", ":")).encode()
     return _HEADER.pack(len(body)) + body

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from groundswell.cli import groundswell_command, stop_process
+from groundswell.petitions.writer_service import wait_until_listening
 
 
 def parse_bind(value: str) -> tuple[str, int]:
@@ -88,11 +89,22 @@ class Command(BaseCommand):
             return
         child = WriterChild()
         child.start()
+        # Before the workers start: started beside them, it once took over 20 s to come
+        # up under load (8 workers importing Django at once, then serving), and until
+        # it does every worker writes its own signatures.
+        if not wait_until_listening(WRITER_START_TIMEOUT):
+            self.stderr.write(
+                "The signature writer has not started yet; until it does, each worker "
+                "writes its own signatures."
+            )
         try:
             yield
         finally:
             child.stop()
 
+
+# How long serve waits for the signature writer before starting the workers anyway.
+WRITER_START_TIMEOUT = 15.0
 
 # Connections the web workers may hold between them on PostgreSQL by default: under its
 # default max_connections of 100, leaving room for the signature writer, task workers
