@@ -131,7 +131,7 @@ def _people_by_address(normalised: Sequence[str]) -> list[Person]:
     meta = Person._meta
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in meta.concrete_fields)
-    clause, params = column_in(quote("email_normalised"), normalised)
+    clause, params = column_in(quote(meta.get_field("email_normalised").column), normalised)
     # raw() still converts each value as the field reads it (time zones on SQLite).
     return list(
         Person.objects.raw(f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {clause}", params)  # noqa: S608
@@ -278,10 +278,10 @@ def _lift_suppressions(people: Sequence[Person]) -> None:
     # By hand: a queryset's delete() costs ten times the statement's own time in Python
     # (its collector looks for related rows and signals; a suppression has neither),
     # and signatures written together run this while holding the write lock.
-    quote = connection.ops.quote_name
-    clause, params = column_in(quote("email_hash"), hashes)
+    meta, quote = Suppression._meta, connection.ops.quote_name
+    clause, params = column_in(quote(meta.get_field("email_hash").column), hashes)
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {quote(Suppression._meta.db_table)} WHERE {clause}", params)  # noqa: S608
+        cursor.execute(f"DELETE FROM {quote(meta.db_table)} WHERE {clause}", params)  # noqa: S608
 
 
 def do_unsubscribe(

@@ -300,12 +300,13 @@ def _write_signatures(pending: Sequence[PendingSignature]) -> list[SignResult]:
 def _open_petitions(ids: set[int]) -> set[int]:
     """Which of these petitions are open. By hand: it runs in every batch of signatures,
     and the query compiler's work for it was a tenth of a one-signature batch."""
-    quote = connection.ops.quote_name
-    clause, params = column_in(quote("id"), ids)
+    meta, quote = Petition._meta, connection.ops.quote_name
+    assert meta.pk is not None
+    pk, status = quote(meta.pk.column), quote(meta.get_field("status").column)
+    clause, params = column_in(pk, ids)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {quote('id')} FROM {quote(Petition._meta.db_table)} "  # noqa: S608
-            f"WHERE {clause} AND {quote('status')} = %s",
+            f"SELECT {pk} FROM {quote(meta.db_table)} WHERE {clause} AND {status} = %s",  # noqa: S608
             [*params, PetitionStatus.OPEN.value],
         )
         return {pk for (pk,) in cursor.fetchall()}
