@@ -171,8 +171,9 @@ def insert_all(objs: Sequence[Model], using: str = DEFAULT_DB_ALIAS) -> None:
 
 _MISSING = object()
 
-# Fields whose value of these exact types get_db_prep_save returns unchanged on SQLite
-# (after a pre_save that only reads the attribute): they are passed as they are.
+# Fields whose value of these exact types get_db_prep_save returns unchanged, on SQLite
+# and on PostgreSQL alike (after a pre_save that only reads the attribute): they are
+# passed as they are.
 _PLAIN_TYPES: dict[type[Field[Any, Any]], tuple[type, ...]] = {
     models.CharField: (str,),
     models.TextField: (str,),
