@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Hashable, Iterator
+import time
+from collections.abc import Callable, Hashable, Iterator
+from typing import Generic, TypeVar
 
 
 class OneRefresher:
@@ -37,3 +39,47 @@ class OneRefresher:
             if mine:
                 with self._lock:
                     self._busy.discard(key)
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class ProcessCache(Generic[K, V]):
+    """Values this process keeps for a few seconds, each read afresh by one thread when
+    it expires (OneRefresher) while the process's other threads keep using the old one.
+
+    `seconds` is asked at each look-up, so settings changed by a test apply at once. A
+    value is stamped with the time its look-up began, so a slow read does not make it
+    look newer than it is. A read that raises stores nothing.
+    """
+
+    def __init__(self, seconds: Callable[[], float]) -> None:
+        self._seconds = seconds
+        self._entries: dict[K, tuple[float, V]] = {}
+        self._lock = threading.Lock()
+        self._refresher = OneRefresher()
+
+    def get(self, key: K, read: Callable[[], V]) -> V:
+        now = time.monotonic()
+        hit = self._entries.get(key)
+        if hit is not None and now - hit[0] < self._seconds():
+            return hit[1]
+        with self._refresher.turn(key) as mine:
+            if not mine and hit is not None:
+                return hit[1]  # another thread is reading it afresh
+            value = read()
+            with self._lock:
+                self._entries[key] = (now, value)
+            return value
+
+    def peek(self, key: K) -> V | None:
+        """The value get() would return now without reading, if there is one."""
+        hit = self._entries.get(key)
+        if hit is not None and time.monotonic() - hit[0] < self._seconds():
+            return hit[1]
+        return None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()

@@ -15,8 +15,6 @@ which whoever invalidates signatures calls.
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,7 +24,7 @@ from django.db.models import Count, F, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from groundswell.lib.refresh import OneRefresher
+from groundswell.lib.refresh import ProcessCache
 from groundswell.petitions.countries import COUNTRY_NAMES
 from groundswell.petitions.models import Petition, PetitionCount, Signature, SignatureStatus
 
@@ -58,16 +56,13 @@ class RecentSigner:
     place: str
 
 
-_lock = threading.Lock()
-_refresher = OneRefresher()
-_counts: dict[int, tuple[float, CountSnapshot]] = {}
-_recent: dict[int, tuple[float, list[RecentSigner]]] = {}
+_counts: ProcessCache[int, CountSnapshot] = ProcessCache(cache_seconds)
+_recent: ProcessCache[int, list[RecentSigner]] = ProcessCache(cache_seconds)
 
 
 def clear_process_cache() -> None:
-    with _lock:
-        _counts.clear()
-        _recent.clear()
+    _counts.clear()
+    _recent.clear()
 
 
 def next_goal(count: int) -> int:
@@ -135,25 +130,12 @@ def _read(petition: Petition) -> CountSnapshot:
 
 def petition_count(petition: Petition) -> CountSnapshot:
     """The count the page and the JSON both show."""
-    now = time.monotonic()
-    hit = _counts.get(petition.pk)
-    if hit is not None and now - hit[0] < cache_seconds():
-        return hit[1]
-    with _refresher.turn(("count", petition.pk)) as mine:
-        if not mine and hit is not None:
-            return hit[1]  # another thread is reading it afresh
-        snapshot = _read(petition)
-        with _lock:
-            _counts[petition.pk] = (now, snapshot)
-        return snapshot
+    return _counts.get(petition.pk, lambda: _read(petition))
 
 
 def cached_petition_count(petition: Petition) -> CountSnapshot | None:
     """What petition_count would return now, if it can say without the database."""
-    hit = _counts.get(petition.pk)
-    if hit is not None and time.monotonic() - hit[0] < cache_seconds():
-        return hit[1]
-    return None
+    return _counts.peek(petition.pk)
 
 
 def display_name(first_name: str, last_name: str) -> str:
@@ -163,27 +145,17 @@ def display_name(first_name: str, last_name: str) -> str:
 
 def recent_signers(petition: Petition) -> list[RecentSigner]:
     """The latest signers who allowed their name to be shown: first name, initial, country."""
-    now = time.monotonic()
-    hit = _recent.get(petition.pk)
-    if hit is not None and now - hit[0] < cache_seconds():
-        return hit[1]
-    with _refresher.turn(("recent", petition.pk)) as mine:
-        if not mine and hit is not None:
-            return hit[1]  # another thread is reading them afresh
-        return _read_recent_signers(petition, now)
+    return _recent.get(petition.pk, lambda: _read_recent_signers(petition))
 
 
-def _read_recent_signers(petition: Petition, now: float) -> list[RecentSigner]:
+def _read_recent_signers(petition: Petition) -> list[RecentSigner]:
     rows = (
         Signature.objects.filter(petition=petition, status=SignatureStatus.VALID, show_name=True)
         .order_by("-created_at")
         .values_list("person__first_name", "person__last_name", "person__country")[:RECENT_SIGNERS]
     )
-    signers = [
+    return [
         RecentSigner(name=display_name(first, last), place=str(COUNTRY_NAMES.get(country, "")))
         for first, last, country in rows
         if first
     ]
-    with _lock:
-        _recent[petition.pk] = (now, signers)
-    return signers

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import secrets
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -26,7 +25,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from groundswell.lib.markdown import render_markdown
-from groundswell.lib.refresh import OneRefresher
+from groundswell.lib.refresh import ProcessCache
 from groundswell.members.models import Person, Subscription, SubscriptionStatus
 from groundswell.orgs.models import MailingList, Organisation
 from groundswell.petitions import consent
@@ -48,8 +47,7 @@ class PublicPetition:
 
 
 _lock = threading.Lock()
-_refresher = OneRefresher()
-_petitions: dict[str, tuple[float, PublicPetition]] = {}
+_petitions: ProcessCache[str, PublicPetition] = ProcessCache(lambda: PETITION_CACHE_SECONDS)
 _pages: dict[tuple[int, str], tuple[tuple[Any, ...], str]] = {}
 
 # Random per process, so no text in a petition can match them by accident.
@@ -58,8 +56,8 @@ HIDDEN_PLACEHOLDER = f"<!--hidden-{secrets.token_hex(8)}-->"
 
 
 def clear_page_cache() -> None:
+    _petitions.clear()
     with _lock:
-        _petitions.clear()
         _pages.clear()
 
 
@@ -68,38 +66,25 @@ def load_public_petition(slug: str) -> PublicPetition:
 
     Up to PETITION_CACHE_SECONDS old: signing checks the status afresh itself.
     """
-    now = time.monotonic()
-    hit = _petitions.get(slug)
-    if hit is not None and now - hit[0] < PETITION_CACHE_SECONDS:
-        return hit[1]
-    with _refresher.turn(slug) as mine:
-        if not mine and hit is not None:
-            return hit[1]  # another thread is reading it afresh
-        return _read_public_petition(slug, now)
+    return _petitions.get(slug, lambda: _read_public_petition(slug))
 
 
-def _read_public_petition(slug: str, now: float) -> PublicPetition:
+def _read_public_petition(slug: str) -> PublicPetition:
     petition = Petition.objects.exclude(status=PetitionStatus.DRAFT).filter(slug=slug).first()
     if petition is None:
         raise Http404("No such petition.")
     sponsor_lists = petition.sponsors_with_lists()
-    public = PublicPetition(
+    return PublicPetition(
         petition=petition,
         sponsors=[org for org, mailing_list in sponsor_lists],
         sponsor_lists=sponsor_lists,
         background_html=mark_safe(render_markdown(petition.background)),  # noqa: S308
     )
-    with _lock:
-        _petitions[slug] = (now, public)
-    return public
 
 
 def cached_public_petition(slug: str) -> PublicPetition | None:
     """What load_public_petition would return now, if it can say without the database."""
-    hit = _petitions.get(slug)
-    if hit is not None and time.monotonic() - hit[0] < PETITION_CACHE_SECONDS:
-        return hit[1]
-    return None
+    return _petitions.peek(slug)
 
 
 def absolute_url(path: str) -> str:
