@@ -47,6 +47,25 @@ def load_warning() -> str:
     )
 
 
+def load_after() -> str:
+    """The load average once the run is over: its own server's threads count in it."""
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (5 min {five:.2f}), this run's own server included"
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """The whole machine's idle and total CPU time so far (/proc/stat), in ticks."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    # user nice system idle iowait irq softirq steal (guest time is inside user)
+    return fields[3] + fields[4], sum(fields[:8])
+
+
+def idle_cores(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """How many of the machine's cores sat idle between two cpu_ticks() readings."""
+    total = after[1] - before[1]
+    return (os.cpu_count() or 1) * (after[0] - before[0]) / total if total else 0.0
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

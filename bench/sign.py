@@ -227,15 +227,18 @@ def run_scenarios(
             continue
         print(f"  {name}: {SCENARIOS[name].what} …", end="", flush=True)
         scenario = SCENARIOS[name]
-        cpu0, t0 = srv.cpu_seconds(), time.monotonic()
+        cpu0, t0, ticks0 = srv.cpu_seconds(), time.monotonic(), harness.cpu_ticks()
         if args.client == "wrk" and scenario.wrk is not None:
             result = wrk_run(name, srv.port, scenario.wrk, args)
         else:
             result = asyncio.run(scenario.run(srv.port, args))
         # Server CPU over warm-up + run; as a share of wall time it shows how busy it was.
         server_cpu = (srv.cpu_seconds() - cpu0) / (time.monotonic() - t0)
+        # Near zero: the run used the whole machine; well above it, the server waited on
+        # something other than the CPU.
+        idle = harness.idle_cores(ticks0, harness.cpu_ticks())
         client = "wrk" if result.fixed_percentiles else "asyncio"
-        result.note = f"{client}; server CPU {server_cpu:.2f} cores"
+        result.note = f"{client}; server CPU {server_cpu:.2f} cores; machine idle {idle:.2f}"
         results[name] = result
         print(f" {result.rate:,.0f}/s, p99 {result.percentile(99) * 1000:.1f} ms")
     for name, why in skipped.items():
@@ -421,13 +424,15 @@ def compare_clients(srv: harness.Server, args: argparse.Namespace) -> dict[str, 
         ("ok (httpx)", lambda: asyncio.run(_httpx_closed_loop(srv.port, "/bench/ok/", args))),
         ("ok (wrk)", lambda: wrk_run("ok", srv.port, wrk_spec, args) if has_wrk else None),
     ]:
-        cpu0, t0 = srv.cpu_seconds(), time.monotonic()
+        cpu0, t0, ticks0 = srv.cpu_seconds(), time.monotonic(), harness.cpu_ticks()
         result = run()
         if result is None:
             print(f"  {name}: skipped, wrk is not installed (apt-get install wrk)")
             continue
         result.name = name
-        result.note = f"server CPU {(srv.cpu_seconds() - cpu0) / (time.monotonic() - t0):.2f} cores"
+        server_cpu = (srv.cpu_seconds() - cpu0) / (time.monotonic() - t0)
+        idle = harness.idle_cores(ticks0, harness.cpu_ticks())
+        result.note = f"server CPU {server_cpu:.2f} cores; machine idle {idle:.2f}"
         results[name] = result
         print(f"  {name}: {result.rate:,.0f}/s")
     return results
@@ -503,7 +508,7 @@ def main(argv: list[str] | None = None) -> int:
                 if goals:
                     print("\nGoals (issue 4, item 7):")
                     print("\n".join(goals))
-        print(f"After: {harness.load_warning()}")
+        print(f"After: {harness.load_after()}")
         counts = harness.site_info(site)
         signed = sum(r.ok_count for n, r in results.items() if n.startswith("sign"))
         if any(n.startswith("sign") for n in results):
