@@ -166,6 +166,17 @@ class Server:
                 total += (int(fields[11]) + int(fields[12])) / tick
         return total
 
+    def writer_schedstat(self) -> tuple[int, int] | None:
+        """Nanoseconds the signature writer's main thread has spent on a CPU, and
+        runnable but waiting for one (/proc/<pid>/schedstat); None without a writer."""
+        for pid in _descendants(self.proc.pid):
+            with contextlib.suppress(OSError):
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                if b"signature_writer" in cmdline and b"--supervise" not in cmdline:
+                    on_cpu, waiting, _ = Path(f"/proc/{pid}/schedstat").read_text().split()
+                    return int(on_cpu), int(waiting)
+        return None
+
 
 def _descendants(pid: int) -> list[int]:
     children: list[int] = []

@@ -228,6 +228,7 @@ def run_scenarios(
         print(f"  {name}: {SCENARIOS[name].what} …", end="", flush=True)
         scenario = SCENARIOS[name]
         cpu0, t0, ticks0 = srv.cpu_seconds(), time.monotonic(), harness.cpu_ticks()
+        writer0 = srv.writer_schedstat()
         if args.client == "wrk" and scenario.wrk is not None:
             result = wrk_run(name, srv.port, scenario.wrk, args)
         else:
@@ -239,6 +240,13 @@ def run_scenarios(
         idle = harness.idle_cores(ticks0, harness.cpu_ticks())
         client = "wrk" if result.fixed_percentiles else "asyncio"
         result.note = f"{client}; server CPU {server_cpu:.2f} cores; machine idle {idle:.2f}"
+        writer1 = srv.writer_schedstat()
+        if name.startswith("sign") and writer0 and writer1:
+            # The writer is the one thread every signature passes through: time it
+            # spent runnable without a CPU is time every waiting signer lost.
+            wall_ns = (time.monotonic() - t0) * 1e9
+            on_cpu, waiting = ((b - a) / wall_ns for a, b in zip(writer0, writer1, strict=True))
+            result.note += f"; writer on a CPU {on_cpu:.2f}, waiting for one {waiting:.2f}"
         results[name] = result
         print(f" {result.rate:,.0f}/s, p99 {result.percentile(99) * 1000:.1f} ms")
     for name, why in skipped.items():
