@@ -228,7 +228,8 @@ def run_scenarios(
         print(f"  {name}: {SCENARIOS[name].what} …", end="", flush=True)
         scenario = SCENARIOS[name]
         cpu0, t0, ticks0 = srv.cpu_seconds(), time.monotonic(), harness.cpu_ticks()
-        writer0 = srv.writer_schedstat()
+        # Only signing passes through the signature writer.
+        writer0 = srv.writer_schedstat() if name.startswith("sign") else None
         if args.client == "wrk" and scenario.wrk is not None:
             result = wrk_run(name, srv.port, scenario.wrk, args)
         else:
@@ -240,8 +241,8 @@ def run_scenarios(
         idle = harness.idle_cores(ticks0, harness.cpu_ticks())
         client = "wrk" if result.fixed_percentiles else "asyncio"
         result.note = f"{client}; server CPU {server_cpu:.2f} cores; machine idle {idle:.2f}"
-        writer1 = srv.writer_schedstat()
-        if name.startswith("sign") and writer0 and writer1:
+        writer1 = srv.writer_schedstat() if writer0 else None
+        if writer0 and writer1:
             # The writer is the one thread every signature passes through: time it
             # spent runnable without a CPU is time every waiting signer lost.
             wall_ns = (time.monotonic() - t0) * 1e9
