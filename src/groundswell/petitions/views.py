@@ -11,7 +11,12 @@ from groundswell.members.recognition import forget, recognise, remember
 from groundswell.petitions import pages
 from groundswell.petitions.actions import PetitionNotOpen, SignatureDetails, do_sign_petition
 from groundswell.petitions.counter import petition_count
-from groundswell.petitions.forms import SignForm, attribution_from
+from groundswell.petitions.forms import (
+    PlainSubmission,
+    SignForm,
+    attribution_from,
+    read_plain_submission,
+)
 from groundswell.petitions.models import Petition, PetitionStatus
 from groundswell.petitions.referrals import make_referral_code
 from groundswell.tracking.recording import record_click
@@ -58,16 +63,26 @@ def _sign(request: HttpRequest, slug: str) -> HttpResponse:
     public = pages.load_public_petition(slug)
     member = recognise(request, request.POST.get("akid"))
     person = member.person if member is not None else None
-    form = SignForm(
-        request.POST,
-        petition=public.petition,
-        sponsors=public.sponsors,
-        member=person,
-        consented=pages.consented_organisations(person, public.sponsors) if person else (),
+    # The common case without the Form machinery; SignForm decides anything else.
+    plain = (
+        read_plain_submission(request.POST, public.petition, public.sponsors)
+        if person is None
+        else None
     )
-    if not form.is_valid():
-        return HttpResponse(pages.render_petition_errors(request, public, form), status=400)
-    data = form.cleaned_data
+    if plain is None:
+        form = SignForm(
+            request.POST,
+            petition=public.petition,
+            sponsors=public.sponsors,
+            member=person,
+            consented=pages.consented_organisations(person, public.sponsors) if person else (),
+        )
+        if not form.is_valid():
+            return HttpResponse(pages.render_petition_errors(request, public, form), status=400)
+        plain = PlainSubmission(
+            form.cleaned_data, form.normalised_email, form.ticked_organisations()
+        )
+    data = plain.cleaned_data
     attribution = attribution_from(request.POST)
     link_number = request.POST.get("t", "")
     try:
@@ -83,7 +98,7 @@ def _sign(request: HttpRequest, slug: str) -> HttpResponse:
                 link_number=int(link_number) if member and link_number.isdigit() else None,
                 comment=data["comment"],
                 show_name=data["show_name"],
-                consents={o.slug for o in form.ticked_organisations()},
+                consents={o.slug for o in plain.ticked},
                 source=attribution["source"],
                 utm_source=attribution["utm_source"],
                 utm_medium=attribution["utm_medium"],
@@ -97,7 +112,7 @@ def _sign(request: HttpRequest, slug: str) -> HttpResponse:
             sponsor_lists=public.sponsor_lists,
             together=True,
             # A recognised member's address is theirs on file, not typed here.
-            normalised_email=None if person else form.normalised_email,
+            normalised_email=None if person else plain.normalised_email,
         )
     except PetitionNotOpen:
         response = HttpResponse(pages.render_petition_page(request, public), status=400)
