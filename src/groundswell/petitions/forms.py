@@ -195,12 +195,8 @@ class SignForm(AccessibleErrorsMixin, SharedWidgetsMixin, forms.Form):
 
 # The text fields SignForm reads from an anonymous signer, with their max_length.
 _PLAIN_TEXT_FIELDS = {
-    "first_name": 100,
-    "last_name": 100,
-    "email": 254,
-    "postal_code": 20,
-    "country": 2,
-    "comment": 1000,
+    name: SignForm.base_fields[name].max_length  # type: ignore[attr-defined]
+    for name in ("first_name", "last_name", "email", "postal_code", "country", "comment")
 }
 _ALWAYS_REQUIRED = ("first_name", "last_name", "email")
 
@@ -224,8 +220,8 @@ def read_plain_submission(
     either absent or "on" (what a browser sends for a ticked box).
 
     None whenever it is anything else: SignForm then decides, and names the problems.
-    A signature is a tenth of the web process's work here: SignForm's building and
-    cleaning of nine fields was most of it (docs/performance.md). The test
+    Building and cleaning SignForm's nine fields was a quarter of the web process's
+    CPU for a signature (docs/performance.md). The test
     tests/petitions/test_plain_submission.py checks, over generated submissions, that
     every one read here is valid to SignForm with the same values.
     """
