@@ -73,6 +73,8 @@ def qp_chunk(text: str) -> bytes:
     A piece that does not end a line ends with a soft line break ("=" CRLF), which
     decoders drop: so pieces encoded once per mailing and values encoded per
     recipient join into one valid quoted-printable body, lines within 76 characters.
+    Each piece's line breaks (CRLF, CR or LF) are read within that piece: a CR that
+    ends one piece and a LF that starts the next are two breaks, not one.
     """
     if not text:
         return b""
