@@ -18,8 +18,8 @@ from groundswell.members.models import ConsentEvent
 from groundswell.orgs.models import Organisation
 from groundswell.petitions import views
 from groundswell.petitions.forms import (
-    PlainSubmission,
     SignForm,
+    ValidSubmission,
     read_plain_submission,
 )
 from groundswell.petitions.models import ConsentMode, Petition, Signature
@@ -31,8 +31,6 @@ SPONSORS = [
     Organisation(pk=1, name="Open Press", slug="open-press"),
     Organisation(pk=2, name="Action Fund", slug="action-fund"),
 ]
-TEXT_FIELDS = ["first_name", "last_name", "email", "postal_code", "country", "comment"]
-BOXES = ["show_name", "consent_open-press", "consent_action-fund"]
 
 BROWSER_SUBMISSION = {
     "csrfmiddlewaretoken": "x" * 64,
@@ -66,11 +64,11 @@ def query(fields: dict[str, list[str]]) -> QueryDict:
     return data
 
 
-def as_the_form_reads_it(data: QueryDict, petition: Petition) -> PlainSubmission | None:
+def as_the_form_reads_it(data: QueryDict, petition: Petition) -> ValidSubmission | None:
     form = SignForm(data, petition=petition, sponsors=SPONSORS)
     if not form.is_valid():
         return None
-    return PlainSubmission(form.cleaned_data, form.normalised_email, form.ticked_organisations())
+    return ValidSubmission(form.cleaned_data, form.normalised_email, form.ticked_organisations())
 
 
 def text_values(max_length: int) -> st.SearchStrategy[str]:
@@ -130,7 +128,7 @@ def submissions(draw: Any) -> dict[str, list[str]]:
     return fields
 
 
-class TestPlainSubmission:
+class TestValidSubmission:
     def test_it_reads_a_browsers_submission_as_the_form_does(self) -> None:
         petition = petition_with()
         data = query(VALID)

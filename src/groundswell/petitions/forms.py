@@ -202,7 +202,7 @@ _ALWAYS_REQUIRED = ("first_name", "last_name", "email")
 
 
 @dataclass(frozen=True)
-class PlainSubmission:
+class ValidSubmission:
     """What a valid SignForm would give: its cleaned_data, normalised_email and
     ticked_organisations()."""
 
@@ -213,7 +213,7 @@ class PlainSubmission:
 
 def read_plain_submission(
     data: Any, petition: Petition, sponsors: Sequence[Organisation]
-) -> PlainSubmission | None:
+) -> ValidSubmission | None:
     """An anonymous signer's submission read as SignForm would read it, when it is
     plainly valid: every field given at most once, within its length, no null
     character, a known country, an address normalise_email accepts, and each box
@@ -257,4 +257,4 @@ def read_plain_submission(
             return None
         cleaned[name] = bool(values)
     ticked = [o for o in sponsors if cleaned.get(consent_field_name(o))] if explicit else []
-    return PlainSubmission(cleaned_data=cleaned, normalised_email=normalised, ticked=ticked)
+    return ValidSubmission(cleaned_data=cleaned, normalised_email=normalised, ticked=ticked)

@@ -12,8 +12,8 @@ from groundswell.petitions import pages
 from groundswell.petitions.actions import PetitionNotOpen, SignatureDetails, do_sign_petition
 from groundswell.petitions.counter import petition_count
 from groundswell.petitions.forms import (
-    PlainSubmission,
     SignForm,
+    ValidSubmission,
     attribution_from,
     read_plain_submission,
 )
@@ -64,12 +64,12 @@ def _sign(request: HttpRequest, slug: str) -> HttpResponse:
     member = recognise(request, request.POST.get("akid"))
     person = member.person if member is not None else None
     # The common case without the Form machinery; SignForm decides anything else.
-    plain = (
+    submission = (
         read_plain_submission(request.POST, public.petition, public.sponsors)
         if person is None
         else None
     )
-    if plain is None:
+    if submission is None:
         form = SignForm(
             request.POST,
             petition=public.petition,
@@ -79,10 +79,10 @@ def _sign(request: HttpRequest, slug: str) -> HttpResponse:
         )
         if not form.is_valid():
             return HttpResponse(pages.render_petition_errors(request, public, form), status=400)
-        plain = PlainSubmission(
+        submission = ValidSubmission(
             form.cleaned_data, form.normalised_email, form.ticked_organisations()
         )
-    data = plain.cleaned_data
+    data = submission.cleaned_data
     attribution = attribution_from(request.POST)
     link_number = request.POST.get("t", "")
     try:
@@ -98,7 +98,7 @@ def _sign(request: HttpRequest, slug: str) -> HttpResponse:
                 link_number=int(link_number) if member and link_number.isdigit() else None,
                 comment=data["comment"],
                 show_name=data["show_name"],
-                consents={o.slug for o in plain.ticked},
+                consents={o.slug for o in submission.ticked},
                 source=attribution["source"],
                 utm_source=attribution["utm_source"],
                 utm_medium=attribution["utm_medium"],
@@ -112,7 +112,7 @@ def _sign(request: HttpRequest, slug: str) -> HttpResponse:
             sponsor_lists=public.sponsor_lists,
             together=True,
             # A recognised member's address is theirs on file, not typed here.
-            normalised_email=None if person else plain.normalised_email,
+            normalised_email=None if person else submission.normalised_email,
         )
     except PetitionNotOpen:
         response = HttpResponse(pages.render_petition_page(request, public), status=400)
