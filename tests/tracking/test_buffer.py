@@ -87,7 +87,10 @@ class TestEventBuffer:
 
 @pytest.mark.django_db(transaction=True)
 class TestClicksReachTheDatabase:
-    def test_the_background_thread_writes_clicks_without_anyone_flushing(self, settings):
+    def test_the_background_thread_writes_clicks_without_anyone_flushing(
+        self, settings, monkeypatch
+    ):
+        monkeypatch.setattr(CLICKS, "background_flushes", True)
         settings.TRACKING_BATCH_SIZE = 2
         cast = make_cast()
         client = Client()
