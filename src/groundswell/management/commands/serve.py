@@ -126,8 +126,16 @@ class WriterChild:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        # In a session of its own, so that where the kernel groups each session's
+        # processes for CPU time (Linux's autogroup, on by default), the writer competes
+        # with the whole web server as one peer, not with each of its dozens of request
+        # threads: every signature waits for this one process. Measured on PostgreSQL
+        # under load: the writer waited for a CPU a quarter of the time instead of two
+        # fifths, and the machine's idle cores fell from 0.3 to under 0.1. It still
+        # stops with the server (it watches its parent), not at the terminal's Ctrl-C.
         self.process = subprocess.Popen(
-            groundswell_command("signature_writer", "--supervise", "--parent", str(os.getpid()))
+            groundswell_command("signature_writer", "--supervise", "--parent", str(os.getpid())),
+            start_new_session=True,
         )
 
     def stop(self) -> None:
