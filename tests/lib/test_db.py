@@ -12,8 +12,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, get_date_max
 
-from groundswell.lib.db import bind_on_server, check_connection_after_idle, column_in, insert_all
-from groundswell.members.models import Person
+from groundswell.lib.db import (
+    bind_on_server,
+    check_connection_after_idle,
+    column_in,
+    insert_all,
+    select_where,
+)
+from groundswell.members.models import ConsentEvent, Person, Subscription
 from groundswell.petitions.actions import SignatureDetails, do_sign_petitions, prepare_signature
 from groundswell.petitions.models import Signature
 from tests.petitions.conftest import make_org, make_petition
@@ -206,3 +212,117 @@ def test_a_connection_bound_on_the_server_signs_as_any_other_and_only_in_its_thr
         assert mine != "ServerBindingCursor"  # this thread's connection is as it was
     else:
         assert outcome["cursor"] == mine
+
+
+def _rows_to_insert(petition: Any, people: list[Person], tag: str) -> tuple[list, list]:
+    """Signatures and consent events with every kind of value the writer sends: nulls
+    beside values in one column, a column of nulls only, booleans, text beyond ASCII
+    and with the characters an array's text form must escape, IPv4 and IPv6."""
+    awkward = ["", 'Ü "quoted" {braces}, commas', "back\\slash", "NULL", "line\nbreak"]
+    signatures = [
+        Signature(
+            petition=petition,
+            person=person,
+            comment=awkward[i % len(awkward)],
+            show_name=i % 2 == 0,
+            source=f"{tag}-{i}",
+            link_number=i if i % 3 else None,
+            utm_source=awkward[(i + 1) % len(awkward)],
+        )
+        for i, person in enumerate(people)
+    ]
+    subscription = Subscription.objects.get(person=people[0])
+    events = [
+        ConsentEvent(
+            subscription=subscription,
+            kind="subscribed",
+            source=f"{tag}-{i}",
+            ip_address=[None, "192.0.2.7", "2001:db8::1"][i % 3],
+            wording=awkward[i % len(awkward)],
+        )
+        for i in range(len(people))
+    ]
+    return signatures, events
+
+
+def _stored(objs: list, *exclude: str) -> list[dict[str, Any]]:
+    model = type(objs[0])
+    rows = model.objects.filter(pk__in=[o.pk for o in objs]).order_by("pk").values()
+    return [
+        {k: v for k, v in row.items() if k not in ("id", "created_at", *exclude)} for row in rows
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_bound_on_the_server_stores_the_same_rows_and_finds_the_same() -> None:
+    # There arrays travel in binary (psycopg's text form of them was most of the
+    # writer's cost of sending values); the rows stored must not change.
+    petition = make_petition(sponsors=[make_org("Open Press", "open-press")])
+    people = [
+        Person.objects.create(email=f"p{i}@example.org", email_normalised=f"p{i}@example.org")
+        for i in range(7)
+    ]
+    mailing_list = petition.sponsors_with_lists()[0][1]
+    Subscription.objects.create(person=people[0], mailing_list=mailing_list)
+    signatures, events = _rows_to_insert(petition, people, "tag")
+    insert_all(signatures)
+    insert_all(events)
+    # Written as any other connection writes them; then the same again, bound on the
+    # server (a signature once per person: these go first).
+    expected_signatures = _stored(signatures)
+    Signature.objects.all().delete()
+    outcome: dict[str, Any] = {}
+
+    def writer() -> None:
+        try:
+            bind_on_server()
+            outcome["rows"] = _rows_to_insert(petition, people, "tag")
+            for objs in outcome["rows"]:
+                insert_all(objs)
+            clause, params = column_in(
+                connection.ops.quote_name("email_normalised"),
+                ["p1@example.org", "p4@example.org", "nobody@example.org"],
+            )
+            outcome["found"] = sorted(p.email for p in select_where(Person, clause, params))
+        except Exception as error:  # reported by the assertions below
+            outcome["error"] = error
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    thread.join()
+
+    assert "error" not in outcome, outcome.get("error")
+    bound_signatures, bound_events = outcome["rows"]
+    assert _stored(bound_signatures) == expected_signatures
+    assert _stored(bound_events) == _stored(events)
+    assert outcome["found"] == ["p1@example.org", "p4@example.org"]
+
+
+@pytest.mark.django_db
+def test_select_where_gives_what_the_orm_gives() -> None:
+    for name in ("ann", "bo", "cy"):
+        Person.objects.create(
+            email=f"{name}@Example.org",
+            email_normalised=f"{name}@example.org",
+            first_name=name.title(),
+            country="GB",
+        )
+    clause, params = column_in(
+        connection.ops.quote_name("email_normalised"), ["ann@example.org", "cy@example.org"]
+    )
+
+    found = sorted(select_where(Person, clause, params), key=lambda p: p.pk)
+
+    expected = list(
+        Person.objects.filter(email_normalised__in=["ann@example.org", "cy@example.org"]).order_by(
+            "pk"
+        )
+    )
+    assert [p.__dict__ | {"_state": None} for p in found] == [
+        p.__dict__ | {"_state": None} for p in expected
+    ]
+    # Time zones read as the ORM reads them (SQLite stores them naive).
+    assert all(timezone.is_aware(p.created_at) for p in found)
+    assert all(not p._state.adding and p._state.db == "default" for p in found)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections, models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
@@ -36,11 +37,75 @@ def column_in(
     array: the same text for any number of values, which the server can keep prepared
     (bind_on_server). Elsewhere `column IN (%s, …)`; no values matches nothing."""
     values = list(values)
-    if connections[using].vendor == "postgresql":
-        return f"{column} = ANY(%s)", [values]
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY({_array_placeholder(connection)})", [values]
     if not values:
         return "1 = 0", []
     return f"{column} IN ({', '.join(['%s'] * len(values))})", values
+
+
+@dataclass(frozen=True)
+class _SelectPlan:
+    head: str
+    attnames: list[str]
+    # Each column's expression and the functions that turn its value into the field's.
+    converters: list[tuple[Any, list[Any]]]
+
+
+@functools.lru_cache(maxsize=64)
+def _select_plan(model: type[Model], alias: str) -> _SelectPlan:
+    meta = model._meta
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    fields = meta.concrete_fields
+    columns = ", ".join(quote(f.column) for f in fields)
+    converters: list[tuple[Any, list[Any]]] = []
+    for field in fields:
+        # As the query compiler finds them: the backend's, then the field's own.
+        column = field.get_col(meta.db_table)
+        found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        converters.append((column, found))
+    return _SelectPlan(
+        head=f"SELECT {columns} FROM {quote(meta.db_table)} WHERE ",  # noqa: S608
+        attnames=[f.attname for f in fields],
+        converters=converters,
+    )
+
+
+def select_where(
+    model: type[Model], where: str, params: Sequence[Any], using: str = DEFAULT_DB_ALIAS
+) -> list[Any]:
+    """Instances of `model` whose rows match `where` (SQL with %s parameters, such as
+    column_in's), every concrete field loaded. What raw() gives, without the work raw()
+    repeats on every call (reading the cursor's column names to match them to fields,
+    finding each one's converters): for statements run in every batch of signatures.
+    Values are converted as the ORM reads them (time zones on SQLite)."""
+    plan = _select_plan(model, using)
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(plan.head + where, params)
+        rows = cursor.fetchall()
+    found = []
+    for row in rows:
+        values = list(row)
+        for i, (column, converters) in enumerate(plan.converters):
+            for convert in converters:
+                values[i] = convert(values[i], column, connection)
+        found.append(model.from_db(using, plan.attnames, values))
+    return found
+
+
+def _binds_on_server(connection: BaseDatabaseWrapper) -> bool:
+    return bool(connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"))
+
+
+def _array_placeholder(connection: BaseDatabaseWrapper) -> str:
+    """PostgreSQL: where the server binds parameters (bind_on_server), arrays go in
+    binary, which psycopg writes in a third of the time of their text form (15 short
+    strings: 14 against 48 µs; 15 timestamps: 17 against 146 µs), without escaping each
+    element in Python. A client-side cursor cannot send binary."""
+    return "%b" if _binds_on_server(connection) else "%s"
 
 
 def bind_on_server(using: str = DEFAULT_DB_ALIAS) -> None:
@@ -158,7 +223,8 @@ def insert_all(objs: Sequence[Model], using: str = DEFAULT_DB_ALIAS) -> None:
                 # One array per column: the same statement text whatever the number
                 # of rows, so psycopg parses it once, not once per batch size.
                 width = len(plan.fields)
-                cursor.execute(plan.unnest, [params[i::width] for i in range(width)])
+                unnest = plan.unnest_binary if _binds_on_server(connection) else plan.unnest
+                cursor.execute(unnest, [params[i::width] for i in range(width)])
             else:
                 cursor.execute(plan.head + ", ".join([plan.row] * len(chunk)) + plan.tail, params)
             if plan.generated:
@@ -202,8 +268,10 @@ class _InsertPlan:
     row: str
     tail: str
     # PostgreSQL: INSERT … SELECT * FROM UNNEST(one array per column), when every
-    # column can be sent as an array (as Django's own bulk_create decides).
+    # column can be sent as an array (as Django's own bulk_create decides); the same
+    # with the arrays sent in binary, for a connection that binds on the server.
     unnest: str
+    unnest_binary: str
 
 
 @functools.lru_cache(maxsize=64)
@@ -235,7 +303,7 @@ def _insert_plan(model: type[Model], alias: str) -> _InsertPlan:
     columns = ", ".join(quote(f.column) for f in fields)
     assert meta.pk is not None
     tail = f" RETURNING {quote(meta.pk.column)}" if generated else ""
-    unnest = ""
+    unnest = unnest_binary = ""
     db_types = [f.db_type(connection) for f in fields]
     if (
         connection.vendor == "postgresql"
@@ -253,6 +321,7 @@ def _insert_plan(model: type[Model], alias: str) -> _InsertPlan:
             f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
             f"SELECT * FROM UNNEST({arrays}){tail}"
         )
+        unnest_binary = unnest.replace("(%s)::", "(%b)::")
     return _InsertPlan(
         fields=fields,
         prepare=prepare,
@@ -262,4 +331,5 @@ def _insert_plan(model: type[Model], alias: str) -> _InsertPlan:
         row="(" + ", ".join(["%s"] * len(fields)) + ")",
         tail=tail,
         unnest=unnest,
+        unnest_binary=unnest_binary,
     )
