@@ -328,11 +328,11 @@ def _consents_to_record(
     """Each list the signer joins, with the wording they were shown for it."""
     if petition.consent_mode == ConsentMode.NOTICE:
         organisations = [org for org, _ in sponsor_lists]
-        notice = consent.recorded_wording(consent.notice_sentence(organisations), organisations)
+        notice = consent.notice_wording(organisations)
         chosen = [(org, ml, notice) for org, ml in sponsor_lists]
     else:
         chosen = [
-            (org, ml, consent.recorded_wording(consent.explicit_sentence(org), [org]))
+            (org, ml, consent.explicit_wording(org))
             for org, ml in sponsor_lists
             if org.slug in details.consents
         ]
