@@ -6,7 +6,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "groundswell.settings")
 django_application = get_wsgi_application()
 
 # Imported once Django is set up: it reads the petition caches.
+from groundswell.lib.addresses import warm_up  # noqa: E402
 from groundswell.petitions.fastpath import CountJsonFromMemory  # noqa: E402
 
 # The petition count JSON answered from memory while nothing it shows has changed.
 application = CountJsonFromMemory(django_application)
+
+warm_up()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from django.core.exceptions import ValidationError
 from hypothesis import example, given
@@ -79,3 +83,22 @@ class TestNormaliseEmail:
     def test_it_refuses_what_is_not_an_address(self, typed):
         with pytest.raises(ValidationError):
             normalise_email(typed)
+
+
+def test_a_web_worker_compiles_the_address_patterns_as_it_starts() -> None:
+    # Django compiles them at first use without a lock: a worker's first signers, all
+    # at once, would each compile them. In a fresh interpreter, as a worker starts.
+    script = (
+        "from django.core.validators import EmailValidator\n"
+        "from django.utils.functional import empty\n"
+        "import groundswell.wsgi\n"
+        "print(EmailValidator.domain_regex._wrapped is not empty,"
+        " EmailValidator.user_regex._wrapped is not empty)\n"
+    )
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="groundswell.settings")
+    env.setdefault("SECRET_KEY", "test-" + "x" * 60)
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+
+    assert done.stdout.split() == ["True", "True"]
