@@ -126,16 +126,22 @@ class WriterChild:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        # In a session of its own, so that where the kernel groups each session's
-        # processes for CPU time (Linux's autogroup, on by default), the writer competes
-        # with the whole web server as one peer, not with each of its dozens of request
-        # threads: every signature waits for this one process. Measured on PostgreSQL
-        # under load: the writer waited for a CPU a quarter of the time instead of two
-        # fifths, and the machine's idle cores fell from 0.3 to under 0.1. It still
-        # stops with the server (it watches its parent), not at the terminal's Ctrl-C.
+        # On PostgreSQL, in a session of its own, so that where the kernel groups each
+        # session's processes for CPU time (Linux's autogroup, on by default) the
+        # writer competes with the whole web server as one peer, not with each of its
+        # dozens of request threads: every signature waits for this one process, and
+        # each of its transactions waits on several round trips to the server, each
+        # ending in a wake-up. Measured under load (two pairs of runs, this change
+        # alone): it waited for a CPU a quarter of the time instead of two fifths,
+        # signing went 485-510/s -> 499-559/s and p99 at 500/s 1,045-1,750 ms ->
+        # 433-1,141 ms (docs/performance.md has the rest). On SQLite, where a
+        # transaction is a fraction of a millisecond of CPU, the same made the writer
+        # run for every three signatures instead of every eight: signing fell from
+        # 699-723/s to 602-608/s, so there it stays with the server. Either way it stops
+        # with the server (it watches its parent), not at the terminal's Ctrl-C.
         self.process = subprocess.Popen(
             groundswell_command("signature_writer", "--supervise", "--parent", str(os.getpid())),
-            start_new_session=True,
+            start_new_session=connection.vendor == "postgresql",
         )
 
     def stop(self) -> None:
