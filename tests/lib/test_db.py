@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -170,39 +171,29 @@ class TestColumnIn:
 def test_a_connection_bound_on_the_server_signs_as_any_other_and_only_in_its_thread() -> None:
     petition = make_petition(sponsors=[make_org("Open Press", "open-press")])
     sponsor_lists = petition.sponsors_with_lists()
-    outcome: dict[str, Any] = {}
 
-    def writer() -> None:
-        try:
-            bind_on_server()
-            for attempt in range(2):  # the second time, on statements already prepared
-                pending = [
-                    prepare_signature(
-                        petition,
-                        SignatureDetails(
-                            email=f"signer{attempt}-{i}@example.org",
-                            first_name="Ann",
-                            last_name="Lee",
-                            consents=frozenset({"open-press"}),
-                        ),
-                        sponsor_lists=sponsor_lists,
-                    )
-                    for i in range(3)
-                ]
-                results = do_sign_petitions([*pending, pending[0]])
-                outcome.setdefault("repeats", []).append([r.already_signed for r in results])
-            with connection.cursor() as cursor:
-                outcome["cursor"] = type(cursor.cursor).__name__
-        except Exception as error:  # reported by the assertions below
-            outcome["error"] = error
-        finally:
-            connection.close()
+    def work(outcome: dict[str, Any]) -> None:
+        for attempt in range(2):  # the second time, on statements already prepared
+            pending = [
+                prepare_signature(
+                    petition,
+                    SignatureDetails(
+                        email=f"signer{attempt}-{i}@example.org",
+                        first_name="Ann",
+                        last_name="Lee",
+                        consents=frozenset({"open-press"}),
+                    ),
+                    sponsor_lists=sponsor_lists,
+                )
+                for i in range(3)
+            ]
+            results = do_sign_petitions([*pending, pending[0]])
+            outcome.setdefault("repeats", []).append([r.already_signed for r in results])
+        with connection.cursor() as cursor:
+            outcome["cursor"] = type(cursor.cursor).__name__
 
-    thread = threading.Thread(target=writer)
-    thread.start()
-    thread.join()
+    outcome = _in_a_thread_bound_on_the_server(work)
 
-    assert "error" not in outcome, outcome.get("error")
     assert outcome["repeats"] == [[False, False, False, True]] * 2
     assert Signature.objects.filter(petition=petition).count() == 6
     with connection.cursor() as cursor:
@@ -271,29 +262,19 @@ def test_a_connection_bound_on_the_server_stores_the_same_rows_and_finds_the_sam
     # server (a signature once per person: these go first).
     expected_signatures = _stored(signatures)
     Signature.objects.all().delete()
-    outcome: dict[str, Any] = {}
 
-    def writer() -> None:
-        try:
-            bind_on_server()
-            outcome["rows"] = _rows_to_insert(petition, people, "tag")
-            for objs in outcome["rows"]:
-                insert_all(objs)
-            clause, params = column_in(
-                connection.ops.quote_name("email_normalised"),
-                ["p1@example.org", "p4@example.org", "nobody@example.org"],
-            )
-            outcome["found"] = sorted(p.email for p in select_where(Person, clause, params))
-        except Exception as error:  # reported by the assertions below
-            outcome["error"] = error
-        finally:
-            connection.close()
+    def work(outcome: dict[str, Any]) -> None:
+        outcome["rows"] = _rows_to_insert(petition, people, "tag")
+        for objs in outcome["rows"]:
+            insert_all(objs)
+        clause, params = column_in(
+            connection.ops.quote_name("email_normalised"),
+            ["p1@example.org", "p4@example.org", "nobody@example.org"],
+        )
+        outcome["found"] = sorted(p.email for p in select_where(Person, clause, params))
 
-    thread = threading.Thread(target=writer)
-    thread.start()
-    thread.join()
+    outcome = _in_a_thread_bound_on_the_server(work)
 
-    assert "error" not in outcome, outcome.get("error")
     bound_signatures, bound_events = outcome["rows"]
     assert _stored(bound_signatures) == expected_signatures
     assert _stored(bound_events) == _stored(events)
@@ -326,3 +307,24 @@ def test_select_where_gives_what_the_orm_gives() -> None:
     # Time zones read as the ORM reads them (SQLite stores them naive).
     assert all(timezone.is_aware(p.created_at) for p in found)
     assert all(not p._state.adding and p._state.db == "default" for p in found)
+
+
+def _in_a_thread_bound_on_the_server(work: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """Run work in a thread of its own whose connection binds on the server, as the
+    signature writer's does; what it put in the dict it is given."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            bind_on_server()
+            work(outcome)
+        except Exception as error:  # reported below
+            outcome["error"] = error
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert "error" not in outcome, outcome.get("error")
+    return outcome
