@@ -12,4 +12,5 @@ from groundswell.petitions.fastpath import CountJsonFromMemory  # noqa: E402
 # The petition count JSON answered from memory while nothing it shows has changed.
 application = CountJsonFromMemory(django_application)
 
+# Before the first request, not by its first signers all at once (addresses.warm_up).
 warm_up()
