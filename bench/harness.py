@@ -37,13 +37,22 @@ def cpu_calibration() -> float:
 
 
 def load_warning() -> str:
-    """The bench shares the machine: say so when something else is using the CPU."""
+    """The bench shares the machine: say so when something else is using the CPU.
+
+    Judged by the cores left idle over one second, not by the load average: that
+    counts runnable threads, so a previous run's server (dozens of request threads)
+    keeps it high for a minute after it has stopped.
+    """
     one, five, _ = os.getloadavg()
-    if one < 0.5:
-        return f"load average {one:.2f}: quiet"
+    before = cpu_ticks()
+    time.sleep(1)
+    busy = (os.cpu_count() or 1) - idle_cores(before, cpu_ticks())
+    if busy < 0.25:
+        return f"{busy:.2f} cores busy over the last second (load average {one:.2f}): quiet"
     return (
-        f"load average {one:.2f} (5 min {five:.2f}): something else is using the CPU, "
-        "so these figures are low; run again on a quiet machine"
+        f"{busy:.2f} cores busy over the last second (load average {one:.2f}, 5 min "
+        f"{five:.2f}): something else is using the CPU, so these figures are low; run "
+        "again on a quiet machine"
     )
 
 
