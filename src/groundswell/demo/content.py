@@ -213,8 +213,8 @@ Legal Aid, Cedar Valley Families United and Keystroke Workers for Justice.
     goal=3000,
     opened_days_ago=21,
     thank_you_text=(
-        "Thank you. Your name goes to Satya Nadella with everyone else's. Forward the email "
-        "to a friend, or share the petition below."
+        "Thank you. Your name goes to Satya Nadella with everyone else's, and every name "
+        "makes this harder to ignore. Please ask a friend to sign too."
     ),
     share_text=(
         "Microsoft's CEO says he is appalled by family separation, yet Microsoft still "

@@ -56,7 +56,13 @@ class Petition(models.Model):
     )
     require_postal_code = models.BooleanField(_("postal code required"), default=True)
     require_country = models.BooleanField(_("country required"), default=True)
-    thank_you_text = models.TextField(_("thank-you text"), blank=True)
+    thank_you_text = models.TextField(
+        _("thank-you text"),
+        blank=True,
+        help_text=_(
+            "Shown on the thank-you page and in the thank-you email, below the share link."
+        ),
+    )
     share_text = models.CharField(
         _("share text"), max_length=280, blank=True, help_text=_("Suggested words for sharing.")
     )
