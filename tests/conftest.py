@@ -127,3 +127,28 @@ def _signature_writer_lets_go_of_the_database() -> Iterator[None]:
 
     if writer._writer is not None:
         writer._writer.close_connection()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tracking_buffers_are_flushed_by_hand() -> None:
+    """Every test writes buffered clicks and opens itself, with flush_all(), inside its
+    own transaction. The buffers' background thread would write them through a
+    connection of its own (tracking/buffer.py): against a test's open transaction it
+    waits out the busy timeout, then hands the batch back to a later test. The one test
+    of that thread turns it on for itself."""
+    from groundswell.tracking.recording import CLICKS, OPENS
+
+    for buffer in (CLICKS, OPENS):
+        buffer.background_flushes = False
+
+
+@pytest.fixture(autouse=True)
+def _tracking_buffers_start_empty() -> Iterator[None]:
+    """No click or open recorded by one test reaches another's flush."""
+    from groundswell.tracking.recording import CLICKS, OPENS
+
+    for buffer in (CLICKS, OPENS):
+        buffer.clear()
+    yield
+    for buffer in (CLICKS, OPENS):
+        buffer.clear()

@@ -34,6 +34,30 @@ class TestEventBuffer:
         assert wait_for(lambda: written == [1, 2])
         assert buffer.pending() == 0
 
+    def test_its_thread_writes_nothing_that_came_after_the_switch_went_off(self):
+        # The interleaving that once leaked a click into a later test: the thread woke
+        # while flushes were on, and before it took the batch a test's set-up turned
+        # them off and the test added an event.
+        written: list[int] = []
+        buffer: EventBuffer[int] = EventBuffer("test-switch", written.extend)
+
+        class SwitchedOffMeanwhile:
+            def __init__(self) -> None:
+                self.lock = threading.Lock()
+
+            def __enter__(self) -> None:
+                self.lock.acquire()
+                buffer.background_flushes = False
+                buffer._pending.append(7)
+
+            def __exit__(self, *exc: object) -> None:
+                self.lock.release()
+
+        buffer._flush_lock = SwitchedOffMeanwhile()  # type: ignore[assignment]
+        assert buffer._flush(background=True) == 0
+        assert written == []
+        assert buffer.pending() == 1
+
     def test_a_full_batch_wakes_the_thread_at_once(self, settings):
         settings.TRACKING_BATCH_SIZE = 3
         written: list[int] = []

@@ -43,8 +43,10 @@ class EventBuffer(Generic[T]):
         self._wake = threading.Event()
         self._thread_pid: int | None = None
         self.dropped = 0
-        # Off while tests flush by hand: the thread writes through its own database
-        # connection, which no test transaction can roll back.
+        # Off while tests flush by hand (tests/conftest.py): the thread writes through
+        # its own database connection, which no test transaction can roll back, and
+        # against a test's open transaction it waits out the busy timeout and then
+        # hands its batch back to whichever test is running by then.
         self.background_flushes = True
 
     def add(self, event: T) -> None:
@@ -67,8 +69,15 @@ class EventBuffer(Generic[T]):
 
     def flush(self) -> int:
         """Write everything gathered so far; returns how many events were written."""
+        return self._flush(background=False)
+
+    def _flush(self, background: bool) -> int:
         with self._flush_lock:
             with self._lock:
+                # Read together with taking the batch: a thread that woke just before
+                # the switch was turned off must not write what came after it.
+                if background and not self.background_flushes:
+                    return 0
                 batch, self._pending = self._pending, []
             if not batch:
                 return 0
@@ -104,8 +113,7 @@ class EventBuffer(Generic[T]):
             self._wake.wait(timeout=float(settings.TRACKING_FLUSH_SECONDS))
             self._wake.clear()
             try:
-                if self.background_flushes:
-                    self.flush()
+                self._flush(background=True)
             finally:
                 # A connection per flush (a second apart at most): none is left
                 # open and idle by a thread nobody else can reach.
