@@ -41,7 +41,7 @@ def load_warning() -> str:
 
     Judged by the cores left idle over one second, not by the load average: that
     counts runnable threads, so a previous run's server (dozens of request threads)
-    keeps it high for a minute after it has stopped.
+    kept it near 12 for minutes after it had stopped (seen here, with nothing running).
     """
     one, five, _ = os.getloadavg()
     before = cpu_ticks()

@@ -45,7 +45,7 @@ class EventBuffer(Generic[T]):
         self.dropped = 0
         # Off while tests flush by hand (tests/conftest.py): the thread writes through
         # its own database connection, which no test transaction can roll back, and
-        # against a test's open transaction it waits out the busy timeout and then
+        # against a test's open transaction (SQLite) it waits out the busy timeout, then
         # hands its batch back to whichever test is running by then.
         self.background_flushes = True
 
