@@ -38,11 +38,18 @@ class TestHelpWithoutConfiguration:
         for command in ("demo", "serve", "worker", "member_link", "migrate"):
             assert f"    {command}\n" in result.stdout
 
-    @pytest.mark.parametrize("args", [["help", "serve"], ["serve", "--help"], ["worker", "-h"]])
-    def test_it_explains_one_command(self, tmp_path, args):
+    @pytest.mark.parametrize(
+        "args, command",
+        [
+            (["help", "serve"], "serve"),
+            (["serve", "--help"], "serve"),
+            (["worker", "-h"], "worker"),
+        ],
+    )
+    def test_it_explains_one_command(self, tmp_path, args, command):
         result = run_fresh(tmp_path, *args)
         assert result.returncode == 0, result.stderr
-        assert f"usage: groundswell {args[0] if args[0] != 'help' else args[1]} " in result.stdout
+        assert result.stdout.startswith(f"usage: groundswell {command} ")
 
     @pytest.mark.parametrize("flag", ["--version", "version"])
     def test_it_says_which_version_runs(self, tmp_path, flag):
