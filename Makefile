@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint format typecheck migrations-check check bench bench-mail lock browser clean
+.PHONY: demo test test-fast test-newer-pythons lint format typecheck migrations-check check bench bench-mail lock browser clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ test: $(STAMP) browser
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -m "not browser and not slow" $(PYTEST_ARGS)
+
+## The fast tests again on the newest Python 3.12+ on this machine (CI runs it after `make test`).
+test-newer-pythons: $(STAMP)
+	bash scripts/test-newer-pythons
 
 browser:
 	bash scripts/ensure-chromium
@@ -53,6 +57,8 @@ bench: $(STAMP)
 bench-mail: $(STAMP)
 	$(BIN)/python bench/mail.py
 
+# Resolved for the oldest Python we support; every pin has wheels (or a pure-Python
+# sdist) for 3.11 to 3.13.
 lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock
 

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
+
+HELP_FLAGS = {"-h", "--help"}
+CODE_ONLY_COMMANDS = {"help", "version", "--version", *HELP_FLAGS}
 
 
 def groundswell_command(*args: str) -> list[str]:
@@ -28,13 +33,31 @@ def stop_process(process: subprocess.Popen[bytes], grace: float) -> None:
         process.wait()
 
 
+def reads_code_only(args: list[str]) -> bool:
+    """True for help and version: a list of commands or options needs no configuration."""
+    if len(args) < 2 or args[1] in CODE_ONLY_COMMANDS:
+        return True
+    return any(arg in HELP_FLAGS for arg in args[2:])
+
+
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv if argv is None else argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "groundswell.settings")
     if len(args) > 1 and args[1] == "demo":
         # Only the demo may make up its own secret key and allow localhost.
         os.environ["GROUNDSWELL_DEMO"] = "1"
-    from groundswell.lib.env import ConfigurationError
+    from groundswell.lib.env import ConfigurationError, read_code_only
+
+    if len(args) > 1 and args[1] in ("--version", "version"):
+        import django
+
+        print(
+            f"groundswell {version('groundswell')}"
+            f" (Django {django.get_version()}, Python {platform.python_version()})"
+        )
+        return
+    if reads_code_only(args):
+        read_code_only()
 
     try:
         from django.core.management import execute_from_command_line

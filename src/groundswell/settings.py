@@ -18,6 +18,7 @@ from groundswell.lib.env import (
     env_int,
     env_path,
     env_str,
+    is_reading_code_only,
     parse_database_url,
     parse_email_url,
     sqlite_database,
@@ -27,7 +28,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 DATA_DIR = env_path("GROUNDSWELL_DATA_DIR", "./var")
 try:
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    if not is_reading_code_only():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
 except OSError as error:
     raise ConfigurationError(
         f"GROUNDSWELL_DATA_DIR {str(DATA_DIR)!r} cannot be created: {error.strerror}."
@@ -42,6 +44,9 @@ def _secret_key() -> str:
     try:
         return env_str("SECRET_KEY")
     except ConfigurationError:
+        if is_reading_code_only():
+            # Django refuses every use of an empty key, so nothing can sign with it.
+            return ""
         if not DEMO_MODE:
             raise ConfigurationError(
                 "SECRET_KEY must be set (a long random string; `groundswell demo` makes its own)."
@@ -169,7 +174,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+if not is_reading_code_only():
+    STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 # Served straight from the package by whitenoise: no collectstatic step to forget.
 WHITENOISE_USE_FINDERS = True

@@ -18,6 +18,20 @@ class ConfigurationError(Exception):
     """A variable in the environment has a value we cannot use."""
 
 
+# Set by the console script for help and --version (cli.py): they only read code, so
+# settings ask for no secret and create no directory while it is on.
+_reading_code_only = False
+
+
+def read_code_only() -> None:
+    global _reading_code_only
+    _reading_code_only = True
+
+
+def is_reading_code_only() -> bool:
+    return _reading_code_only
+
+
 def env_str(name: str, default: str | None = None) -> str:
     value = os.environ.get(name)
     if value is None or value == "":

@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage
-from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+
+from groundswell.lib.emails import render_plain_text
 
 EMAIL_CHANGE_SALT = "groundswell.email-change"
 PRIVACY_SALT = "groundswell.privacy-request"
@@ -31,5 +32,5 @@ def build_member_email(kind: str, to: str, context: dict[str, str]) -> EmailMess
         "privacy-export": _("Your request for a copy of your data"),
         "privacy-erase": _("Your request to erase your data"),
     }
-    body = render_to_string(f"members/email/{kind}.txt", context)
+    body = render_plain_text(f"members/email/{kind}.txt", context)
     return EmailMessage(subject=subjects[kind], body=body, to=[to])

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
@@ -19,6 +18,7 @@ from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from groundswell.lib.db import insert_all
+from groundswell.lib.emails import render_plain_text
 from groundswell.lib.tokens import email_hashes
 from groundswell.members.models import Suppression
 from groundswell.petitions.models import Signature, SignatureStatus
@@ -45,7 +45,7 @@ def thank_you_message(signature: Signature) -> EmailMessage:
         f"{settings.BASE_URL}{petition.get_absolute_url()}"
         f"?ref={make_referral_code(person.pk)}&source=email-share"
     )
-    body = render_to_string(
+    body = render_plain_text(
         "petitions/email/thank-you.txt",
         {
             "petition": petition,
