@@ -28,6 +28,22 @@ def stop_process(process: subprocess.Popen[bytes], grace: float) -> None:
         process.wait()
 
 
+def suppression_key_line(args: list[str]) -> str:
+    """`groundswell suppression_key [--new]`: the SUPPRESSION_KEY line to configure.
+
+    Runs without Django's settings, which refuse to load until SUPPRESSION_KEY is set.
+    """
+    from groundswell.lib import signing
+    from groundswell.lib.env import env_list, env_str
+
+    if args == ["--new"]:
+        return f"SUPPRESSION_KEY={signing.new_suppression_key()}\n"
+    if args:
+        raise SystemExit("usage: groundswell suppression_key [--new]")
+    keys = signing.legacy_suppression_keys(env_str("SECRET_KEY"), env_list("SECRET_KEY_FALLBACKS"))
+    return f"SUPPRESSION_KEY={keys}\n"
+
+
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv if argv is None else argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "groundswell.settings")
@@ -37,6 +53,9 @@ def main(argv: list[str] | None = None) -> None:
     from groundswell.lib.env import ConfigurationError
 
     try:
+        if len(args) > 1 and args[1] == "suppression_key":
+            sys.stdout.write(suppression_key_line(args[2:]))
+            return
         from django.core.management import execute_from_command_line
 
         execute_from_command_line(args)
