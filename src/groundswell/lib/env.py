@@ -155,7 +155,7 @@ def sqlite_database(path: Path) -> dict[str, object]:
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(path),
         # Keep connections: opening one runs the PRAGMAs and closing the last one
-        # checkpoints the WAL, which made every request ~7 ms slower (bench/).
+        # checkpoints the WAL, a cost on every request (docs/performance.md).
         "CONN_MAX_AGE": 600,
         "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {
