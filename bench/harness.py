@@ -117,6 +117,7 @@ def site(keep: bool = False) -> Iterator[Site]:
     }
     env.update(
         SECRET_KEY=secrets.token_urlsafe(40),
+        SUPPRESSION_KEY=secrets.token_hex(32),
         GROUNDSWELL_DATA_DIR=str(data_dir),
         GROUNDSWELL_BENCH_ENDPOINTS="1",
         DEBUG="0",

@@ -23,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789-0123456789")
+os.environ.setdefault("SUPPRESSION_KEY", "be" * 32)
 os.environ["GROUNDSWELL_DATA_DIR"] = tempfile.mkdtemp(prefix="groundswell-bench-mime-")
 os.environ.setdefault("BASE_URL", "https://act.fieldstone.example")
 os.environ.setdefault("EMAIL_URL", "memory://")

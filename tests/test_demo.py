@@ -31,6 +31,7 @@ GROUNDSWELL = str(Path(sys.executable).with_name("groundswell"))
 # What the test environment sets for in-process tests; a person typing the command has none.
 NOT_IN_A_USERS_SHELL = (
     "SECRET_KEY",
+    "SUPPRESSION_KEY",
     "DATABASE_URL",
     "EMAIL_URL",
     "BASE_URL",

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from groundswell.lib.signing import legacy_suppression_keys
+
 ROOT = Path(__file__).resolve().parent.parent
 GROUNDSWELL = str(Path(sys.executable).with_name("groundswell"))
 SETTINGS = ROOT / "src" / "groundswell" / "settings.py"
@@ -38,6 +40,9 @@ def run_groundswell(
 BAD_VALUES = [
     ("SECRET_KEY", None, "SECRET_KEY must be set"),
     ("SECRET_KEY", "", "SECRET_KEY must be set"),
+    ("SUPPRESSION_KEY", None, "SUPPRESSION_KEY must be set"),
+    ("SUPPRESSION_KEY", "not-hex", "SUPPRESSION_KEY must be keys of 64 hexadecimal"),
+    ("SUPPRESSION_KEY", "ab" * 32 + ",abc", "SUPPRESSION_KEY must be keys of 64 hexadecimal"),
     ("DATABASE_URL", "mysql://localhost/gs", "DATABASE_URL must start with postgres://"),
     ("DATABASE_URL", "postgres://db.local:fivefour/gs", "DATABASE_URL has a port"),
     ("DATABASE_URL", "postgres://db.local/", "DATABASE_URL must name a database"),
@@ -101,6 +106,30 @@ class TestStartUpWithBadConfiguration:
         assert first.stdout.strip().splitlines()[-1] == key
         assert second.stdout.strip().splitlines()[-1] == key
         assert (tmp_path / "data" / "secret_key").stat().st_mode & 0o077 == 0
+
+    def test_the_demo_takes_its_suppression_key_from_its_secret_once_and_keeps_it(self, tmp_path):
+        code = "from django.conf import settings; print(','.join(settings.SUPPRESSION_KEYS))"
+        demo = {"SECRET_KEY": None, "SUPPRESSION_KEY": None, "GROUNDSWELL_DEMO": "1"}
+        first = run_groundswell(tmp_path, "shell", "-c", code, **demo)
+        assert first.returncode == 0, first.stderr
+        secret = (tmp_path / "data" / "secret_key").read_text().strip()
+        stored = tmp_path / "data" / "suppression_key"
+        assert first.stdout.strip().splitlines()[-1] == legacy_suppression_keys(secret, [])
+        assert stored.stat().st_mode & 0o077 == 0
+        (tmp_path / "data" / "secret_key").write_text("a-rotated-demo-secret-" + "k" * 40)
+        second = run_groundswell(tmp_path, "shell", "-c", code, **demo)
+        assert second.stdout.strip().splitlines()[-1] == legacy_suppression_keys(secret, [])
+
+    def test_suppression_key_prints_the_key_of_the_hashes_made_so_far(self, tmp_path):
+        result = run_groundswell(
+            tmp_path,
+            "suppression_key",
+            SECRET_KEY="old",
+            SECRET_KEY_FALLBACKS="older",
+            SUPPRESSION_KEY=None,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == f"SUPPRESSION_KEY={legacy_suppression_keys('old', ['older'])}\n"
 
 
 class TestConfigurationDocs:

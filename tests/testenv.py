@@ -1,6 +1,6 @@
 """Loaded by pytest (-p tests.testenv) before Django's settings: the test environment.
 
-Tests get a private data directory, a fixed secret key, tasks run in-process,
+Tests get a private data directory, fixed secret and suppression keys, tasks run in-process,
 and mail kept in memory unless a test starts a real SMTP sink. DATABASE_URL,
 when set, points every test at PostgreSQL instead of SQLite.
 """
@@ -9,6 +9,7 @@ import os
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production-0123456789")
+os.environ.setdefault("SUPPRESSION_KEY", "5e" * 32)
 os.environ["GROUNDSWELL_DATA_DIR"] = tempfile.mkdtemp(prefix="groundswell-tests-")
 os.environ.setdefault("TASKS_BACKEND", "immediate")
 os.environ.setdefault("EMAIL_URL", "memory://")

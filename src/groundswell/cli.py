@@ -40,6 +40,22 @@ def reads_code_only(args: list[str]) -> bool:
     return any(arg in HELP_FLAGS for arg in args[2:])
 
 
+def suppression_key_line(args: list[str]) -> str:
+    """`groundswell suppression_key [--new]`: the SUPPRESSION_KEY line to configure.
+
+    Runs without Django's settings, which refuse to load until SUPPRESSION_KEY is set.
+    """
+    from groundswell.lib import signing
+    from groundswell.lib.env import env_list, env_str
+
+    if args == ["--new"]:
+        return f"SUPPRESSION_KEY={signing.new_suppression_key()}\n"
+    if args:
+        raise SystemExit("usage: groundswell suppression_key [--new]")
+    keys = signing.legacy_suppression_keys(env_str("SECRET_KEY"), env_list("SECRET_KEY_FALLBACKS"))
+    return f"SUPPRESSION_KEY={keys}\n"
+
+
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv if argv is None else argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "groundswell.settings")
@@ -60,6 +76,9 @@ def main(argv: list[str] | None = None) -> None:
         read_code_only()
 
     try:
+        if len(args) > 1 and args[1] == "suppression_key":
+            sys.stdout.write(suppression_key_line(args[2:]))
+            return
         from django.core.management import execute_from_command_line
 
         execute_from_command_line(args)

@@ -15,7 +15,10 @@ from groundswell.lib.env import (
     ConfigurationError,
     env_base_url,
     env_bool,
+    env_choice,
+    env_hex_keys,
     env_int,
+    env_list,
     env_path,
     env_str,
     is_reading_code_only,
@@ -23,6 +26,7 @@ from groundswell.lib.env import (
     parse_email_url,
     sqlite_database,
 )
+from groundswell.lib.signing import SUPPRESSION_KEY_HEX_LENGTH, legacy_suppression_keys
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -60,13 +64,34 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 # Older keys, comma-separated: tokens and signed cookies made with them still verify.
-SECRET_KEY_FALLBACKS = [k for k in env_str("SECRET_KEY_FALLBACKS", "").split(",") if k.strip()]
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
+
+
+def _suppression_keys() -> list[str]:
+    keys = env_hex_keys("SUPPRESSION_KEY", length=SUPPRESSION_KEY_HEX_LENGTH)
+    if keys:
+        return keys
+    if is_reading_code_only():
+        return []
+    if not DEMO_MODE:
+        raise ConfigurationError(
+            "SUPPRESSION_KEY must be set: `groundswell suppression_key` prints the value that "
+            "keeps today's suppressions (docs/configuration.md, Keys)."
+        )
+    key_file = DATA_DIR / "suppression_key"
+    if not key_file.exists():
+        # Taken once from the demo's keys, so suppressions it already made still match.
+        key_file.write_text(legacy_suppression_keys(SECRET_KEY, SECRET_KEY_FALLBACKS))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip().split(",")
+
+
+# Keys of the suppression list's hashes: never rotated with SECRET_KEY (lib/signing.py).
+SUPPRESSION_KEYS = _suppression_keys()
 
 BASE_URL = env_base_url("BASE_URL", "http://127.0.0.1:8000")
 _base = urlsplit(BASE_URL)
-ALLOWED_HOSTS = [_base.hostname or ""] + [
-    host.strip() for host in env_str("ALLOWED_HOSTS", "").split(",") if host.strip()
-]
+ALLOWED_HOSTS = [_base.hostname or "", *env_list("ALLOWED_HOSTS")]
 if DEBUG or DEMO_MODE:
     ALLOWED_HOSTS += ["127.0.0.1", "localhost"]
 CSRF_TRUSTED_ORIGINS = [f"{_base.scheme}://{_base.netloc}"]
@@ -192,11 +217,7 @@ CACHES = {
     }
 }
 
-_tasks_backend = env_str("TASKS_BACKEND", "database")
-if _tasks_backend not in ("database", "immediate"):
-    raise ConfigurationError(
-        f"TASKS_BACKEND must be 'database' or 'immediate'; got {_tasks_backend!r}."
-    )
+_tasks_backend = env_choice("TASKS_BACKEND", "database", ["database", "immediate"])
 TASKS = {
     "default": {
         "BACKEND": (
@@ -250,20 +271,15 @@ if DKIM_PRIVATE_KEY_PATH and not Path(DKIM_PRIVATE_KEY_PATH).is_file():
 # every request instead of trusting anyone who posts to them.
 ANYMAIL = {
     # USER:PASSWORD pairs, comma-separated so they can be rotated.
-    "WEBHOOK_SECRET": [
-        pair.strip() for pair in env_str("ANYMAIL_WEBHOOK_SECRET", "").split(",") if pair.strip()
-    ]
-    or [secrets.token_urlsafe(32)],
+    "WEBHOOK_SECRET": env_list("ANYMAIL_WEBHOOK_SECRET") or [secrets.token_urlsafe(32)],
     "MAILGUN_WEBHOOK_SIGNING_KEY": (
         env_str("MAILGUN_WEBHOOK_SIGNING_KEY", "") or secrets.token_urlsafe(32)
     ),
 }
 
-_log_level = env_str("LOG_LEVEL", "INFO").upper()
-if _log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-    raise ConfigurationError(
-        f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL; got {_log_level!r}."
-    )
+_log_level = env_choice(
+    "LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], upper=True
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

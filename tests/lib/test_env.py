@@ -36,6 +36,48 @@ class TestEnvReaders:
         assert env.env_base_url("BASE_URL", "http://x") == "https://act.example.org"
 
 
+class TestChoicesAndLists:
+    def test_it_reads_one_of_the_choices(self, monkeypatch):
+        monkeypatch.setenv("TASKS_BACKEND", " immediate ")
+        assert env.env_choice("TASKS_BACKEND", "database", ["database", "immediate"]) == "immediate"
+
+    def test_it_falls_back_to_the_default_choice_when_unset(self, monkeypatch):
+        monkeypatch.delenv("TASKS_BACKEND", raising=False)
+        assert env.env_choice("TASKS_BACKEND", "database", ["database", "immediate"]) == "database"
+
+    def test_it_names_the_variable_and_every_choice_when_the_value_is_not_one(self, monkeypatch):
+        monkeypatch.setenv("TASKS_BACKEND", "celery")
+        with pytest.raises(ConfigurationError) as error:
+            env.env_choice("TASKS_BACKEND", "database", ["database", "immediate", "thread"])
+        assert str(error.value) == (
+            "TASKS_BACKEND must be 'database', 'immediate' or 'thread'; got 'celery'."
+        )
+
+    def test_it_folds_case_only_when_asked(self, monkeypatch):
+        monkeypatch.setenv("LOG_LEVEL", "info")
+        assert env.env_choice("LOG_LEVEL", "INFO", ["INFO", "DEBUG"], upper=True) == "INFO"
+        with pytest.raises(ConfigurationError, match="LOG_LEVEL"):
+            env.env_choice("LOG_LEVEL", "INFO", ["INFO", "DEBUG"])
+
+    def test_it_reads_a_list_without_blanks_or_padding(self, monkeypatch):
+        monkeypatch.setenv("ALLOWED_HOSTS", " a.example, ,b.example,,")
+        assert env.env_list("ALLOWED_HOSTS") == ["a.example", "b.example"]
+
+    def test_it_gives_the_default_list_when_unset_or_empty(self, monkeypatch):
+        monkeypatch.delenv("ALLOWED_HOSTS", raising=False)
+        assert env.env_list("ALLOWED_HOSTS", ["x"]) == ["x"]
+        monkeypatch.setenv("ALLOWED_HOSTS", "  ")
+        assert env.env_list("ALLOWED_HOSTS") == []
+
+    def test_it_reads_hex_keys_and_rejects_a_bad_one_without_printing_it(self, monkeypatch):
+        monkeypatch.setenv("SUPPRESSION_KEY", "AB" * 32 + ", " + "cd" * 32)
+        assert env.env_hex_keys("SUPPRESSION_KEY", length=64) == ["ab" * 32, "cd" * 32]
+        monkeypatch.setenv("SUPPRESSION_KEY", "ab" * 32 + ",zz" + "secret" * 10)
+        with pytest.raises(ConfigurationError, match=r"SUPPRESSION_KEY .* key 2 ") as error:
+            env.env_hex_keys("SUPPRESSION_KEY", length=64)
+        assert "secret" not in str(error.value)
+
+
 class TestDatabaseUrl:
     def test_it_reads_a_postgres_url(self):
         db = env.parse_database_url(

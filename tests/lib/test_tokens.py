@@ -8,8 +8,6 @@ from hypothesis import strategies as st
 from groundswell.lib.tokens import (
     TAG_LENGTH,
     MemberToken,
-    email_hash,
-    email_hashes,
     make_member_token,
     read_member_token,
 )
@@ -65,17 +63,3 @@ class TestMemberTokens:
     def test_it_refuses_to_make_a_token_for_no_one(self):
         with pytest.raises(ValueError):
             make_member_token(0)
-
-
-class TestEmailHash:
-    def test_it_is_keyed(self):
-        with override_settings(SECRET_KEY="a" * 50):
-            first = email_hash("bob@example.org")
-        with override_settings(SECRET_KEY="b" * 50):
-            assert email_hash("bob@example.org") != first
-
-    def test_it_lists_the_hash_under_every_key(self):
-        with override_settings(SECRET_KEY="a" * 50, SECRET_KEY_FALLBACKS=["b" * 50]):
-            hashes = email_hashes("bob@example.org")
-            assert hashes[0] == email_hash("bob@example.org")
-            assert len(set(hashes)) == 2

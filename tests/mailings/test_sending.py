@@ -145,7 +145,9 @@ class TestServerAnswers:
     ) -> None:
         subscribe(make_people(1), supporters)
         mailing = do_start_send(make_mailing(org, supporters))
-        MailingRecipient.objects.filter(mailing=mailing).update(attempts=sending.MAX_ATTEMPTS - 1)
+        MailingRecipient.objects.filter(mailing=mailing).update(
+            attempts=sending.RETRY.max_attempts - 1
+        )
 
         async def busy(server: Any, session: Any, envelope: Any) -> str:
             return "452 4.2.2 Mailbox full"

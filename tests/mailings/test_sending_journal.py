@@ -105,7 +105,7 @@ class TestReplay:
         )
         assert retry.state == RecipientState.QUEUED and retry.attempts == 1
         assert retry.next_attempt_at is not None
-        assert retry.next_attempt_at.timestamp() == ANSWERED_AT + sending.RETRY_DELAYS[0]
+        assert retry.next_attempt_at.timestamp() == ANSWERED_AT + sending.RETRY.delays[0]
         assert in_flight.state == RecipientState.UNKNOWN
         assert in_flight.smtp_response == sending.UNKNOWN_IN_FLIGHT
         for never_started in (torn, never, claimed_1, claimed_2):

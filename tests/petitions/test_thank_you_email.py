@@ -16,7 +16,7 @@ from groundswell.members.models import Suppression
 from groundswell.petitions.actions import SignatureDetails, do_sign_petition
 from groundswell.petitions.models import Petition, Signature
 from groundswell.petitions.referrals import read_referral_code
-from groundswell.petitions.tasks import RETRY_DELAYS, send_thank_you_email
+from groundswell.petitions.tasks import RETRY, send_thank_you_email
 from tests.conftest import SmtpSink, free_port
 
 CHARLIE = SignatureDetails(email="charlie@example.org", first_name="Charlie", last_name="Stranger")
@@ -85,7 +85,7 @@ class TestThankYouEmail:
         assert first.status == "FAILED"
         assert retry.status == "READY"
         assert retry.args_kwargs["args"] == [signature.pk, 2]
-        assert retry.run_after > timezone.now() + timedelta(seconds=RETRY_DELAYS[0] - 10)
+        assert retry.run_after > timezone.now() + timedelta(seconds=RETRY.delays[0] - 10)
 
         run_worker()  # too early: the retry waits for its time
         assert DBTaskResult.objects.get(pk=retry.pk).status == "READY"
@@ -108,7 +108,7 @@ class TestThankYouEmail:
         DBTaskResult.objects.all().delete()
 
         with pytest.raises(OSError):
-            send_thank_you_email.call(signature.pk, len(RETRY_DELAYS) + 1)
+            send_thank_you_email.call(signature.pk, RETRY.max_attempts)
 
         assert not DBTaskResult.objects.exists()
 

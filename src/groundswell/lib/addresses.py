@@ -33,7 +33,6 @@ def normalise_email(value: str) -> str:
 def warm_up() -> None:
     """Compile now what the first address checked would otherwise compile: for a web
     worker at start. Django builds its email validator's patterns at their first use,
-    without a lock, and the domain pattern alone takes 60 ms here; the first signers
-    after a start, arriving together, each built them at once (sampled under load: two
-    fifths of a worker's time in its first seconds)."""
+    without a lock, so the first signers after a start each built them at once
+    (docs/performance.md)."""
     validate_email("warm-up@example.org")

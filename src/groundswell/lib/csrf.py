@@ -4,8 +4,7 @@ Django makes each CSRF secret and each mask with `get_random_string`, which asks
 operating system for randomness once per character: 64 `getrandom` calls for a page
 that carries a token to a first-time visitor. Each call also gives up and takes back
 Python's interpreter lock, which under load means waiting behind the other threads of
-the process. Measured in process on the petition page: 0.46 to 0.52 ms of CPU a request
-before, 0.36 ms after.
+the process (docs/performance.md has the measurements).
 
 `new_csrf_string` makes the same thing, a string of CSRF_SECRET_LENGTH characters
 drawn uniformly and independently from CSRF_ALLOWED_CHARS by the system's

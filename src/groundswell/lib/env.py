@@ -6,6 +6,7 @@ settings.py calls these once at start-up; nothing else reads os.environ.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -66,6 +67,42 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     if minimum is not None and number < minimum:
         raise ConfigurationError(f"{name} must be at least {minimum}; got {number}.")
     return number
+
+
+def env_choice(name: str, default: str, choices: Iterable[str], *, upper: bool = False) -> str:
+    """One of `choices`; `upper` folds the value's case first (LOG_LEVEL=info)."""
+    allowed = list(choices)
+    value = env_str(name, default).strip()
+    if upper:
+        value = value.upper()
+    if value not in allowed:
+        raise ConfigurationError(f"{name} must be {_one_of(allowed)}; got {value!r}.")
+    return value
+
+
+def env_list(name: str, default: Iterable[str] = ()) -> list[str]:
+    """Comma-separated values, each stripped; empty items are dropped."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return list(default)
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_hex_keys(name: str, *, length: int) -> list[str]:
+    """Comma-separated keys of `length` hexadecimal characters each; never echoed in errors."""
+    keys = env_list(name)
+    for number, key in enumerate(keys, start=1):
+        if len(key) != length or any(c not in "0123456789abcdefABCDEF" for c in key):
+            raise ConfigurationError(
+                f"{name} must be keys of {length} hexadecimal characters, comma-separated; "
+                f"key {number} has {len(key)} characters or a non-hexadecimal one."
+            )
+    return [key.lower() for key in keys]
+
+
+def _one_of(choices: list[str]) -> str:
+    quoted = [repr(choice) for choice in choices]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
 def env_path(name: str, default: str) -> Path:
@@ -132,7 +169,7 @@ def sqlite_database(path: Path) -> dict[str, object]:
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(path),
         # Keep connections: opening one runs the PRAGMAs and closing the last one
-        # checkpoints the WAL, which made every request ~7 ms slower (bench/).
+        # checkpoints the WAL, a cost on every request (docs/performance.md).
         "CONN_MAX_AGE": 600,
         "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {

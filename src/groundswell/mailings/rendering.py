@@ -16,8 +16,6 @@ anywhere the mailing did not contain.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import html
 import re
 import secrets
@@ -38,7 +36,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from markdown_it.token import Token
 
-from groundswell.lib import mime
+from groundswell.lib import mime, signing
 from groundswell.lib.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, _parser
 from groundswell.lib.tokens import make_member_token
 from groundswell.mailings import merge
@@ -68,8 +66,7 @@ EMAIL_ATTRIBUTES = {
     "p": {"class"},
 }
 
-WEB_VERSION_SALT = b"groundswell.mailing-web-version.v1"
-WEB_VERSION_TAG_LENGTH = 12
+WEB_VERSION = signing.Purpose(salt=b"groundswell.mailing-web-version.v1", length=12, encoding="hex")
 
 URL_FIELD_KINDS = {
     "petition_url": LinkKind.PETITION,
@@ -106,14 +103,8 @@ def _host() -> str:
 # The public web version's stable address
 
 
-def _web_tag(secret: str, mailing_id: int) -> str:
-    key = hmac.new(secret.encode(), WEB_VERSION_SALT, hashlib.sha256).digest()
-    digest = hmac.new(key, str(mailing_id).encode(), hashlib.sha256).hexdigest()
-    return digest[:WEB_VERSION_TAG_LENGTH]
-
-
 def web_version_path(mailing_id: int) -> str:
-    return f"/mail/{mailing_id}-{_web_tag(settings.SECRET_KEY, mailing_id)}/"
+    return f"/mail/{mailing_id}-{signing.sign(WEB_VERSION, str(mailing_id))}/"
 
 
 def web_version_url(mailing_id: int) -> str:
@@ -121,8 +112,7 @@ def web_version_url(mailing_id: int) -> str:
 
 
 def is_web_version_tag(mailing_id: int, tag: str) -> bool:
-    secrets_ = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    return any(hmac.compare_digest(_web_tag(s, mailing_id), tag) for s in secrets_)
+    return signing.verify(WEB_VERSION, str(mailing_id), tag)
 
 
 # ---------------------------------------------------------------------------

@@ -48,6 +48,8 @@ from django.db import connection, transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
+from groundswell.lib.retry import RetryPolicy
+
 from . import journal
 from .models import Mailing, MailingRecipient, MailingStatus, RecipientState, SendWorker
 
@@ -65,8 +67,7 @@ HEARTBEAT_EVERY = 2.0
 # How often a worker re-reads the mailing's status (pause, cancel) and rate share.
 STATUS_EVERY = 0.5
 # Seconds before attempt 2, 3, … after a temporary failure; then the recipient fails.
-RETRY_DELAYS = (60, 300, 1800, 7200)
-MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+RETRY = RetryPolicy(delays=(60, 300, 1800, 7200))
 # After the mail server could not be reached at all, wait this long before trying again.
 SERVER_DOWN_DELAY = 60
 
@@ -644,8 +645,8 @@ def _record_sql(result: Result, worker_id: str) -> tuple[str, list[Any]]:
                 worker_id,
             ],
         )
-    if outcome.state == "retry" and attempts < MAX_ATTEMPTS:
-        retry_at = result.at + timedelta(seconds=RETRY_DELAYS[attempts - 1])
+    retry_at = RETRY.retry_at(attempts, result.at) if outcome.state == "retry" else None
+    if retry_at is not None:
         return (
             f"UPDATE {table} SET state = %s, smtp_response = %s, attempts = %s, "  # noqa: S608
             f"next_attempt_at = %s, claimed_by = '', claimed_at = NULL {mine}",

@@ -1,16 +1,14 @@
 from __future__ import annotations
 
-import logging
 import smtplib
-from datetime import timedelta
 
-from django.utils import timezone
 from django_tasks import task
 
+from groundswell.lib.retry import RetryPolicy, retry_task_later
 from groundswell.members.emails import build_member_email
 
-log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 6
+# Seconds to wait before attempt 2, 3, …; after the last, the email is given up.
+RETRY = RetryPolicy(delays=(30, 60, 120, 240, 480))
 
 
 @task()
@@ -19,11 +17,7 @@ def send_member_email(kind: str, to: str, context: dict[str, str], attempt: int 
     try:
         build_member_email(kind, to, context).send()
     except (smtplib.SMTPException, OSError) as error:
-        if attempt >= MAX_ATTEMPTS:
-            log.error("Giving up on %s email after %d attempts: %s", kind, attempt, error)
-            raise
-        delay = timedelta(seconds=30 * 2 ** (attempt - 1))
-        log.warning("Could not send %s email (%s); retrying in %s", kind, error, delay)
-        send_member_email.using(run_after=timezone.now() + delay).enqueue(
-            kind, to, context, attempt + 1
-        )
+        what = f"The {kind} email ({error})"
+        if retry_task_later(send_member_email, RETRY, attempt, (kind, to, context), what=what):
+            return
+        raise

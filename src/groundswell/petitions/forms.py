@@ -220,8 +220,7 @@ def read_plain_submission(
     either absent or "on" (what a browser sends for a ticked box).
 
     None whenever it is anything else: SignForm then decides, and names the problems.
-    Building and cleaning SignForm's nine fields was a quarter of the web process's
-    CPU for a signature (docs/performance.md). The test
+    Building and cleaning SignForm's nine fields is costly (docs/performance.md). The test
     tests/petitions/test_plain_submission.py checks, over generated submissions, that
     every one read here is valid to SignForm with the same values.
     """

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections import Counter
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -19,6 +18,7 @@ from django_tasks_db.models import DBTaskResult, get_date_max
 
 from groundswell.lib.db import insert_all
 from groundswell.lib.emails import render_plain_text
+from groundswell.lib.retry import RetryPolicy, retry_task_later
 from groundswell.lib.tokens import email_hashes
 from groundswell.members.models import Suppression
 from groundswell.petitions.models import Signature, SignatureStatus
@@ -27,7 +27,7 @@ from groundswell.petitions.referrals import make_referral_code
 logger = logging.getLogger(__name__)
 
 # Seconds to wait before attempt 2, 3, …; after the last, the email is given up.
-RETRY_DELAYS = (60, 300, 1800, 7200, 21600)
+RETRY = RetryPolicy(delays=(60, 300, 1800, 7200, 21600))
 
 
 def thank_you_message(signature: Signature) -> EmailMessage:
@@ -141,29 +141,8 @@ def _thank(signature_id: int, *, connection: BaseEmailBackend | None) -> str:
 
 
 def _schedule_retry(signature_id: int, attempt: int) -> None:
-    if attempt > len(RETRY_DELAYS):
-        logger.error(
-            "Thank-you email for signature %s failed %s times; giving up.", signature_id, attempt
-        )
-        return
-    backend = send_thank_you_email.get_backend()
-    if not backend.supports_defer:
-        logger.error(
-            "Thank-you email for signature %s failed; the %s task backend cannot retry later.",
-            signature_id,
-            backend.alias,
-        )
-        return
-    delay = RETRY_DELAYS[attempt - 1]
-    send_thank_you_email.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(
-        signature_id, attempt + 1
-    )
-    logger.warning(
-        "Thank-you email for signature %s failed (attempt %s); retrying in %ss.",
-        signature_id,
-        attempt,
-        delay,
-    )
+    what = f"Thank-you email for signature {signature_id}"
+    retry_task_later(send_thank_you_email, RETRY, attempt, (signature_id,), what=what)
 
 
 def enqueue_thank_yous(signature_ids: list[int]) -> None:

@@ -26,22 +26,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default="127.0.0.1:8000", help="HOST:PORT to listen on.")
-        # One more worker than cores: the machine's signature writer and the database
-        # take CPU in bursts, and a worker's request threads share one interpreter
-        # lock, so a third process on two cores served the page ~20% faster than two
-        # (docs/performance.md).
+        # One more worker than cores: the writer and the database take CPU in bursts
+        # and a worker's threads share one interpreter lock (docs/performance.md).
         parser.add_argument(
             "--workers",
             type=int,
             default=(os.cpu_count() or 1) + 1,
             help="Worker processes (default: one more than CPU cores).",
         )
-        # A sign request mostly waits for the signature writer, and the more requests
-        # wait together the more each commit carries, so more threads sign faster
-        # (on PostgreSQL 16 signed ~50% faster than 8); the page is CPU work that more
-        # threads only slow down a little. Each thread may hold a database connection:
-        # on PostgreSQL, workers x threads must stay under max_connections
-        # (docs/performance.md).
+        # A sign request mostly waits for the writer, and more waiting together means
+        # fuller commits; each thread may hold a connection (docs/performance.md).
         parser.add_argument(
             "--threads",
             type=int,
@@ -89,9 +83,8 @@ class Command(BaseCommand):
             return
         child = WriterChild()
         child.start()
-        # Before the workers start: started beside them, it once took over 20 s to come
-        # up under load (8 workers importing Django at once, then serving), and until
-        # it does every worker writes its own signatures.
+        # Before the workers: beside them it came up slowly under load, and until it
+        # does every worker writes its own signatures (docs/performance.md).
         if not wait_until_listening(WRITER_START_TIMEOUT):
             self.stderr.write(
                 "The signature writer has not started yet; until it does, each worker "
@@ -126,19 +119,10 @@ class WriterChild:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        # On PostgreSQL, in a session of its own, so that where the kernel groups each
-        # session's processes for CPU time (Linux's autogroup, on by default) the
-        # writer competes with the whole web server as one peer, not with each of its
-        # dozens of request threads: every signature waits for this one process, and
-        # each of its transactions waits on several round trips to the server, each
-        # ending in a wake-up. Measured under load (two pairs of runs, this change
-        # alone): it waited for a CPU a quarter of the time instead of two fifths,
-        # signing went 485-510/s -> 499-559/s and p99 at 500/s 1,045-1,750 ms ->
-        # 433-1,141 ms (docs/performance.md has the rest). On SQLite, where a
-        # transaction is a fraction of a millisecond of CPU, the same made the writer
-        # run for every three signatures instead of every eight: signing fell from
-        # 699-723/s to 602-608/s, so there it stays with the server. Either way it stops
-        # with the server (it watches its parent), not at the terminal's Ctrl-C.
+        # On PostgreSQL in a session of its own, so the kernel's autogroup weighs it
+        # against the whole server, not each request thread; on SQLite that made it
+        # slower (docs/performance.md). It stops with the server (it watches its
+        # parent), not at the terminal's Ctrl-C.
         self.process = subprocess.Popen(
             groundswell_command("signature_writer", "--supervise", "--parent", str(os.getpid())),
             start_new_session=connection.vendor == "postgresql",
