@@ -377,6 +377,14 @@ def do_anonymise_closed_petitions(*, months: int, actor: str) -> dict[str, int]:
     return {"petitions": len(petitions), "signatures": anonymised, "people_removed": removed}
 
 
+def do_mark_thanked(signature_id: int) -> bool:
+    """The thank-you email went. Conditional, so of two retries racing, one marks it."""
+    return (
+        Signature.objects.filter(pk=signature_id, thanked_at=None).update(thanked_at=timezone.now())
+        == 1
+    )
+
+
 # --- Staff: open, close, invalidate -------------------------------------------------------
 
 
