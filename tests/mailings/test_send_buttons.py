@@ -22,6 +22,7 @@ from groundswell.mailings.actions import (
     do_unschedule_send,
 )
 from groundswell.mailings.models import Mailing, MailingStatus
+from groundswell.mailings.tasks import start_scheduled_mailing
 from groundswell.members.models import AuditAction, AuditEntry, Person
 
 pytestmark = pytest.mark.django_db
@@ -91,6 +92,11 @@ class TestButtons:
         mailing.refresh_from_db()
         assert (mailing.status, mailing.scheduled_at) == (MailingStatus.DRAFT, None)
         assert buttons(alice_client, mailing) == {"send", "schedule"}
+
+    def test_the_scheduled_start_then_leaves_it_alone(self, mailing: Mailing, bob: Person):
+        do_unschedule_send(put_in(mailing, MailingStatus.SCHEDULED))
+        assert start_scheduled_mailing.call(mailing.pk) == "not scheduled"
+        assert Mailing.objects.get(pk=mailing.pk).status == MailingStatus.DRAFT
 
     def test_unschedule_refuses_a_draft_with_a_message(
         self, alice_client: Client, mailing: Mailing
