@@ -436,7 +436,8 @@ def _set_signature_status(
 ) -> int:
     with transaction.atomic():
         signatures = list(
-            Signature.objects.select_for_update()
+            # Only the signatures are locked: the signer may be gone (an outer join).
+            Signature.objects.select_for_update(of=("self",))
             .filter(pk__in=signature_ids)
             .exclude(status=status)
             .select_related("person", "petition")
