@@ -443,25 +443,25 @@ def do_update_profile(person: Person, changes: dict[str, str], *, actor: str) ->
 def _audit(
     person: Person | None, action: AuditAction, actor: str, details: dict, *, subject: str = ""
 ) -> None:
-    AuditEntry.objects.create(
-        action=action,
-        actor=actor,
-        person=person,
-        subject_hash=subject or email_hash(person.email_normalised if person else ""),
-        details=details,
-    )
+    record_audit(action, actor, person=person, details=details, subject=subject)
 
 
 def record_audit(
-    action: AuditAction, actor: str, *, details: dict | None = None, person: Person | None = None
+    action: AuditAction,
+    actor: str,
+    *,
+    details: dict | None = None,
+    person: Person | None = None,
+    subject: str = "",
 ) -> AuditEntry:
-    """One audit entry, written in the caller's transaction. An entry not about a person
-    (a mailing paused) has no person and no subject hash: its details name the object."""
+    """One audit entry, written in the caller's transaction. `subject` is the person's
+    email hash, found from `person` when not given. An entry not about a person (a mailing
+    paused) has neither: its details name the object."""
     return AuditEntry.objects.create(
         action=action,
         actor=actor,
         person=person,
-        subject_hash=email_hash(person.email_normalised) if person else "",
+        subject_hash=subject or (email_hash(person.email_normalised) if person else ""),
         details=details or {},
     )
 
