@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils import timezone
 
+from groundswell.members.models import AuditAction, AuditEntry
 from groundswell.petitions.counter import clear_process_cache, petition_count
 from groundswell.petitions.models import Petition, PetitionSponsor, Signature
 
@@ -78,7 +79,38 @@ class TestPetitionAdmin:
         petition = Petition.objects.get(slug="plant-more-trees")
         assert petition.opened_at is not None
         assert petition.opened_at <= timezone.now()
+        assert AuditEntry.objects.get().action == AuditAction.PETITION_OPENED
         assert list(petition.sponsors.all()) == [org]
+
+    def test_it_closes_through_the_action_and_keeps_the_other_changes(self, alice_client, campaign):
+        petition = campaign["petition"]
+        url = reverse("admin:petitions_petition_change", args=[petition.pk])
+        sponsor = PetitionSponsor.objects.get(petition=petition)
+        form = {
+            "title": "Worms, saved",
+            "slug": petition.slug,
+            "status": "closed",
+            "target": petition.target,
+            "statement": petition.statement,
+            "background": petition.background,
+            "goal": "100",
+            "consent_mode": petition.consent_mode,
+            "sponsorships-TOTAL_FORMS": "1",
+            "sponsorships-INITIAL_FORMS": "1",
+            "sponsorships-MIN_NUM_FORMS": "1",
+            "sponsorships-MAX_NUM_FORMS": "1000",
+            "sponsorships-0-id": sponsor.pk,
+            "sponsorships-0-petition": petition.pk,
+            "sponsorships-0-organisation": sponsor.organisation_id,
+            "sponsorships-0-position": "0",
+        }
+        response = alice_client.post(url, form)
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        petition.refresh_from_db()
+        assert (petition.status, petition.title) == ("closed", "Worms, saved")
+        assert petition.closed_at is not None
+        entry = AuditEntry.objects.get(action=AuditAction.PETITION_CLOSED)
+        assert (entry.actor, entry.details["petition"]) == ("admin:alice", petition.pk)
 
     def test_its_changelist_queries_do_not_grow_with_rows(
         self, alice_client, campaign, django_assert_max_num_queries
@@ -152,6 +184,28 @@ class TestSignatureAdmin:
         assert (signature.status, signature.invalidated_reason) == ("invalidated", "spam")
         assert signature.invalidated_at is not None
         assert signature.person == campaign["bob"]  # who signed cannot be changed here
+
+    def test_an_invalidation_is_audited_and_a_restore_counts_it_again(
+        self, alice_client, campaign, django_capture_on_commit_callbacks
+    ):
+        petition, signature = campaign["petition"], campaign["signature"]
+        url = reverse("admin:petitions_signature_change", args=[signature.pk])
+        with django_capture_on_commit_callbacks(execute=True):
+            alice_client.post(url, {"status": "invalidated", "invalidated_reason": "spam"})
+        clear_process_cache()
+        assert petition_count(petition).count == 0
+        with django_capture_on_commit_callbacks(execute=True):
+            alice_client.post(url, {"status": "valid", "invalidated_reason": ""})
+        clear_process_cache()
+        assert petition_count(petition).count == 1
+        signature.refresh_from_db()
+        assert (signature.status, signature.invalidated_at) == ("valid", None)
+        actions = list(AuditEntry.objects.order_by("pk").values_list("action", "actor", "person"))
+        assert actions == [
+            (AuditAction.SIGNATURE_INVALIDATED, "admin:alice", campaign["bob"].pk),
+            (AuditAction.SIGNATURE_RESTORED, "admin:alice", campaign["bob"].pk),
+        ]
+        clear_process_cache()
 
     def test_an_invalidation_lowers_the_public_count(
         self, alice_client, campaign, django_capture_on_commit_callbacks

@@ -7,6 +7,7 @@ she is typing; on the unknown page she marks a copy as sent.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -91,3 +92,21 @@ def test_the_page_waits_while_staff_type_a_test_address(
     assert page.input_value("#id_addresses") == "alice@example.org, half-typed@"
     page.locator("h2", has_text="Test send").click()  # she leaves the field
     page.wait_for_selector(".status-sent", timeout=10_000)
+
+
+def test_staff_unschedule_a_scheduled_mailing_and_are_offered_no_pause(
+    live_server: Any, page: Any, org: Organisation, supporters: MailingList
+) -> None:
+    mailing = make_mailing(org, supporters)
+    Mailing.objects.filter(pk=mailing.pk).update(
+        status=MailingStatus.SCHEDULED, scheduled_at=timezone.now() + timedelta(days=1)
+    )
+    log_in(page, live_server, f"/staff/mailings/{mailing.pk}/")
+    assert page.locator(".status").inner_text() == "scheduled"
+    assert page.locator("button", has_text="Pause").count() == 0
+
+    page.click("button:has-text('Unschedule')")
+    page.wait_for_selector("text=The mailing is no longer scheduled: it is a draft again.")
+    assert page.locator(".status").inner_text() == "draft"
+    assert page.locator("button", has_text="Unschedule").count() == 0
+    assert Mailing.objects.get(pk=mailing.pk).scheduled_at is None

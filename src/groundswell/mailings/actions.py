@@ -11,6 +11,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from groundswell.members.actions import record_audit
+from groundswell.members.models import AuditAction, Person
+
 from . import sending
 from .models import (
     AbMetric,
@@ -36,7 +39,6 @@ class SendError(ValueError):
     """A send action that cannot be done, with a message staff can act on."""
 
 
-STARTABLE = (MailingStatus.DRAFT, MailingStatus.SCHEDULED)
 FREEZE_BATCH = 2000
 
 
@@ -50,7 +52,7 @@ def _check_has_lists(mailing: Mailing) -> None:
 
 
 def _check_sendable(mailing: Mailing) -> None:
-    if mailing.status not in STARTABLE:
+    if not mailing.can_start():
         raise SendError(
             _("Only a draft or scheduled mailing can be sent; this one is %(status)s.")
             % {"status": mailing.get_status_display()}
@@ -209,7 +211,7 @@ def do_schedule_send(mailing: Mailing, when: datetime, *, actor: str = "staff") 
     """Send at `when`: a task starts it then (and the periodic check, should that be lost)."""
     with transaction.atomic():
         mailing = _locked(mailing)
-        if mailing.status not in STARTABLE:
+        if not mailing.can_start():
             raise SendError(_("Only a draft mailing can be scheduled."))
         _check_has_lists(mailing)
         mailing.status = MailingStatus.SCHEDULED
@@ -226,63 +228,76 @@ def _after_schedule(mailing_id: int, when: datetime) -> None:
     enqueue_at(start_scheduled_mailing, when, mailing_id)
 
 
-def do_unschedule_send(mailing: Mailing) -> Mailing:
+def _audit_send(mailing: Mailing, action: AuditAction, actor: str, **details: Any) -> None:
+    record_audit(action, actor, details={"mailing": mailing.pk, **details})
+
+
+def do_unschedule_send(mailing: Mailing, *, actor: str = "staff") -> Mailing:
+    """Back to a draft: nothing goes out at the scheduled time (its task finds it unscheduled)."""
     with transaction.atomic():
         mailing = _locked(mailing)
-        if mailing.status != MailingStatus.SCHEDULED:
+        if not mailing.can_unschedule():
             raise SendError(_("This mailing is not scheduled."))
+        was_at = mailing.scheduled_at
         mailing.status = MailingStatus.DRAFT
         mailing.scheduled_at = None
         mailing.save(update_fields=["status", "scheduled_at", "updated_at"])
+        _audit_send(
+            mailing,
+            AuditAction.MAILING_UNSCHEDULED,
+            actor,
+            was_scheduled_at=was_at.isoformat() if was_at else None,
+        )
     return mailing
 
 
-def do_pause_send(mailing: Mailing) -> Mailing:
+def do_pause_send(mailing: Mailing, *, actor: str = "staff") -> Mailing:
     """Workers stop claiming; what they claimed but did not start goes back to the queue.
 
     A message being handed to the server at this instant finishes and is recorded.
     """
     with transaction.atomic():
         mailing = _locked(mailing)
-        if mailing.status != MailingStatus.SENDING:
+        if not mailing.can_pause():
             raise SendError(_("Only a mailing that is sending can be paused."))
         mailing.status = MailingStatus.PAUSED
         mailing.save(update_fields=["status", "updated_at"])
         MailingRecipient.objects.filter(mailing=mailing, state=RecipientState.CLAIMED).update(
             state=RecipientState.QUEUED, claimed_by="", claimed_at=None
         )
+        _audit_send(mailing, AuditAction.MAILING_PAUSED, actor)
     return mailing
 
 
-def do_resume_send(mailing: Mailing) -> Mailing:
+def do_resume_send(mailing: Mailing, *, actor: str = "staff") -> Mailing:
     with transaction.atomic():
         mailing = _locked(mailing)
-        if mailing.status != MailingStatus.PAUSED:
+        if not mailing.can_resume():
             raise SendError(_("Only a paused mailing can be resumed."))
         mailing.status = MailingStatus.SENDING
         mailing.save(update_fields=["status", "updated_at"])
+        _audit_send(mailing, AuditAction.MAILING_RESUMED, actor)
         mailing_id = mailing.pk
         transaction.on_commit(lambda: _after_start(mailing_id))
     return mailing
 
 
-def do_cancel_send(mailing: Mailing) -> Mailing:
+def do_cancel_send(mailing: Mailing, *, actor: str = "staff") -> Mailing:
     """No more messages go out; those not yet handed to the server become cancelled."""
     with transaction.atomic():
         mailing = _locked(mailing)
-        if mailing.status not in (
-            MailingStatus.SCHEDULED,
-            MailingStatus.PREPARING,
-            MailingStatus.SENDING,
-            MailingStatus.PAUSED,
-        ):
+        if not mailing.can_cancel():
             raise SendError(_("Only a scheduled, sending or paused mailing can be cancelled."))
+        was = mailing.status
         mailing.status = MailingStatus.CANCELLED
         mailing.finished_at = timezone.now()
         mailing.save(update_fields=["status", "finished_at", "updated_at"])
-        MailingRecipient.objects.filter(
+        cancelled = MailingRecipient.objects.filter(
             mailing=mailing, state__in=(RecipientState.QUEUED, RecipientState.CLAIMED)
         ).update(state=RecipientState.CANCELLED, claimed_by="", claimed_at=None)
+        _audit_send(
+            mailing, AuditAction.MAILING_CANCELLED, actor, was=was, copies_cancelled=cancelled
+        )
     return mailing
 
 
@@ -517,8 +532,8 @@ def do_send_test(
 # its own (a duplicate is worse than asking); staff decide, one by one or all at once,
 # and each decision is a row in the audit log (who, when, which copy).
 
-DECIDED_SENT = "mailing-unknown-assumed-sent"
-DECIDED_AGAIN = "mailing-unknown-sent-again"
+DECIDED_SENT = AuditAction.MAILING_UNKNOWN_ASSUMED_SENT
+DECIDED_AGAIN = AuditAction.MAILING_UNKNOWN_SENT_AGAIN
 
 
 def _decider(by: Any) -> str:
@@ -547,7 +562,7 @@ def _undecided(
 
 
 def _record_decisions(
-    mailing: Mailing, recipients: list[MailingRecipient], action: str, actor: str
+    mailing: Mailing, recipients: list[MailingRecipient], action: AuditAction, actor: str
 ) -> None:
     from django.core.exceptions import ValidationError
 
@@ -660,3 +675,20 @@ def do_send_unknown_again(
             mailing_id = mailing.pk
             transaction.on_commit(lambda: _after_start(mailing_id))
     return len(chosen)
+
+
+# === Unsubscribes from a mailing's link =================================================
+
+
+def mark_recipient_unsubscribed(sender: Any, *, person: Person, mailing_id: int, **_: Any) -> None:
+    """Receiver of members' person_unsubscribed (connected in apps.py), inside the
+    unsubscribe's transaction: mark the copy of the mailing the link came from.
+
+    Only the first unsubscribe counts: unsubscribing twice from the same email keeps the
+    first time. A link not from a mailing (mailing id 0) changes nothing.
+    """
+    if not mailing_id:
+        return
+    MailingRecipient.objects.filter(
+        mailing_id=mailing_id, person=person, unsubscribed_at__isnull=True
+    ).update(unsubscribed_at=timezone.now())

@@ -123,6 +123,29 @@ class Mailing(models.Model):
     def __str__(self) -> str:
         return self.subject
 
+    # What can be done to the send now. The staff page shows a button only when its
+    # question says yes, and the action refuses whenever it says no: both ask here.
+
+    def can_start(self) -> bool:
+        return self.status in (MailingStatus.DRAFT, MailingStatus.SCHEDULED)
+
+    def can_unschedule(self) -> bool:
+        return self.status == MailingStatus.SCHEDULED
+
+    def can_pause(self) -> bool:
+        return self.status == MailingStatus.SENDING
+
+    def can_resume(self) -> bool:
+        return self.status == MailingStatus.PAUSED
+
+    def can_cancel(self) -> bool:
+        return self.status in (
+            MailingStatus.SCHEDULED,
+            MailingStatus.PREPARING,
+            MailingStatus.SENDING,
+            MailingStatus.PAUSED,
+        )
+
 
 class RecipientState(models.TextChoices):
     QUEUED = "queued", _("queued")

@@ -19,6 +19,7 @@ urlpatterns += [
     path("<int:mailing_id>/test/", views.mailing_test_send, name="test-send"),
     path("<int:mailing_id>/send/", views.mailing_send, name="send"),
     path("<int:mailing_id>/schedule/", views.mailing_schedule, name="schedule"),
+    path("<int:mailing_id>/unschedule/", views.mailing_unschedule, name="unschedule"),
     path("<int:mailing_id>/pause/", views.mailing_pause, name="pause"),
     path("<int:mailing_id>/resume/", views.mailing_resume, name="resume"),
     path("<int:mailing_id>/cancel/", views.mailing_cancel, name="cancel"),

@@ -243,20 +243,46 @@ def mailing_schedule(request: HttpRequest, mailing_id: int) -> HttpResponse:
 
 @staff_member_required
 @require_POST
+def mailing_unschedule(request: HttpRequest, mailing_id: int) -> HttpResponse:
+    return _send_control(
+        request,
+        mailing_id,
+        actions.do_unschedule_send,
+        _("The mailing is no longer scheduled: it is a draft again."),
+        actor=_actor(request),
+    )
+
+
+@staff_member_required
+@require_POST
 def mailing_pause(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    return _send_control(request, mailing_id, actions.do_pause_send, _("Sending is paused."))
+    return _send_control(
+        request, mailing_id, actions.do_pause_send, _("Sending is paused."), actor=_actor(request)
+    )
 
 
 @staff_member_required
 @require_POST
 def mailing_resume(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    return _send_control(request, mailing_id, actions.do_resume_send, _("Sending has resumed."))
+    return _send_control(
+        request,
+        mailing_id,
+        actions.do_resume_send,
+        _("Sending has resumed."),
+        actor=_actor(request),
+    )
 
 
 @staff_member_required
 @require_POST
 def mailing_cancel(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    return _send_control(request, mailing_id, actions.do_cancel_send, _("The send is cancelled."))
+    return _send_control(
+        request,
+        mailing_id,
+        actions.do_cancel_send,
+        _("The send is cancelled."),
+        actor=_actor(request),
+    )
 
 
 def _unknown(mailing: Mailing) -> QuerySet[MailingRecipient]:

@@ -7,11 +7,14 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from groundswell.lib.addresses import normalise_email
 from groundswell.lib.db import column_in, insert_all, savepoint_for_races, select_where
 from groundswell.lib.tokens import email_hash, email_hashes
+from groundswell.members.emails import email_change_link, privacy_link
 from groundswell.members.models import (
+    AuditAction,
     AuditEntry,
     ConsentEvent,
     Person,
@@ -20,6 +23,8 @@ from groundswell.members.models import (
     Suppression,
     SuppressionReason,
 )
+from groundswell.members.signals import person_unsubscribed
+from groundswell.members.tasks import send_member_email
 from groundswell.orgs.models import MailingList
 
 
@@ -358,6 +363,61 @@ def do_update_subscriptions(
             )
 
 
+def do_unsubscribe_from_link(
+    person: Person, *, mailing_id: int, source: str, ip_address: str | None = None
+) -> list[Subscription]:
+    """Unsubscribe everywhere from an email's link, and tell the app that sent that
+    email (person_unsubscribed) in the same transaction. `mailing_id` 0: from no mailing."""
+    with transaction.atomic():
+        changed = do_unsubscribe_everywhere(person, source=source, ip_address=ip_address)
+        person_unsubscribed.send(sender=Person, person=person, mailing_id=mailing_id)
+        return changed
+
+
+def do_request_privacy_link(normalised_email: str, kind: str) -> None:
+    """Email the person with this address a link to their data's copy or erasure
+    (`kind` "export" or "erase"). Nothing happens for an address we do not know."""
+    with transaction.atomic():
+        person = Person.objects.filter(email_normalised=normalised_email).first()
+        if person is None:
+            return
+        link = privacy_link(person.pk, kind)
+        to = person.email
+        transaction.on_commit(
+            lambda: send_member_email.enqueue(f"privacy-{kind}", to, {"link": link})
+        )
+
+
+@dataclass(frozen=True)
+class OwnProfileChange:
+    changed: list[str]
+    # A link to confirm the new address went to it (and a notice to the old one).
+    email_change_requested: bool
+
+
+def do_update_own_profile(
+    person: Person, changes: dict[str, str], *, new_email: str = "", actor: str = "self"
+) -> OwnProfileChange:
+    """The person changes their details from their profile link. A new address takes
+    effect once its owner confirms it (do_change_email): here it is only emailed."""
+    with transaction.atomic():
+        changed = do_update_profile(person, changes, actor=actor)
+        requested = bool(new_email) and normalise_email(new_email) != person.email_normalised
+        if requested:
+            context = {"first_name": person.first_name or _("friend")}
+            link = email_change_link(person.pk, new_email)
+            old_email = person.email
+
+            def send() -> None:
+                send_member_email.enqueue(
+                    "email-change-confirm", new_email, {**context, "link": link}
+                )
+                send_member_email.enqueue("email-change-notice", old_email, context)
+
+            transaction.on_commit(send)
+        return OwnProfileChange(changed=changed, email_change_requested=requested)
+
+
 PROFILE_FIELDS = ("first_name", "last_name", "address", "postal_code", "country")
 
 
@@ -376,19 +436,33 @@ def do_update_profile(person: Person, changes: dict[str, str], *, actor: str) ->
                 changed.append(field)
         if changed:
             person.save(update_fields=[*changed, "updated_at"])
-            _audit(person, "profile-updated", actor, {"fields": changed})
+            _audit(person, AuditAction.PROFILE_UPDATED, actor, {"fields": changed})
         return changed
 
 
 def _audit(
-    person: Person | None, action: str, actor: str, details: dict, *, subject: str = ""
+    person: Person | None, action: AuditAction, actor: str, details: dict, *, subject: str = ""
 ) -> None:
-    AuditEntry.objects.create(
+    record_audit(action, actor, person=person, details=details, subject=subject)
+
+
+def record_audit(
+    action: AuditAction,
+    actor: str,
+    *,
+    details: dict | None = None,
+    person: Person | None = None,
+    subject: str = "",
+) -> AuditEntry:
+    """One audit entry, written in the caller's transaction. `subject` is the person's
+    email hash, found from `person` when not given. An entry not about a person (a mailing
+    paused) has neither: its details name the object."""
+    return AuditEntry.objects.create(
         action=action,
         actor=actor,
         person=person,
-        subject_hash=subject or email_hash(person.email_normalised if person else ""),
-        details=details,
+        subject_hash=subject or (email_hash(person.email_normalised) if person else ""),
+        details=details or {},
     )
 
 
@@ -416,7 +490,7 @@ def do_change_email(person: Person, new_email: str, *, actor: str) -> Person:
         person.save(update_fields=["email", "email_normalised", "updated_at"])
         _audit(
             person,
-            "email-changed",
+            AuditAction.EMAIL_CHANGED,
             actor,
             {"old_email_hash": email_hash(old_normalised), "merged": merged},
         )
@@ -487,7 +561,11 @@ def do_erase_person(person: Person, *, actor: str) -> None:
         do_suppress(normalised, reason=SuppressionReason.ERASED, source=f"erasure:{actor}")
         person.audit_entries.update(person=None)
         _audit(
-            None, "erased", actor, {"signatures_anonymised": count}, subject=email_hash(normalised)
+            None,
+            AuditAction.ERASED,
+            actor,
+            {"signatures_anonymised": count},
+            subject=email_hash(normalised),
         )
         Person.objects.filter(pk=person.pk).delete()
 
@@ -592,7 +670,7 @@ def export_rows(data: dict[str, object]) -> list[list[str]]:
 
 def do_record_export(person: Person, *, actor: str) -> dict[str, object]:
     data = export_person(person)
-    _audit(person, "exported", actor, {})
+    _audit(person, AuditAction.EXPORTED, actor, {})
     return data
 
 
@@ -607,9 +685,7 @@ def do_delete_people_without_purpose(person_ids: set[int], *, actor: str) -> int
             return 0
         AuditEntry.objects.filter(person_id__in=ids).update(person=None)
         Person.objects.filter(pk__in=ids).delete()
-        AuditEntry.objects.create(
-            action="removed-idle-people", actor=actor, subject_hash="", details={"count": len(ids)}
-        )
+        record_audit(AuditAction.REMOVED_IDLE_PEOPLE, actor, details={"count": len(ids)})
         return len(ids)
 
 

@@ -141,10 +141,38 @@ class Suppression(models.Model):
         return f"{self.email_hash[:12]}… ({self.reason})"
 
 
-class AuditEntry(models.Model):
-    """What was done to a person's data, by whom: exports, erasures, merges."""
+class AuditAction(models.TextChoices):
+    """Every kind of audit entry. An entry not about a person (a mailing paused) leaves
+    the person empty and names its object in the details."""
 
-    action = models.CharField(_("action"), max_length=40, db_index=True)
+    PROFILE_UPDATED = "profile-updated", _("profile updated")
+    EMAIL_CHANGED = "email-changed", _("email address changed")
+    EXPORTED = "exported", _("data exported")
+    ERASED = "erased", _("erased")
+    REMOVED_IDLE_PEOPLE = "removed-idle-people", _("people without purpose removed")
+    PETITION_OPENED = "petition-opened", _("petition opened")
+    PETITION_CLOSED = "petition-closed", _("petition closed")
+    PETITION_DRAFTED = "petition-drafted", _("petition returned to draft")
+    SIGNATURE_INVALIDATED = "signature-invalidated", _("signature invalidated")
+    SIGNATURE_RESTORED = "signature-restored", _("signature restored")
+    MAILING_UNSCHEDULED = "mailing-unscheduled", _("mailing unscheduled")
+    MAILING_PAUSED = "mailing-paused", _("mailing paused")
+    MAILING_RESUMED = "mailing-resumed", _("mailing resumed")
+    MAILING_CANCELLED = "mailing-cancelled", _("mailing cancelled")
+    MAILING_UNKNOWN_ASSUMED_SENT = (
+        "mailing-unknown-assumed-sent",
+        _("unknown recipient assumed sent"),
+    )
+    MAILING_UNKNOWN_SENT_AGAIN = "mailing-unknown-sent-again", _("unknown recipient sent again")
+
+
+class AuditEntry(models.Model):
+    """What was done to a person's data, by whom: exports, erasures, merges; and what
+    staff did to petitions and mailings."""
+
+    action = models.CharField(
+        _("action"), max_length=40, db_index=True, choices=AuditAction.choices
+    )
     actor = models.CharField(
         _("done by"), max_length=200, help_text=_("A staff username, or 'self' for the person.")
     )

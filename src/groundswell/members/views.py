@@ -3,29 +3,23 @@ from __future__ import annotations
 import json
 
 from django.core import signing
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from groundswell.lib.addresses import normalise_email
 from groundswell.lib.csvsafe import csv_text
-from groundswell.lib.tokens import read_member_token
+from groundswell.lib.tokens import MemberToken, read_member_token
 from groundswell.members import actions
 from groundswell.members.emails import (
     EMAIL_CHANGE_MAX_AGE,
     EMAIL_CHANGE_SALT,
     PRIVACY_MAX_AGE,
     PRIVACY_SALT,
-    email_change_link,
-    privacy_link,
 )
 from groundswell.members.forms import PrivacyRequestForm, ProfileForm
 from groundswell.members.models import Person
-from groundswell.members.tasks import send_member_email
-from groundswell.tracking.actions import do_attribute_unsubscribe
 
 ONE_CLICK_BODY = "List-Unsubscribe=One-Click"
 SUBSCRIPTIONS_WORDING = _(
@@ -37,15 +31,20 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def person_for_token(token: str) -> Person:
-    """The person a member token names; 404 alike for malformed, tampered or unknown."""
+def member_for_token(token: str) -> tuple[Person, MemberToken]:
+    """The person a member token names, and the token read; 404 alike for malformed,
+    tampered or unknown."""
     member = read_member_token(token)
     if member is None:
         raise Http404
     person = Person.objects.filter(pk=member.person_id).first()
     if person is None:
         raise Http404
-    return person
+    return person, member
+
+
+def person_for_token(token: str) -> Person:
+    return member_for_token(token)[0]
 
 
 def _subscriptions(person: Person) -> list:
@@ -59,13 +58,14 @@ def _subscriptions(person: Person) -> list:
 @csrf_exempt  # The token in the URL is the authority; RFC 8058 posts carry no cookies.
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    person = person_for_token(token)
+    person, member = member_for_token(token)
     if request.method == "POST":
         source = (
             "one-click" if request.body.strip() == ONE_CLICK_BODY.encode() else "unsubscribe-page"
         )
-        actions.do_unsubscribe_everywhere(person, source=source, ip_address=client_ip(request))
-        do_attribute_unsubscribe(person, token)
+        actions.do_unsubscribe_from_link(
+            person, mailing_id=member.mailing_id, source=source, ip_address=client_ip(request)
+        )
         if source == "one-click":
             return HttpResponse(
                 _("You are unsubscribed."), content_type="text/plain; charset=utf-8"
@@ -115,11 +115,10 @@ def profile(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             changes = {k: v for k, v in form.cleaned_data.items() if k != "new_email" and v}
-            done = actions.do_update_profile(person, changes, actor="self")
-            new_email = form.cleaned_data["new_email"]
-            if new_email and normalise_email(new_email) != person.email_normalised:
-                _send_email_change(person, new_email)
-                email_sent = True
+            result = actions.do_update_own_profile(
+                person, changes, new_email=form.cleaned_data["new_email"] or "", actor="self"
+            )
+            done, email_sent = result.changed, result.email_change_requested
             form = ProfileForm()
         else:
             status = 400
@@ -136,18 +135,6 @@ def profile(request: HttpRequest, token: str) -> HttpResponse:
         },
         status=status,
     )
-
-
-def _send_email_change(person: Person, new_email: str) -> None:
-    context = {"first_name": person.first_name or _("friend")}
-    link = email_change_link(person.pk, new_email)
-    old_email = person.email
-
-    def send() -> None:
-        send_member_email.enqueue("email-change-confirm", new_email, {**context, "link": link})
-        send_member_email.enqueue("email-change-notice", old_email, context)
-
-    transaction.on_commit(send)
 
 
 def read_emailed_link(signed: str, *, salt: str, max_age: int) -> tuple[Person, dict] | None:
@@ -178,20 +165,11 @@ def privacy(request: HttpRequest) -> HttpResponse:
     form = PrivacyRequestForm(request.POST or None)
     if request.method == "POST":
         if form.is_valid():
-            _send_privacy_link(form.cleaned_data["email"], form.cleaned_data["kind"])
+            actions.do_request_privacy_link(form.cleaned_data["email"], form.cleaned_data["kind"])
             # The same answer whether or not we know the address.
             return render(request, "members/privacy_sent.html")
         return render(request, "members/privacy.html", {"form": form}, status=400)
     return render(request, "members/privacy.html", {"form": form})
-
-
-def _send_privacy_link(normalised_email: str, kind: str) -> None:
-    person = Person.objects.filter(email_normalised=normalised_email).first()
-    if person is None:
-        return
-    link = privacy_link(person.pk, kind)
-    to = person.email
-    transaction.on_commit(lambda: send_member_email.enqueue(f"privacy-{kind}", to, {"link": link}))
 
 
 @require_http_methods(["GET", "POST"])

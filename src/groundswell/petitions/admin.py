@@ -5,16 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from groundswell.lib.admin import ExactEmailSearchMixin
 from groundswell.lib.markdown import render_markdown
-from groundswell.petitions.counter import refresh_petition_count
+from groundswell.members.admin import admin_source
+from groundswell.petitions.actions import (
+    do_close_petition,
+    do_draft_petition,
+    do_invalidate_signatures,
+    do_open_petition,
+    do_restore_signatures,
+)
 from groundswell.petitions.models import (
     Petition,
     PetitionSponsor,
@@ -89,14 +95,23 @@ class PetitionAdmin(admin.ModelAdmin):
         return format_html("<div class='markdown-preview'>{}</div>", mark_safe(html))  # noqa: S308
 
     def save_model(self, request: HttpRequest, obj: Petition, form: Any, change: bool) -> None:
-        # The first opening and the latest closing are kept for reports.
+        wanted = obj.status
         if "status" in form.changed_data:
-            now = timezone.now()
-            if obj.status == PetitionStatus.OPEN and obj.opened_at is None:
-                obj.opened_at = now
-            if obj.status == PetitionStatus.CLOSED:
-                obj.closed_at = now
+            # The status changes through its action, which stamps the times and audits it.
+            obj.status = form.initial.get("status", PetitionStatus.DRAFT)
         super().save_model(request, obj, form, change)
+        if "status" in form.changed_data:
+            change_status = {
+                PetitionStatus.OPEN: do_open_petition,
+                PetitionStatus.CLOSED: do_close_petition,
+                PetitionStatus.DRAFT: do_draft_petition,
+            }[PetitionStatus(wanted)]
+            changed = change_status(obj, actor=admin_source(request))
+            obj.status, obj.opened_at, obj.closed_at = (
+                changed.status,
+                changed.opened_at,
+                changed.closed_at,
+            )
 
 
 @admin.register(Signature)
@@ -139,13 +154,18 @@ class SignatureAdmin(ExactEmailSearchMixin, admin.ModelAdmin):
         return fields
 
     def save_model(self, request: HttpRequest, obj: Signature, form: Any, change: bool) -> None:
+        wanted = obj.status
         if "status" in form.changed_data:
-            invalid = obj.status == SignatureStatus.INVALIDATED
-            obj.invalidated_at = timezone.now() if invalid else None
+            # Validity changes through its action, which stamps the time, audits it and
+            # refreshes the public count.
+            obj.status = form.initial.get("status", SignatureStatus.VALID)
         if not change and not obj.source:
-            obj.source = f"admin:{request.user.get_username()}"
+            obj.source = admin_source(request)
         super().save_model(request, obj, form, change)
         if "status" in form.changed_data:
-            # The public count never goes down on its own: an invalidation must say so.
-            petition = obj.petition
-            transaction.on_commit(lambda: refresh_petition_count(petition, allow_decrease=True))
+            if wanted == SignatureStatus.INVALIDATED:
+                do_invalidate_signatures(
+                    admin_source(request), [obj.pk], reason=obj.invalidated_reason
+                )
+            else:
+                do_restore_signatures(admin_source(request), [obj.pk])

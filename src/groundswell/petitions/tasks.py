@@ -136,7 +136,10 @@ def _thank(signature_id: int, *, connection: BaseEmailBackend | None) -> str:
     message = thank_you_message(signature)
     message.connection = connection
     message.send()
-    Signature.objects.filter(pk=signature_id, thanked_at=None).update(thanked_at=timezone.now())
+    # Imported here: the actions enqueue this task.
+    from groundswell.petitions.actions import do_mark_thanked
+
+    do_mark_thanked(signature_id)
     return "sent"
 
 

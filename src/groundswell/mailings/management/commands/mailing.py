@@ -56,13 +56,13 @@ class Command(BaseCommand):
             if action == "send":
                 self.send(mailing, now=options["now"])
             elif action == "pause":
-                do_pause_send(mailing)
+                do_pause_send(mailing, actor="cli")
                 self.stdout.write(f"Mailing {mailing.pk} paused.")
             elif action == "resume":
-                do_resume_send(mailing)
+                do_resume_send(mailing, actor="cli")
                 self.stdout.write(f"Mailing {mailing.pk} resumed.")
             elif action == "cancel":
-                do_cancel_send(mailing)
+                do_cancel_send(mailing, actor="cli")
                 self.stdout.write(f"Mailing {mailing.pk} cancelled.")
             elif action == "report":
                 self.report(mailing, as_json=options["json"])
