@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from groundswell.members.recognition import forget, recognise, remember
 from groundswell.petitions import pages
-from groundswell.petitions.actions import PetitionNotOpen, SignatureDetails, do_sign_petition
+from groundswell.petitions.actions import SignatureDetails, prepare_signature
 from groundswell.petitions.counter import petition_count
 from groundswell.petitions.forms import (
     SignForm,
@@ -19,6 +19,7 @@ from groundswell.petitions.forms import (
 )
 from groundswell.petitions.models import Petition, PetitionStatus
 from groundswell.petitions.referrals import make_referral_code
+from groundswell.petitions.writer import write_together
 from groundswell.tracking.recording import record_click
 
 THANKS_COOKIE = "gs_thanks"
@@ -85,8 +86,9 @@ def _sign(request: HttpRequest, slug: str) -> HttpResponse:
     data = submission.cleaned_data
     attribution = attribution_from(request.POST)
     link_number = request.POST.get("t", "")
-    try:
-        result = do_sign_petition(
+    # Handed to the signature writer, which commits it together with others waiting.
+    result = write_together(
+        prepare_signature(
             public.petition,
             SignatureDetails(
                 email=person.email if person else data["email"],
@@ -110,13 +112,12 @@ def _sign(request: HttpRequest, slug: str) -> HttpResponse:
             ),
             ip_address=request.META.get("REMOTE_ADDR"),
             sponsor_lists=public.sponsor_lists,
-            together=True,
             # A recognised member's address is theirs on file, not typed here.
             normalised_email=None if person else submission.normalised_email,
         )
-    except PetitionNotOpen:
-        response = HttpResponse(pages.render_petition_page(request, public), status=400)
-        return response
+    )
+    if result.not_open:
+        return HttpResponse(pages.render_petition_page(request, public), status=400)
     response = HttpResponseRedirect(f"/sign/{slug}/thanks/")
     response.status_code = 303
     # Only this browser learns whether it was a repeat, and only its own referral code.
