@@ -11,3 +11,11 @@ class TrackingConfig(AppConfig):
         from groundswell.tracking.counts import unique_human_clickers
 
         register_click_counter(unique_human_clickers)
+
+        # Erasure and the copy of a person's data reach this app's rows through this.
+        from groundswell.members import privacy
+        from groundswell.tracking import privacy as tracking_privacy
+
+        privacy.register(
+            "tracking", export=tracking_privacy.export_person, forget=tracking_privacy.forget_person
+        )
