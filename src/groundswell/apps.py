@@ -9,9 +9,3 @@ class GroundswellConfig(AppConfig):
         from groundswell.lib import csrf
 
         csrf.install()
-
-        # Erasure removes the background task rows that name the person.
-        from groundswell import task_results
-        from groundswell.members import privacy
-
-        privacy.register("task_results", forget=task_results.forget_person)
