@@ -19,8 +19,8 @@ from groundswell.petitions.forms import (
 )
 from groundswell.petitions.models import Petition, PetitionStatus
 from groundswell.petitions.referrals import make_referral_code
+from groundswell.petitions.signals import member_link_followed
 from groundswell.petitions.writer import write_together
-from groundswell.tracking.recording import record_click
 
 THANKS_COOKIE = "gs_thanks"
 THANKS_SALT = "groundswell.petitions.thanks"
@@ -42,7 +42,9 @@ def petition_page(request: HttpRequest, slug: str) -> HttpResponse:
     member = recognise(request, request.GET.get("akid"))
     if member is not None and public.petition.status == PetitionStatus.OPEN:
         link_number = request.GET.get("t", "")
-        record_click(request, link_number, request.GET.get("akid"))
+        member_link_followed.send(
+            None, request=request, link_number=link_number, token=request.GET.get("akid")
+        )
         html = pages.render_recognised_page(
             request,
             public,

@@ -6,8 +6,10 @@ class TrackingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Counts clicks on petition links (petitions/signals.py).
         # mailings decides A/B tests on clicks through this, without importing tracking.
         from groundswell.mailings.ab_clicks import register_click_counter
+        from groundswell.tracking import receivers  # noqa: F401
         from groundswell.tracking.counts import unique_human_clickers
 
         register_click_counter(unique_human_clickers)
