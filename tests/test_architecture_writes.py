@@ -40,6 +40,8 @@ ALLOWED = {
     "tracking/recording.py": "tracking's buffer flush: clicks and opens in batches, off requests",
     "petitions/counter.py": "the count cache: a derived number, refreshed by a conditional UPDATE",
     "bounces/complaints.py::warn_if_complaint_rate_alarming": "a once-only alert row (unique key)",
+    "members/tasks.py::forget_queued_emails": "django-tasks' rows naming a person, at erasure",
+    "tasks.py::prune_finished": "django-tasks' finished rows, pruned hourly by the worker",
 }
 
 
@@ -56,7 +58,9 @@ class Write:
 
 def is_action_module(path: str) -> bool:
     parts = path.split("/")
-    return parts[-1] == "actions.py" or "actions" in parts[:-1]
+    # An app's privacy.py holds its share of members' erasure and merge actions, which
+    # call it inside their own transaction (members/privacy.py is the registry).
+    return parts[-1] in ("actions.py", "privacy.py") or "actions" in parts[:-1]
 
 
 def writes_in(source: str, path: str = "<source>") -> list[Write]:
@@ -141,4 +145,5 @@ class TestTheCheck:
     def test_actions_modules_and_packages_may_write(self) -> None:
         assert is_action_module("members/actions.py")
         assert is_action_module("mailings/actions/sending.py")
+        assert is_action_module("petitions/privacy.py")
         assert not is_action_module("members/views.py")

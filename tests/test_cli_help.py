@@ -57,6 +57,11 @@ class TestHelpWithoutConfiguration:
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith("groundswell 0.1.0 (Django 5.2.")
 
+    def test_it_checks_for_missing_migrations(self, tmp_path):
+        result = run_fresh(tmp_path, "makemigrations", "--check", "--dry-run")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "No changes detected"
+
     def test_it_leaves_the_directory_as_it_was(self, tmp_path):
         run_fresh(tmp_path, "help")
         run_fresh(tmp_path, "--version")

@@ -10,7 +10,8 @@ from importlib.metadata import version
 from pathlib import Path
 
 HELP_FLAGS = {"-h", "--help"}
-CODE_ONLY_COMMANDS = {"help", "version", "--version", *HELP_FLAGS}
+# makemigrations reads the models and writes migration files: no secret is involved.
+CODE_ONLY_COMMANDS = {"help", "version", "--version", "makemigrations", *HELP_FLAGS}
 
 
 def groundswell_command(*args: str) -> list[str]:

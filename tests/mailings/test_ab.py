@@ -14,6 +14,7 @@ from groundswell.mailings.models import AbMetric, Mailing, MailingRecipient, Mai
 from groundswell.mailings.tasks import check_mailings
 from groundswell.orgs.models import MailingList, Organisation
 from groundswell.petitions.models import Signature
+from groundswell.tracking.models import Click
 from tests.mailings.send_cast import make_mailing, make_people, subscribe
 
 pytestmark = pytest.mark.usefixtures("mail_in_memory")
@@ -87,6 +88,40 @@ class TestAbSubjects:
         assert mailing.status == MailingStatus.SENT
         assert subjects() == {"The river needs you": 10, "Sewage in our river": 90}
         assert variants(mailing) == {"A": 10, "B": 90}
+
+    def test_the_subject_more_people_clicked_wins_and_machine_clicks_do_not_count(
+        self, org: Organisation, supporters: MailingList, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        mailing = ab_mailing(org, supporters, ab_metric=AbMetric.CLICKS, ab_wait_minutes=60)
+        with django_capture_on_commit_callbacks(execute=True):
+            do_start_send(mailing)
+        # Two of sample B click (one twice); a link scanner clicks for five of sample A.
+        a_people = MailingRecipient.objects.filter(mailing=mailing, variant="A")[:5]
+        b_people = MailingRecipient.objects.filter(mailing=mailing, variant="B")[:2]
+        now = timezone.now()
+        clicks = [
+            Click(mailing=mailing, link_number=1, person_id=r.person_id, clicked_at=now)
+            for r in [*b_people, b_people[0]]
+        ]
+        clicks += [
+            Click(
+                mailing=mailing,
+                link_number=1,
+                person_id=r.person_id,
+                clicked_at=now,
+                is_machine=True,
+                machine_reason="scanner",
+            )
+            for r in a_people
+        ]
+        Click.objects.bulk_create(clicks)
+
+        assert ab_scores(mailing)["A"]["count"] == 0
+        assert ab_scores(mailing)["B"]["count"] == 2
+        with django_capture_on_commit_callbacks(execute=True):
+            do_choose_ab_winner(mailing)
+        mailing.refresh_from_db()
+        assert mailing.ab_winner == "B"
 
     def test_a_tie_goes_to_subject_a_and_waits_zero_minutes_when_asked(
         self, org: Organisation, supporters: MailingList, django_capture_on_commit_callbacks: Any

@@ -21,10 +21,9 @@ from hypothesis import strategies as st
 
 from groundswell.lib import mime
 from groundswell.lib.tokens import read_member_token
-from groundswell.mailings.models import Mailing, MailingRecipient
+from groundswell.mailings.models import Mailing, MailingRecipient, TrackedLink
 from groundswell.mailings.rendering import prepare_mailing
 from groundswell.members.models import Person, Subscription
-from groundswell.tracking.models import TrackedLink
 
 HREF = re.compile(r'href="([^"]+)"')
 

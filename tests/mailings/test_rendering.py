@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from groundswell.mailings.models import Mailing, MailingStatus
+from groundswell.mailings.models import LinkKind, Mailing, MailingStatus, TrackedLink
 from groundswell.mailings.rendering import (
     LinksFrozen,
     RenderError,
@@ -20,7 +20,6 @@ from groundswell.mailings.rendering import (
     web_version_path,
 )
 from groundswell.members.models import Person
-from groundswell.tracking.models import LinkKind, TrackedLink
 
 pytestmark = pytest.mark.django_db
 HREF = re.compile(r'href="([^"]+)"')

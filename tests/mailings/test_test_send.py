@@ -8,9 +8,8 @@ import pytest
 from django.test import Client
 
 from groundswell.lib.tokens import read_member_token
-from groundswell.mailings.models import Mailing
+from groundswell.mailings.models import Mailing, TrackedLink
 from groundswell.members.models import Person
-from groundswell.tracking.models import TrackedLink
 
 pytestmark = pytest.mark.django_db
 

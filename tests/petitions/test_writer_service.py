@@ -25,9 +25,9 @@ import pytest
 from django.db import connection
 
 from groundswell.petitions import writer_service
-from groundswell.petitions.actions import do_sign_petition
+from groundswell.petitions.actions import SignatureDetails, SignResult, prepare_signature
 from groundswell.petitions.models import Petition, PetitionStatus, Signature
-from groundswell.petitions.writer import process_writer
+from groundswell.petitions.writer import process_writer, write_together
 from groundswell.petitions.writer_service import WriterService, socket_path
 from tests.conftest import free_port
 from tests.mailings.processes import GROUNDSWELL, database_url, wait_for
@@ -75,8 +75,13 @@ def running(short_data_dir: Path) -> Iterator[Running]:
     writer_service.forget_unreachable()
 
 
+def sign_together(petition: Petition, details: SignatureDetails) -> SignResult:
+    """As the sign view does: the signature goes to the writer."""
+    return write_together(prepare_signature(petition, details, ip_address="192.0.2.7"))
+
+
 def sign(petition: Petition, i: int | str) -> object:
-    return do_sign_petition(petition, signer(i), ip_address="192.0.2.7", together=True)
+    return sign_together(petition, signer(i))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -102,8 +107,8 @@ class TestWriterService:
     def test_it_says_already_signed_for_a_repeat_and_writes_nothing(
         self, petition: Petition, running: Running
     ) -> None:
-        first = do_sign_petition(petition, signer(1), together=True)
-        again = do_sign_petition(petition, signer(1, email=" SIGNER1@Example.org "), together=True)
+        first = sign_together(petition, signer(1))
+        again = sign_together(petition, signer(1, email=" SIGNER1@Example.org "))
 
         assert not first.already_signed and first.person_id is not None
         assert again.already_signed and again.person_id is None
@@ -113,12 +118,11 @@ class TestWriterService:
     def test_it_writes_nothing_for_a_petition_closed_since_the_page_was_read(
         self, petition: Petition, running: Running
     ) -> None:
-        from groundswell.petitions.actions import PetitionNotOpen
-
         Petition.objects.filter(pk=petition.pk).update(status=PetitionStatus.CLOSED)
 
-        with pytest.raises(PetitionNotOpen):
-            sign(petition, 1)
+        result = sign_together(petition, signer(1))
+
+        assert result.not_open and result.signature is None
         assert not Signature.objects.exists()
 
     def test_it_is_not_needed_signatures_are_written_in_process_without_it(

@@ -7,10 +7,9 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from groundswell.mailings.models import Mailing, MailingRecipient, RecipientState
+from groundswell.mailings.models import Mailing, MailingRecipient, RecipientState, TrackedLink
 from groundswell.members.models import Person
 from groundswell.petitions.models import Signature
-from groundswell.tracking.models import TrackedLink
 from groundswell.tracking.recording import ClickEvent, OpenEvent, write_clicks, write_opens
 from tests.tracking.cast import make_cast
 

@@ -13,11 +13,16 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from groundswell.lib.tokens import make_member_token
-from groundswell.mailings.models import Mailing, MailingRecipient, RecipientState
+from groundswell.mailings.models import (
+    LinkKind,
+    Mailing,
+    MailingRecipient,
+    RecipientState,
+    TrackedLink,
+)
 from groundswell.members.actions import PersonDetails, do_find_or_create_person
 from groundswell.members.models import Person
 from groundswell.petitions.models import Petition
-from groundswell.tracking.models import LinkKind, TrackedLink
 from tests.petitions.conftest import make_org, make_petition
 
 

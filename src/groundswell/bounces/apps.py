@@ -8,4 +8,9 @@ class BouncesConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the receiver for anymail's tracking webhooks.
+        # Erasure reaches this app's rows through this.
+        from groundswell.bounces import privacy as bounces_privacy
         from groundswell.bounces import receivers  # noqa: F401
+        from groundswell.members import privacy
+
+        privacy.register("bounces", forget=bounces_privacy.forget_person)

@@ -15,6 +15,7 @@ from groundswell.members.actions import record_audit
 from groundswell.members.models import AuditAction, Person
 
 from . import sending
+from .ab_clicks import unique_clickers
 from .models import (
     AbMetric,
     Mailing,
@@ -350,17 +351,9 @@ def do_set_ab_decision_time(mailing_id: int) -> datetime | None:
 
 
 def _unique_clicks(mailing: Mailing, variant: str) -> int | None:
-    """Unique clickers among a sample, or None while the tracking app has no click log."""
-    from importlib import import_module
-
-    Click: Any = getattr(import_module("groundswell.tracking.models"), "Click", None)
-    if Click is None:
-        return None
+    """Unique clickers among a sample, or None when no app counts clicks (ab_clicks.py)."""
     people = MailingRecipient.objects.filter(mailing=mailing, variant=variant).values("person_id")
-    clicks = Click.objects.filter(mailing=mailing, person_id__in=people)
-    if hasattr(Click, "is_machine"):
-        clicks = clicks.filter(is_machine=False)
-    return clicks.values("person_id").distinct().count()
+    return unique_clickers(mailing.pk, people)
 
 
 def _unique_actions(mailing: Mailing, variant: str) -> int:

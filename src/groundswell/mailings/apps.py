@@ -13,3 +13,12 @@ class MailingsConfig(AppConfig):
         person_unsubscribed.connect(
             mark_recipient_unsubscribed, dispatch_uid="mailings.mark_recipient_unsubscribed"
         )
+        # Erasure and the copy of a person's data reach this app's rows through this.
+        from groundswell.mailings import privacy as mailings_privacy
+        from groundswell.members import privacy
+
+        privacy.register(
+            "mailings",
+            export=mailings_privacy.export_person,
+            forget=mailings_privacy.forget_person,
+        )

@@ -40,10 +40,15 @@ from groundswell.lib import mime, signing
 from groundswell.lib.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, _parser
 from groundswell.lib.tokens import make_member_token
 from groundswell.mailings import merge
-from groundswell.mailings.models import Mailing, MailingRecipient, MailingStatus
+from groundswell.mailings.models import (
+    LinkKind,
+    Mailing,
+    MailingRecipient,
+    MailingStatus,
+    TrackedLink,
+)
 from groundswell.members.models import Person
 from groundswell.petitions.models import Petition
-from groundswell.tracking.models import LinkKind, TrackedLink
 
 # Links may be renumbered only before the send starts.
 EDITABLE_STATUSES = (MailingStatus.DRAFT, MailingStatus.SCHEDULED)

@@ -28,11 +28,16 @@ from groundswell.mailings.forms import (
     TestSendForm,
     UnknownDecisionForm,
 )
-from groundswell.mailings.models import Mailing, MailingRecipient, MailingStatus, RecipientState
+from groundswell.mailings.models import (
+    Mailing,
+    MailingRecipient,
+    MailingStatus,
+    RecipientState,
+    TrackedLink,
+)
 from groundswell.mailings.sending import sent_count
 from groundswell.mailings.targeting import count_recipients
 from groundswell.members.models import AuditEntry, Person
-from groundswell.tracking.models import TrackedLink
 
 # The preview frame runs nothing and loads nothing: no scripts, no forms, no
 # images (the open-tracking image would count staff previews as opens).

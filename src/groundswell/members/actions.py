@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from groundswell.lib.addresses import normalise_email
 from groundswell.lib.db import column_in, insert_all, savepoint_for_races, select_where
 from groundswell.lib.tokens import email_hash, email_hashes
+from groundswell.members import privacy
 from groundswell.members.emails import email_change_link, privacy_link
 from groundswell.members.models import (
     AuditAction,
@@ -24,7 +25,7 @@ from groundswell.members.models import (
     SuppressionReason,
 )
 from groundswell.members.signals import person_unsubscribed
-from groundswell.members.tasks import send_member_email
+from groundswell.members.tasks import forget_queued_emails, send_member_email
 from groundswell.orgs.models import MailingList
 
 
@@ -499,9 +500,7 @@ def do_change_email(person: Person, new_email: str, *, actor: str) -> Person:
 
 def _merge_into(keep: Person, other: Person) -> dict[str, int]:
     """Move everything `other` has onto `keep`, then remove `other`."""
-    from groundswell.petitions.models import Signature
-
-    moved = {"subscriptions": 0, "signatures": 0, "duplicate_signatures": 0}
+    moved = {"subscriptions": 0}
     for subscription in other.subscriptions.select_related("mailing_list"):
         mine = keep.subscriptions.filter(mailing_list=subscription.mailing_list).first()
         if mine is None:
@@ -517,20 +516,8 @@ def _merge_into(keep: Person, other: Person) -> dict[str, int]:
                 mine.save(update_fields=["status", "updated_at"])
             Subscription.objects.filter(pk=subscription.pk).delete()
         moved["subscriptions"] += 1
-    signed = set(Signature.objects.filter(person=keep).values_list("petition_id", flat=True))
-    for signature in Signature.objects.filter(person=other):
-        if signature.petition_id in signed:
-            # Both signed the same petition: the count keeps one. The other row stays as
-            # an invalidated, anonymous record rather than disappearing.
-            signature.status = "invalidated"
-            signature.invalidated_reason = "merged duplicate"
-            signature.person = None
-            moved["duplicate_signatures"] += 1
-        else:
-            signature.person = keep
-        moved["signatures"] += 1
-        signature.save()
-    Signature.objects.filter(referrer=other).update(referrer=keep)
+    # Signatures and whatever else other apps keep per person (members/privacy.py).
+    moved |= privacy.merge_everywhere(keep, other)
     other.audit_entries.update(person=keep)
     Person.objects.filter(pk=other.pk).delete()
     return moved
@@ -538,23 +525,15 @@ def _merge_into(keep: Person, other: Person) -> dict[str, int]:
 
 def do_erase_person(person: Person, *, actor: str) -> None:
     """Remove the person's personal data and keep only what the counts and the
-    "never contact me" promise need: anonymous signatures and a keyed hash."""
-    from groundswell.mailings.models import MailingRecipient
-    from groundswell.petitions.models import Signature
-    from groundswell.tracking.models import Click, Open
+    "never contact me" promise need: anonymous signatures and a keyed hash.
 
+    Every app that keeps rows about people forgets its own (members/privacy.py), in
+    this transaction."""
     with transaction.atomic():
         person = Person.objects.select_for_update().get(pk=person.pk)
         normalised = person.email_normalised
-        signatures = Signature.objects.filter(person=person)
-        count = signatures.count()
-        signatures.update(person=None, comment="", show_name=False, http_referer="", referrer=None)
-        Signature.objects.filter(referrer=person).update(referrer=None)
-        # Copies of mailings, clicks and opens stay for the mailings' totals, without
-        # anything that points back at the person.
-        MailingRecipient.objects.filter(person=person).update(person=None, email="")
-        Click.objects.filter(person=person).update(person=None, ip_address=None, user_agent="")
-        Open.objects.filter(person=person).update(person=None, ip_address=None, user_agent="")
+        forgotten = privacy.forget_everywhere(person)
+        forget_queued_emails(person)
         # Consent history is personal data (IP addresses) and goes with the person; the
         # suppression below is what now proves they must not be mailed.
         Subscription.objects.filter(person=person).delete()
@@ -564,25 +543,19 @@ def do_erase_person(person: Person, *, actor: str) -> None:
             None,
             AuditAction.ERASED,
             actor,
-            {"signatures_anonymised": count},
+            forgotten,
             subject=email_hash(normalised),
         )
         Person.objects.filter(pk=person.pk).delete()
 
 
 def export_person(person: Person) -> dict[str, object]:
-    """Everything we hold about the person, for a copy of their data."""
-    from groundswell.mailings.models import MailingRecipient
-    from groundswell.petitions.models import Signature
-    from groundswell.tracking.models import Click
-
+    """Everything we hold about the person, for a copy of their data: their profile and
+    subscriptions here, then each other app's sections (members/privacy.py)."""
     subscriptions = person.subscriptions.select_related("mailing_list__organisation").order_by(
         "created_at"
     )
-    signatures = (
-        Signature.objects.filter(person=person).select_related("petition").order_by("created_at")
-    )
-    return {
+    data: dict[str, object] = {
         "profile": {
             "email": person.email,
             "first_name": person.first_name,
@@ -611,39 +584,8 @@ def export_person(person: Person) -> dict[str, object]:
             }
             for s in subscriptions
         ],
-        "mailings_received": [
-            {
-                "subject": r.mailing.subject,
-                "from": r.mailing.organisation.name,
-                "state": r.state,
-                "sent_at": r.sent_at.isoformat() if r.sent_at else "",
-            }
-            for r in MailingRecipient.objects.filter(person=person)
-            .select_related("mailing__organisation")
-            .order_by("id")
-        ],
-        "clicks": [
-            {
-                "mailing": c.mailing.subject,
-                "link_number": c.link_number,
-                "at": c.clicked_at.isoformat(),
-                "ip_address": c.ip_address or "",
-                "browser": c.user_agent,
-            }
-            for c in Click.objects.filter(person=person).select_related("mailing").order_by("id")
-        ],
-        "signatures": [
-            {
-                "petition": sig.petition.title,
-                "signed_at": sig.created_at.isoformat(),
-                "comment": sig.comment,
-                "name_shown_publicly": sig.show_name,
-                "source": sig.source,
-                "status": sig.status,
-            }
-            for sig in signatures
-        ],
     }
+    return data | privacy.export_sections(person)
 
 
 def export_rows(data: dict[str, object]) -> list[list[str]]:
@@ -652,8 +594,9 @@ def export_rows(data: dict[str, object]) -> list[list[str]]:
     profile = data["profile"]
     assert isinstance(profile, dict)
     rows += [["profile", "", key, str(value)] for key, value in profile.items()]
-    for section in ("subscriptions", "signatures", "mailings_received", "clicks"):
-        items = data[section]
+    for section, items in data.items():
+        if section == "profile":
+            continue
         assert isinstance(items, list)
         for number, item in enumerate(items, start=1):
             for key, value in item.items():

@@ -14,7 +14,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
@@ -41,7 +41,7 @@ from groundswell.members.models import (
     SubscriptionStatus,
     Suppression,
 )
-from groundswell.petitions.models import Signature
+from groundswell.orgs.models import MailingList
 
 
 def admin_source(request: HttpRequest) -> str:
@@ -110,17 +110,6 @@ class SubscriptionInline(ReadOnlyInline):
         return _history_html(subscription)
 
 
-class SignatureInline(ReadOnlyInline):
-    model = Signature
-    fk_name = "person"
-    fields = ["petition", "status", "source", "comment", "created_at"]
-    readonly_fields = ["petition", "status", "source", "comment", "created_at"]
-    show_change_link = True
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Signature]:
-        return super().get_queryset(request).select_related("petition")
-
-
 class PersonForm(forms.ModelForm):
     class Meta:
         model = Person
@@ -162,7 +151,8 @@ class PersonAdmin(ExactEmailSearchMixin, admin.ModelAdmin):
         ("Address", {"fields": ["address", "postal_code", "country"]}),
         ("Where from", {"fields": ["source", "created_at", "updated_at"]}),
     ]
-    inlines = [SubscriptionInline, SignatureInline]
+    # Apps above members add theirs with show_on_person_page (petitions: signatures).
+    inlines = [SubscriptionInline]
     actions = ["unsubscribe_from_every_list", "export_data", "erase_data"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -320,3 +310,53 @@ class AuditEntryAdmin(ViewOnlyAdminMixin, HashSearchMixin, admin.ModelAdmin):
     search_fields = ["subject_hash"]
     search_help_text = "Type a whole email address."
     date_hierarchy = "created_at"
+
+
+def show_on_person_page(inline: type[admin.options.InlineModelAdmin]) -> None:
+    """Show another app's rows about a person on the person's admin page."""
+    if inline not in PersonAdmin.inlines:
+        PersonAdmin.inlines = [*PersonAdmin.inlines, inline]
+
+
+# The lists are orgs', their subscriptions ours: the page showing how many are on each
+# list lives with the subscriptions.
+@admin.register(MailingList)
+class MailingListAdmin(admin.ModelAdmin):
+    list_display = ["name", "organisation", "is_default", "subscribed_count", "subscription_count"]
+    list_filter = ["organisation", "is_default"]
+    list_select_related = ["organisation"]
+    search_fields = ["name", "slug", "organisation__name"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["organisation"]
+    readonly_fields = ["created_at", "subscribed_count", "subscription_count"]
+    fields = [
+        "organisation",
+        "name",
+        "slug",
+        "description",
+        "is_default",
+        "created_at",
+        "subscribed_count",
+        "subscription_count",
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[MailingList]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                subscribed_count=Count(
+                    "subscriptions",
+                    filter=Q(subscriptions__status=SubscriptionStatus.SUBSCRIBED),
+                ),
+                subscription_count=Count("subscriptions"),
+            )
+        )
+
+    @admin.display(description="subscribed now", ordering="subscribed_count")
+    def subscribed_count(self, mailing_list: MailingList) -> int:
+        return getattr(mailing_list, "subscribed_count", 0)
+
+    @admin.display(description="ever on the list", ordering="subscription_count")
+    def subscription_count(self, mailing_list: MailingList) -> int:
+        return getattr(mailing_list, "subscription_count", 0)

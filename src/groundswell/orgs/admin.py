@@ -5,11 +5,10 @@ from __future__ import annotations
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
-from groundswell.members.models import SubscriptionStatus
 from groundswell.orgs.models import MailingList, Organisation
 
 
@@ -60,45 +59,3 @@ class OrganisationAdmin(admin.ModelAdmin):
     @admin.display(description="lists", ordering="list_count")
     def list_count(self, organisation: Organisation) -> int:
         return getattr(organisation, "list_count", 0)
-
-
-@admin.register(MailingList)
-class MailingListAdmin(admin.ModelAdmin):
-    list_display = ["name", "organisation", "is_default", "subscribed_count", "subscription_count"]
-    list_filter = ["organisation", "is_default"]
-    list_select_related = ["organisation"]
-    search_fields = ["name", "slug", "organisation__name"]
-    prepopulated_fields = {"slug": ["name"]}
-    autocomplete_fields = ["organisation"]
-    readonly_fields = ["created_at", "subscribed_count", "subscription_count"]
-    fields = [
-        "organisation",
-        "name",
-        "slug",
-        "description",
-        "is_default",
-        "created_at",
-        "subscribed_count",
-        "subscription_count",
-    ]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[MailingList]:
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                subscribed_count=Count(
-                    "subscriptions",
-                    filter=Q(subscriptions__status=SubscriptionStatus.SUBSCRIBED),
-                ),
-                subscription_count=Count("subscriptions"),
-            )
-        )
-
-    @admin.display(description="subscribed now", ordering="subscribed_count")
-    def subscribed_count(self, mailing_list: MailingList) -> int:
-        return getattr(mailing_list, "subscribed_count", 0)
-
-    @admin.display(description="ever on the list", ordering="subscription_count")
-    def subscription_count(self, mailing_list: MailingList) -> int:
-        return getattr(mailing_list, "subscription_count", 0)

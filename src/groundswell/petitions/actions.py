@@ -163,7 +163,6 @@ def do_sign_petition(
     *,
     ip_address: str | None = None,
     sponsor_lists: SponsorLists | None = None,
-    together: bool = False,
     normalised_email: str | None = None,
 ) -> SignResult:
     """Sign once per email address; record consent per organisation as worded on the page.
@@ -172,9 +171,9 @@ def do_sign_petition(
     petition is open. A second signature with the same address (any case or
     spacing) changes nothing and returns already_signed.
 
-    With `together` (the public sign view), the signature is handed to this process's
-    signature writer, which commits it with whatever other signatures are waiting
-    (petitions/writer.py); this returns once it is committed either way.
+    This writes the signature in a transaction of its own. The public sign view
+    instead hands prepare_signature's result to the signature writer
+    (petitions/writer.py), which commits it together with others.
     """
     pending = prepare_signature(
         petition,
@@ -183,12 +182,7 @@ def do_sign_petition(
         sponsor_lists=sponsor_lists,
         normalised_email=normalised_email,
     )
-    if together:
-        from groundswell.petitions.writer import write_together
-
-        result = write_together(pending)
-    else:
-        [result] = do_sign_petitions([pending])
+    [result] = do_sign_petitions([pending])
     if result.not_open:
         raise PetitionNotOpen(petition.slug)
     return result

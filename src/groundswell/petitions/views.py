@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from groundswell.members.recognition import forget, recognise, remember
 from groundswell.petitions import pages
-from groundswell.petitions.actions import PetitionNotOpen, SignatureDetails, do_sign_petition
+from groundswell.petitions.actions import SignatureDetails, prepare_signature
 from groundswell.petitions.counter import petition_count
 from groundswell.petitions.forms import (
     SignForm,
@@ -19,7 +19,8 @@ from groundswell.petitions.forms import (
 )
 from groundswell.petitions.models import Petition, PetitionStatus
 from groundswell.petitions.referrals import make_referral_code
-from groundswell.tracking.recording import record_click
+from groundswell.petitions.signals import member_link_followed
+from groundswell.petitions.writer import write_together
 
 THANKS_COOKIE = "gs_thanks"
 THANKS_SALT = "groundswell.petitions.thanks"
@@ -41,7 +42,9 @@ def petition_page(request: HttpRequest, slug: str) -> HttpResponse:
     member = recognise(request, request.GET.get("akid"))
     if member is not None and public.petition.status == PetitionStatus.OPEN:
         link_number = request.GET.get("t", "")
-        record_click(request, link_number, request.GET.get("akid"))
+        member_link_followed.send(
+            None, request=request, link_number=link_number, token=request.GET.get("akid")
+        )
         html = pages.render_recognised_page(
             request,
             public,
@@ -85,8 +88,9 @@ def _sign(request: HttpRequest, slug: str) -> HttpResponse:
     data = submission.cleaned_data
     attribution = attribution_from(request.POST)
     link_number = request.POST.get("t", "")
-    try:
-        result = do_sign_petition(
+    # Handed to the signature writer, which commits it together with others waiting.
+    result = write_together(
+        prepare_signature(
             public.petition,
             SignatureDetails(
                 email=person.email if person else data["email"],
@@ -110,13 +114,12 @@ def _sign(request: HttpRequest, slug: str) -> HttpResponse:
             ),
             ip_address=request.META.get("REMOTE_ADDR"),
             sponsor_lists=public.sponsor_lists,
-            together=True,
             # A recognised member's address is theirs on file, not typed here.
             normalised_email=None if person else submission.normalised_email,
         )
-    except PetitionNotOpen:
-        response = HttpResponse(pages.render_petition_page(request, public), status=400)
-        return response
+    )
+    if result.not_open:
+        return HttpResponse(pages.render_petition_page(request, public), status=400)
     response = HttpResponseRedirect(f"/sign/{slug}/thanks/")
     response.status_code = 303
     # Only this browser learns whether it was a repeat, and only its own referral code.

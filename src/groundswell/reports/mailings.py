@@ -19,9 +19,9 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from groundswell.mailings.models import Mailing, MailingRecipient, RecipientState
+from groundswell.mailings.models import Mailing, MailingRecipient, RecipientState, TrackedLink
 from groundswell.petitions.models import Signature, SignatureStatus
-from groundswell.tracking.models import Click, Open, TrackedLink
+from groundswell.tracking.models import Click, Open
 
 # Gmail's and Yahoo's bulk-sender rule: keep complaints under 0.1% of messages sent.
 COMPLAINT_WARNING_RATE = 0.001

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from groundswell.tracking.models import TrackedLink
+from groundswell.mailings.models import TrackedLink
 
 FOUND_SECONDS = 60.0
 MISSING_SECONDS = 5.0

@@ -25,8 +25,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, burst: bool, interval: float, **options: Any) -> None:
         # Recipients a killed worker left claimed are recovered before any send runs.
         from groundswell.mailings.tasks import on_worker_start
+        from groundswell.tasks import start_pruning
 
         on_worker_start()
+        start_pruning()
         call_command(
             "db_worker",
             batch=burst,

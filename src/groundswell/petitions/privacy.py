@@ -1,0 +1,55 @@
+"""A person's signatures in a copy of their data, on erasure, and on a merge of two
+people (registered with members/privacy.py in apps.py)."""
+
+from __future__ import annotations
+
+from groundswell.members.models import Person
+from groundswell.petitions.models import Signature, SignatureStatus
+
+
+def export_person(person: Person) -> dict[str, list[dict[str, object]]]:
+    signatures = (
+        Signature.objects.filter(person=person).select_related("petition").order_by("created_at")
+    )
+    return {
+        "signatures": [
+            {
+                "petition": sig.petition.title,
+                "signed_at": sig.created_at.isoformat(),
+                "comment": sig.comment,
+                "name_shown_publicly": sig.show_name,
+                "source": sig.source,
+                "status": sig.status,
+            }
+            for sig in signatures
+        ]
+    }
+
+
+def forget_person(person: Person) -> dict[str, int]:
+    """Signatures stay, so counts stay right, without anything that points back."""
+    signatures = Signature.objects.filter(person=person)
+    count = signatures.count()
+    signatures.update(person=None, comment="", show_name=False, http_referer="", referrer=None)
+    Signature.objects.filter(referrer=person).update(referrer=None)
+    return {"signatures_anonymised": count}
+
+
+def merge_people(keep: Person, other: Person) -> dict[str, int]:
+    """`other`'s signatures become `keep`'s; a petition both signed counts once."""
+    moved = {"signatures": 0, "duplicate_signatures": 0}
+    signed = set(Signature.objects.filter(person=keep).values_list("petition_id", flat=True))
+    for signature in Signature.objects.filter(person=other):
+        if signature.petition_id in signed:
+            # The other row stays as an invalidated, anonymous record rather than
+            # disappearing.
+            signature.status = SignatureStatus.INVALIDATED
+            signature.invalidated_reason = "merged duplicate"
+            signature.person = None
+            moved["duplicate_signatures"] += 1
+        else:
+            signature.person = keep
+        moved["signatures"] += 1
+        signature.save()
+    Signature.objects.filter(referrer=other).update(referrer=keep)
+    return moved
