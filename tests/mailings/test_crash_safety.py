@@ -24,9 +24,9 @@ from tests.mailings.processes import (
     run_groundswell,
     sink_process,
     start_worker,
-    wait_for,
 )
 from tests.mailings.send_cast import make_list, make_mailing, make_org, make_people, subscribe
+from tests.waiting import wait_until
 
 KILL_AFTER = 737
 
@@ -52,7 +52,9 @@ def kill_a_worker_mid_send(
     assert f"sending to {recipients} recipients" in out
     first = start_worker(env)
     try:
-        wait_for(lambda: states(mailing)[RecipientState.SENT] >= KILL_AFTER, 60, "the first sends")
+        wait_until(
+            lambda: states(mailing)[RecipientState.SENT] >= KILL_AFTER, 60, "the first sends"
+        )
         first.send_signal(signal.SIGKILL)
     finally:
         first.kill()

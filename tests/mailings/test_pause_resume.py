@@ -18,9 +18,9 @@ from tests.mailings.processes import (
     run_groundswell,
     sink_process,
     start_worker,
-    wait_for,
 )
 from tests.mailings.send_cast import make_list, make_mailing, make_org, make_people, subscribe
+from tests.waiting import wait_until
 
 
 def states(mailing: Mailing) -> Counter[str]:
@@ -41,18 +41,19 @@ def test_pausing_and_resuming_a_running_send_sends_everyone_exactly_once(tmp_pat
         run_groundswell(env, "mailing", "send", str(mailing.pk))
         worker = start_worker(env)
         try:
-            wait_for(lambda: states(mailing)[RecipientState.SENT] >= 300, 60, "sends")
+            wait_until(lambda: states(mailing)[RecipientState.SENT] >= 300, 60, "sends")
             assert "paused" in run_groundswell(env, "mailing", "pause", str(mailing.pk))
-            wait_for(
+            wait_until(
                 lambda: states(mailing)[RecipientState.SENDING] == 0, 10, "the message in flight"
             )
             paused_at = states(mailing)
+            # The thing under test is that nothing happens: give the lane time to misbehave.
             time.sleep(1.5)
             assert states(mailing) == paused_at  # nothing moves while paused
             assert paused_at[RecipientState.CLAIMED] == 0
 
             assert "resumed" in run_groundswell(env, "mailing", "resume", str(mailing.pk))
-            wait_for(
+            wait_until(
                 lambda: Mailing.objects.get(pk=mailing.pk).status == MailingStatus.SENT,
                 90,
                 "the end of the send",

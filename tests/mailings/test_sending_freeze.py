@@ -29,8 +29,9 @@ from groundswell.mailings.models import (
 )
 from groundswell.mailings.tasks import check_mailings
 from groundswell.orgs.models import MailingList, Organisation
-from tests.mailings.processes import GROUNDSWELL, groundswell_env, wait_for
+from tests.mailings.processes import GROUNDSWELL, groundswell_env
 from tests.mailings.send_cast import make_list, make_mailing, make_org, make_people, subscribe
+from tests.waiting import wait_until
 
 PEOPLE = 10
 
@@ -203,7 +204,7 @@ def test_a_send_command_killed_mid_freeze_is_finished_by_a_worker_once_each(
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for(lambda: recipients(mailing) > 0, 60, "the first batch")
+        wait_until(lambda: recipients(mailing) > 0, 60, "the first batch")
         command.send_signal(signal.SIGKILL)
     finally:
         command.kill()

@@ -30,10 +30,11 @@ from groundswell.petitions.models import Petition, PetitionStatus, Signature
 from groundswell.petitions.writer import process_writer
 from groundswell.petitions.writer_service import WriterService, socket_path
 from tests.conftest import free_port
-from tests.mailings.processes import GROUNDSWELL, database_url, wait_for
+from tests.mailings.processes import GROUNDSWELL, database_url
 from tests.petitions.conftest import sign_data
 from tests.petitions.test_concurrent_signing import run_at_once
 from tests.petitions.test_signing_together import signer
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -154,7 +155,9 @@ class TestWriterService:
             sock.connect(str(socket_path()))
             body = b'{"petition": "not a list"}'
             sock.sendall(len(body).to_bytes(4, "big") + body)
-            answer = writer_service._receive(sock)
+            # The answer comes framed as the request went: its length, then JSON.
+            size = int.from_bytes(sock.recv(4), "big")
+            answer = json.loads(receive_exactly(sock, size))
 
         assert "error" in answer
         assert not getattr(sign(petition, 1), "already_signed", True)
@@ -250,8 +253,8 @@ def test_serve_runs_one_writer_that_every_worker_hands_signatures_to(
     base = f"http://127.0.0.1:{port}"
     sock = data_dir / "run" / "signature-writer.sock"
     try:
-        wait_for(lambda: sock.exists(), 60, "the signature writer's socket")
-        wait_for(lambda: _answers(base), 60, "the server")
+        wait_until(lambda: sock.exists(), 60, "the signature writer's socket")
+        wait_until(lambda: _answers(base), 60, "the server")
         first_writer = _writer_pid(serve)
         assert first_writer is not None
         # On PostgreSQL in a session of its own: one peer of the web server for the
@@ -268,7 +271,7 @@ def test_serve_runs_one_writer_that_every_worker_hands_signatures_to(
         os.kill(first_writer, signal.SIGKILL)
         assert _post_signature(base, petition, 100) == 303
         try:
-            wait_for(
+            wait_until(
                 lambda: _writer_pid(serve) not in (None, first_writer) and sock.exists(),
                 30,
                 "a new signature writer",
@@ -277,7 +280,8 @@ def test_serve_runs_one_writer_that_every_worker_hands_signatures_to(
             # For the record: what the server's children were doing.
             print("killed", first_writer, "socket", sock.exists(), "children", _children(serve.pid))
             raise
-        time.sleep(2.5)  # past the workers' pause before they try the writer again
+        # Time passing is the point: the workers wait this long before they try the writer again.
+        time.sleep(2.5)
         statuses = run_at_once(4, lambda i: _post_signature(base, petition, 200 + i))
         assert statuses == [303] * 4
         assert Signature.objects.filter(petition=petition).count() == 17
@@ -292,7 +296,7 @@ def test_serve_runs_one_writer_that_every_worker_hands_signatures_to(
     written = [json.loads(m) for m in re.findall(r"signature writer stopped: (\{.*\})", output)]
     assert written and written[-1]["signatures"] == 4, output
     # Supervisor, writer and workers go with the server.
-    wait_for(lambda: not any(_alive(pid) for pid in helpers), 15, "the server's children to stop")
+    wait_until(lambda: not any(_alive(pid) for pid in helpers), 15, "the server's children to stop")
 
 
 def _alive(pid: int) -> bool:
@@ -309,3 +313,12 @@ def _answers(base: str) -> bool:
     except OSError:
         return False
     return True
+
+
+def receive_exactly(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        assert chunk, "the signature writer closed the connection"
+        data += chunk
+    return data
