@@ -123,10 +123,9 @@ def _signature_writer_lets_go_of_the_database() -> Iterator[None]:
     """The sign view's writer thread (petitions/writer.py) keeps a connection open;
     close it after each test, so the test database can be flushed or dropped."""
     yield
-    from groundswell.petitions import writer
+    from groundswell.petitions.writer import close_process_writer_connection
 
-    if writer._writer is not None:
-        writer._writer.close_connection()
+    close_process_writer_connection()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -134,12 +133,11 @@ def _tracking_buffers_are_flushed_by_hand() -> None:
     """Every test writes buffered clicks and opens itself, with flush_all(), inside its
     own transaction. The buffers' background thread would write them through a
     connection of its own (tracking/buffer.py): against a test's open transaction it
-    waits out the busy timeout, then hands the batch back to a later test. The one test
-    of that thread turns it on for itself."""
-    from groundswell.tracking.recording import CLICKS, OPENS
+    waits out the busy timeout, then hands the batch back to a later test. The tests of
+    that thread turn it on for themselves (the `settings` fixture puts it back)."""
+    from django.conf import settings
 
-    for buffer in (CLICKS, OPENS):
-        buffer.background_flushes = False
+    settings.TRACKING_BACKGROUND_FLUSHES = False
 
 
 @pytest.fixture(autouse=True)
