@@ -11,6 +11,13 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.contrib.auth.models import User
+from django.test import Client
+
+from groundswell.members.models import Person
+from groundswell.orgs.models import Organisation
+from groundswell.petitions.models import Petition
+from tests import cast
 
 
 def free_port() -> int:
@@ -61,6 +68,48 @@ def smtp_sink(settings: Any) -> Iterator[SmtpSink]:
         yield SmtpSink(port, handler)
     finally:
         controller.stop()
+
+
+# The cast (tests/cast.py): the organisations, the petition and the people most tests need.
+
+
+@pytest.fixture
+def open_press(db: None) -> Organisation:
+    """The sponsor, with its default list."""
+    return cast.make_org()
+
+
+@pytest.fixture
+def action_fund(db: None) -> Organisation:
+    """The coalition partner, with its default list."""
+    return cast.make_partner()
+
+
+@pytest.fixture
+def petition(open_press: Organisation, action_fund: Organisation) -> Petition:
+    """An open petition the two run together, the sponsor first."""
+    return cast.make_petition(sponsors=[open_press, action_fund])
+
+
+@pytest.fixture
+def alice(db: None) -> User:
+    """Alice the organiser, staff."""
+    return cast.make_staff()
+
+
+@pytest.fixture
+def alice_client(alice: User) -> Client:
+    client = Client()
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def bob(open_press: Organisation) -> Person:
+    """Bob the member, on Open Press's supporters list."""
+    person = cast.make_bob()
+    cast.subscribe(person, cast.default_list(open_press))
+    return person
 
 
 def chromium_path() -> str | None:

@@ -13,7 +13,7 @@ from groundswell.lib import refresh
 from groundswell.lib.refresh import OneRefresher, ProcessCache
 from groundswell.petitions import pages
 from groundswell.petitions.pages import clear_page_cache, load_public_petition
-from tests.petitions.conftest import make_org, make_petition
+from tests.cast import make_org, make_petition
 
 
 def test_it_gives_the_turn_to_one_thread_at_a_time_per_key() -> None:

@@ -23,12 +23,6 @@ def mail_dir(settings: Any, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def alice(db: None) -> User:
-    """Alice the organiser: staff."""
-    return User.objects.create_user("alice", "alice@example.org", "x", is_staff=True)
-
-
-@pytest.fixture
 def staff_client(client: Client, alice: User) -> Client:
     client.force_login(alice)
     return client

@@ -18,6 +18,7 @@ import pytest
 
 from groundswell.mailings import journal, sending
 from groundswell.mailings.models import Mailing, MailingRecipient, MailingStatus, RecipientState
+from tests.cast import default_list, make_mailing, make_org, make_people, subscribe_all
 from tests.mailings.processes import (
     SinkProcess,
     groundswell_env,
@@ -25,7 +26,6 @@ from tests.mailings.processes import (
     sink_process,
     start_worker,
 )
-from tests.mailings.send_cast import make_list, make_mailing, make_org, make_people, subscribe
 from tests.waiting import wait_until
 
 KILL_AFTER = 737
@@ -37,8 +37,8 @@ def states(mailing: Mailing) -> Counter[str]:
 
 def mailing_to(count: int) -> Mailing:
     org = make_org()
-    supporters = make_list(org, "supporters", is_default=True)
-    subscribe(make_people(count), supporters)
+    supporters = default_list(org)
+    subscribe_all(make_people(count), supporters)
     return make_mailing(org, supporters)
 
 

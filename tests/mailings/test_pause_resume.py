@@ -13,13 +13,13 @@ from groundswell.mailings import sending
 from groundswell.mailings.actions import SendError, do_pause_send, do_resume_send, do_start_send
 from groundswell.mailings.models import Mailing, MailingRecipient, MailingStatus, RecipientState
 from groundswell.orgs.models import MailingList, Organisation
+from tests.cast import default_list, make_mailing, make_org, make_people, subscribe_all
 from tests.mailings.processes import (
     groundswell_env,
     run_groundswell,
     sink_process,
     start_worker,
 )
-from tests.mailings.send_cast import make_list, make_mailing, make_org, make_people, subscribe
 from tests.waiting import wait_until
 
 
@@ -31,8 +31,8 @@ def states(mailing: Mailing) -> Counter[str]:
 @pytest.mark.django_db(transaction=True)
 def test_pausing_and_resuming_a_running_send_sends_everyone_exactly_once(tmp_path: Path) -> None:
     org = make_org()
-    supporters = make_list(org, "supporters", is_default=True)
-    subscribe(make_people(1500), supporters)
+    supporters = default_list(org)
+    subscribe_all(make_people(1500), supporters)
     # Slowed down, so the send is still going when the pause command has started up.
     mailing = make_mailing(org, supporters, rate_limit=200)
 
@@ -73,7 +73,7 @@ class TestPauseInProcess:
         self, org: Organisation, supporters: MailingList, settings: Any
     ) -> None:
         settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-        subscribe(make_people(20), supporters)
+        subscribe_all(make_people(20), supporters)
         mailing = do_start_send(make_mailing(org, supporters))
         claimed = sending.claim_batch(mailing.pk, "worker-1", size=5)
 
@@ -89,7 +89,7 @@ class TestPauseInProcess:
         self, org: Organisation, supporters: MailingList, settings: Any
     ) -> None:
         settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-        subscribe(make_people(2), supporters)
+        subscribe_all(make_people(2), supporters)
         mailing = make_mailing(org, supporters)
         with pytest.raises(SendError):
             do_pause_send(mailing)

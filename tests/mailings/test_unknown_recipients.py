@@ -31,7 +31,7 @@ from groundswell.mailings.models import Mailing, MailingRecipient, MailingStatus
 from groundswell.members.models import AuditEntry
 from groundswell.orgs.models import MailingList, Organisation
 from groundswell.reports.mailings import mailing_report
-from tests.mailings.send_cast import make_mailing, make_people, subscribe
+from tests.cast import make_mailing, make_people, subscribe_all
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,7 @@ HANDED_OVER = timezone.now().replace(microsecond=0) - timedelta(minutes=7)
 
 def crashed_send(org: Organisation, supporters: MailingList, *, unknown: int = 2) -> Mailing:
     """A finished send: three copies sent, `unknown` in doubt after web-1 was killed."""
-    subscribe(make_people(3 + unknown), supporters)
+    subscribe_all(make_people(3 + unknown), supporters)
     mailing = do_start_send(make_mailing(org, supporters))  # on_commit not run: no send
     ids = list(
         MailingRecipient.objects.filter(mailing=mailing).order_by("pk").values_list("pk", flat=True)

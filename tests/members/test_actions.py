@@ -14,14 +14,14 @@ from groundswell.members.actions import (
     do_unsubscribe,
 )
 from groundswell.members.models import ConsentEvent, Person, Subscription, SubscriptionStatus
-from tests.orgs.factories import make_list, make_org
+from tests.cast import default_list, make_list, make_org
 
 WORDING = "Yes, Friends of the Earthworm may email me."
 
 
 @pytest.fixture
 def supporters(db):
-    return make_list(make_org(), "supporters", is_default=True)
+    return default_list(make_org())
 
 
 @pytest.fixture

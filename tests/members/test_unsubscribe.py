@@ -10,14 +10,10 @@ from groundswell.members.actions import (
     is_suppressed,
 )
 from groundswell.members.models import ConsentEvent, SubscriptionStatus
-from groundswell.orgs.models import MailingList, Organisation
-from tests.petitions.conftest import make_org as make_org_named
+from groundswell.orgs.models import MailingList
+from tests.cast import make_org
 
 pytestmark = pytest.mark.django_db
-
-
-def make_org(slug: str) -> Organisation:
-    return make_org_named(slug.title(), slug)
 
 
 @pytest.fixture
@@ -27,7 +23,7 @@ def bob():
         source="test",
     )
     for slug in ("open-press", "common-ground"):
-        org = make_org(slug)
+        org = make_org(slug.title(), slug)
         do_subscribe(person, org.default_list, source="test", wording="Yes, email me.")
     return person
 
@@ -120,7 +116,7 @@ class TestSubscriptionsPage:
         assert "keep receiving emails" in event.wording
 
     def test_it_offers_only_lists_the_person_already_joined(self, client, bob):
-        stranger_list = make_org("far-away").default_list
+        stranger_list = make_org("Far-Away", "far-away").default_list
         client.post(
             f"/subscriptions/{make_member_token(bob.pk)}/", {"lists": [str(stranger_list.pk)]}
         )

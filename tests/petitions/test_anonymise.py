@@ -10,7 +10,7 @@ from groundswell.members.actions import PersonDetails, do_find_or_create_person,
 from groundswell.members.models import Person
 from groundswell.petitions.actions import SignatureDetails, do_sign_petition
 from groundswell.petitions.models import Petition, PetitionStatus, Signature
-from tests.petitions.conftest import make_petition
+from tests.cast import make_petition
 
 pytestmark = pytest.mark.django_db
 

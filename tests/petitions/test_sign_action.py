@@ -14,7 +14,7 @@ from groundswell.petitions.actions import PetitionNotOpen, SignatureDetails, do_
 from groundswell.petitions.consent import explicit_sentence, notice_sentence
 from groundswell.petitions.models import Petition, PetitionCount, Signature
 from groundswell.petitions.referrals import make_referral_code
-from tests.petitions.conftest import make_petition
+from tests.cast import make_org, make_petition
 
 
 def charlie(**overrides: Any) -> SignatureDetails:
@@ -109,14 +109,7 @@ class TestDoSignPetition:
     def test_it_ignores_a_box_for_an_organisation_that_is_not_a_sponsor(
         self, petition: Petition
     ) -> None:
-        Organisation.objects.create(
-            name="Someone Else",
-            slug="someone-else",
-            postal_address="x",
-            privacy_policy_url="https://else.example.org/privacy",
-            sender_name="x",
-            sender_email="x@else.example.org",
-        )
+        make_org("Someone Else", "someone-else", default_list=None)
         do_sign_petition(petition, charlie(consents={"someone-else"}))
 
         assert ConsentEvent.objects.count() == 0

@@ -35,8 +35,9 @@ from groundswell.petitions.consent import explicit_sentence, recorded_wording
 from groundswell.petitions.models import Petition, Signature
 from groundswell.petitions.referrals import make_referral_code
 from groundswell.petitions.writer import SignatureWriter
+from tests.cast import make_petition
 from tests.conftest import SmtpSink, free_port
-from tests.petitions.conftest import make_petition, sign_data
+from tests.petitions.conftest import sign_data
 from tests.petitions.test_concurrent_signing import run_at_once
 from tests.petitions.test_thank_you_email import run_worker
 from tests.waiting import wait_until
