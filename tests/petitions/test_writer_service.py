@@ -12,7 +12,6 @@ import socket
 import subprocess
 import tempfile
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -55,7 +54,6 @@ class Running:
         self.thread = threading.Thread(target=self._run)
         self.thread.start()
         assert self.service.ready.wait(10)
-        writer_service.forget_unreachable()
 
     def _run(self) -> None:
         try:
@@ -73,7 +71,6 @@ def running(short_data_dir: Path) -> Iterator[Running]:
     service = Running()
     yield service
     service.stop()
-    writer_service.forget_unreachable()
 
 
 def sign(petition: Petition, i: int | str) -> object:
@@ -125,7 +122,6 @@ class TestWriterService:
     def test_it_is_not_needed_signatures_are_written_in_process_without_it(
         self, petition: Petition, short_data_dir: Path
     ) -> None:
-        writer_service.forget_unreachable()
         before = process_writer().batches
 
         result = sign(petition, 1)
@@ -145,7 +141,18 @@ class TestWriterService:
 
         assert Signature.objects.count() == 2
         assert service.service.batches == 1
-        writer_service.forget_unreachable()
+
+    def test_a_writer_started_after_one_was_missed_is_used_at_once(
+        self, petition: Petition, short_data_dir: Path
+    ) -> None:
+        sign(petition, 1)  # no writer: this process will not look for one for a while
+        service = Running()
+        try:
+            sign(petition, 2)
+        finally:
+            service.stop()
+
+        assert service.service.batches == 1
 
     def test_it_answers_an_unreadable_message_with_an_error_and_goes_on(
         self, petition: Petition, running: Running
@@ -272,7 +279,7 @@ def test_serve_runs_one_writer_that_every_worker_hands_signatures_to(
         assert _post_signature(base, petition, 100) == 303
         try:
             wait_until(
-                lambda: _writer_pid(serve) not in (None, first_writer) and sock.exists(),
+                lambda: _writer_pid(serve) not in (None, first_writer) and _accepts(sock),
                 30,
                 "a new signature writer",
             )
@@ -280,8 +287,6 @@ def test_serve_runs_one_writer_that_every_worker_hands_signatures_to(
             # For the record: what the server's children were doing.
             print("killed", first_writer, "socket", sock.exists(), "children", _children(serve.pid))
             raise
-        # Time passing is the point: the workers wait this long before they try the writer again.
-        time.sleep(2.5)
         statuses = run_at_once(4, lambda i: _post_signature(base, petition, 200 + i))
         assert statuses == [303] * 4
         assert Signature.objects.filter(petition=petition).count() == 17
@@ -297,6 +302,16 @@ def test_serve_runs_one_writer_that_every_worker_hands_signatures_to(
     assert written and written[-1]["signatures"] == 4, output
     # Supervisor, writer and workers go with the server.
     wait_until(lambda: not any(_alive(pid) for pid in helpers), 15, "the server's children to stop")
+
+
+def _accepts(path: Path) -> bool:
+    """Whether a writer listens on the socket (the file appears a moment before)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+    return True
 
 
 def _alive(pid: int) -> bool:
