@@ -8,7 +8,7 @@ from django.core import mail
 from groundswell.lib.tokens import make_member_token
 from groundswell.members.actions import PersonDetails, do_find_or_create_person, do_subscribe
 from groundswell.members.models import AuditEntry, ConsentEvent, Person
-from tests.cast import make_org
+from tests.cast import make_org, make_person
 
 pytestmark = pytest.mark.django_db
 
@@ -20,16 +20,13 @@ def on_commit(django_capture_on_commit_callbacks):
 
 @pytest.fixture
 def katy():
-    person, _ = do_find_or_create_person(
-        PersonDetails(
-            email="katy@example.org",
-            first_name="Katy",
-            last_name="Lindqvist",
-            address="7 Orchard Row, Leeds",
-            postal_code="LS1 4AP",
-            country="GB",
-        ),
-        source="test",
+    person = make_person(
+        "katy@example.org",
+        "Katy",
+        "Lindqvist",
+        address="7 Orchard Row, Leeds",
+        postal_code="LS1 4AP",
+        country="GB",
     )
     return person
 

@@ -4,24 +4,19 @@ import pytest
 
 from groundswell.lib.tokens import make_member_token
 from groundswell.members.actions import (
-    PersonDetails,
-    do_find_or_create_person,
     do_subscribe,
     is_suppressed,
 )
 from groundswell.members.models import ConsentEvent, SubscriptionStatus
 from groundswell.orgs.models import MailingList
-from tests.cast import make_org
+from tests.cast import make_org, make_person
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def bob():
-    person, _ = do_find_or_create_person(
-        PersonDetails(email="Bob@Example.org", first_name="Bob", last_name="Builder"),
-        source="test",
-    )
+    person = make_person("Bob@Example.org", "Bob", "Builder")
     for slug in ("open-press", "common-ground"):
         org = make_org(slug.title(), slug)
         do_subscribe(person, org.default_list, source="test", wording="Yes, email me.")
