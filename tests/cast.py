@@ -2,9 +2,10 @@
 
 Open Press runs the campaigns, with Open Press Action Fund as its coalition partner;
 each has a default list, Supporters. Alice is their organiser (staff), Bob a member,
-Charlie a stranger who finds a petition page. The usual ones are fixtures in
-tests/conftest.py; a test that is about one detail (a name that needs more than ASCII,
-a second list, a petition that is closed) passes it as a keyword to a builder here.
+Charlie a stranger who finds a petition page (tests/petitions/conftest.py sign_data
+fills in his form). The usual ones are fixtures in tests/conftest.py. A test about
+one detail (a name that needs more than ASCII, a second list, a closed petition), or
+one whose pages are checked for other names, passes keywords to the builders here.
 
 People are made through the members app's actions, as signing or an import makes
 them, except in bulk (make_people), where thousands go straight into the tables.
@@ -126,11 +127,6 @@ def make_person(
 def make_bob(**details: str) -> Person:
     """Bob the member (subscribe him to what the test needs)."""
     return make_person("bob@example.org", "Bob", "Member", **details)
-
-
-def make_charlie(**details: str) -> Person:
-    """Charlie the stranger: known by address, on no list."""
-    return make_person("charlie@example.org", "Charlie", "Stranger", **details)
 
 
 def subscribe(

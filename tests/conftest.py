@@ -14,7 +14,6 @@ from aiosmtpd.controller import Controller
 from django.contrib.auth.models import User
 from django.test import Client
 
-from groundswell.members.models import Person
 from groundswell.orgs.models import Organisation
 from groundswell.petitions.models import Petition
 from tests import cast
@@ -102,14 +101,6 @@ def alice_client(alice: User) -> Client:
     client = Client()
     client.force_login(alice)
     return client
-
-
-@pytest.fixture
-def bob(open_press: Organisation) -> Person:
-    """Bob the member, on Open Press's supporters list."""
-    person = cast.make_bob()
-    cast.subscribe(person, cast.default_list(open_press))
-    return person
 
 
 def chromium_path() -> str | None:
