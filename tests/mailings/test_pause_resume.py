@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import transaction
 
 from groundswell.mailings import sending
 from groundswell.mailings.actions import SendError, do_pause_send, do_resume_send, do_start_send
@@ -81,7 +82,8 @@ class TestPauseInProcess:
 
         assert states(mailing) == {RecipientState.QUEUED: 20}
         # The worker that held them can no longer start any of them.
-        assert not sending.record_and_mark(None, claimed[0], "worker-1")
+        with transaction.atomic():
+            assert sending.mark_window([claimed[0]], "worker-1") == set()
         report = sending.SendLane(mailing.pk).run()
         assert report.sent == 0 and report.stopped_because == "mailing paused"
 

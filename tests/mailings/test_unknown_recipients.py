@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.core import mail
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -303,7 +304,8 @@ class TestSendAgain:
         first = in_doubt(crashed)[0]
         do_send_unknown_again(crashed, [first.pk])
         late = sending.Result(first.pk, 0, sending.Outcome("sent", "250 OK"), "<late@example>")
-        sending.record_and_mark(late, None, DEAD_WORKER)
+        with transaction.atomic():
+            sending.write_results([late], DEAD_WORKER)
         first.refresh_from_db()
         assert first.state == RecipientState.QUEUED
         assert first.message_id == ""
