@@ -1,6 +1,6 @@
 """The mailing's staff page in chromium: it follows the send, and staff decide about unknowns.
 
-Alice watches Riverbank Action's mailing go out. When the send ends, or a copy becomes
+Alice watches Open Press's mailing go out. When the send ends, or a copy becomes
 unknown, the page draws itself again (status, buttons, the note about unknowns) unless
 she is typing; on the unknown page she marks a copy as sent.
 """

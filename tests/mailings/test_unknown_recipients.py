@@ -1,7 +1,7 @@
 """Unknown recipients: staff see the copies in doubt and decide, "mark as sent" or "send again".
 
 A recipient is unknown when its worker died while handing its copy to the mail server.
-Riverbank Action's mailing went to five supporters: three copies were sent, two were in
+Open Press's mailing went to five supporters: three copies were sent, two were in
 the hands of worker web-1 when it was killed. Alice (staff) decides what happened.
 """
 
