@@ -11,6 +11,12 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.contrib.auth.models import User
+from django.test import Client
+
+from groundswell.orgs.models import Organisation
+from groundswell.petitions.models import Petition
+from tests import cast
 
 
 def free_port() -> int:
@@ -61,6 +67,40 @@ def smtp_sink(settings: Any) -> Iterator[SmtpSink]:
         yield SmtpSink(port, handler)
     finally:
         controller.stop()
+
+
+# The cast (tests/cast.py): the organisations, the petition and the people most tests need.
+
+
+@pytest.fixture
+def open_press(db: None) -> Organisation:
+    """The sponsor, with its default list."""
+    return cast.make_org()
+
+
+@pytest.fixture
+def action_fund(db: None) -> Organisation:
+    """The coalition partner, with its default list."""
+    return cast.make_partner()
+
+
+@pytest.fixture
+def petition(open_press: Organisation, action_fund: Organisation) -> Petition:
+    """An open petition the two run together, the sponsor first."""
+    return cast.make_petition(sponsors=[open_press, action_fund])
+
+
+@pytest.fixture
+def alice(db: None) -> User:
+    """Alice the organiser, staff."""
+    return cast.make_staff()
+
+
+@pytest.fixture
+def alice_client(alice: User) -> Client:
+    client = Client()
+    client.force_login(alice)
+    return client
 
 
 def chromium_path() -> str | None:
@@ -123,10 +163,9 @@ def _signature_writer_lets_go_of_the_database() -> Iterator[None]:
     """The sign view's writer thread (petitions/writer.py) keeps a connection open;
     close it after each test, so the test database can be flushed or dropped."""
     yield
-    from groundswell.petitions import writer
+    from groundswell.petitions.writer import close_process_writer_connection
 
-    if writer._writer is not None:
-        writer._writer.close_connection()
+    close_process_writer_connection()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -134,12 +173,11 @@ def _tracking_buffers_are_flushed_by_hand() -> None:
     """Every test writes buffered clicks and opens itself, with flush_all(), inside its
     own transaction. The buffers' background thread would write them through a
     connection of its own (tracking/buffer.py): against a test's open transaction it
-    waits out the busy timeout, then hands the batch back to a later test. The one test
-    of that thread turns it on for itself."""
-    from groundswell.tracking.recording import CLICKS, OPENS
+    waits out the busy timeout, then hands the batch back to a later test. The tests of
+    that thread turn it on for themselves (the `settings` fixture puts it back)."""
+    from django.conf import settings
 
-    for buffer in (CLICKS, OPENS):
-        buffer.background_flushes = False
+    settings.TRACKING_BACKGROUND_FLUSHES = False
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,6 @@ import smtplib
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -24,6 +23,7 @@ import httpx
 import pytest
 
 from tests.conftest import free_port
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -107,22 +107,23 @@ class RunningDemo:
         return f"http://127.0.0.1:{self.port}"
 
     def wait_until_site_answers(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"demo exited early:\n{self.output}"
-            try:
-                if httpx.get(f"{self.base_url}/admin/login/", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        pytest.fail(f"the site never answered:\n{self.output}")
+        try:
+            wait_until(self.site_answers, START_TIMEOUT, "the site to answer")
+        except AssertionError as error:
+            pytest.fail(f"{error}:\n{self.output}")
+
+    def site_answers(self) -> bool:
+        assert self.process.poll() is None, f"demo exited early:\n{self.output}"
+        try:
+            return httpx.get(f"{self.base_url}/admin/login/", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def wait_for_output(self, text: str, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.output:
-            assert time.monotonic() < deadline, f"{text!r} never printed:\n{self.output}"
-            time.sleep(0.2)
+        try:
+            wait_until(lambda: text in self.output, timeout, f"{text!r} to be printed")
+        except AssertionError as error:
+            pytest.fail(f"{error}:\n{self.output}")
 
     def wait_for_exit(self, timeout: float = 40.0) -> int:
         try:

@@ -19,8 +19,8 @@ from groundswell.mailings.actions import do_send_test, do_start_send
 from groundswell.mailings.models import Mailing, MailingRecipient, MailingStatus, RecipientState
 from groundswell.members.models import Person
 from groundswell.petitions.actions import SignatureDetails, do_sign_petition
+from tests.cast import make_mailing, make_org, make_petition
 from tests.conftest import SmtpSink
-from tests.mailings.send_cast import make_list, make_mailing, make_org, make_petition
 
 pytestmark = pytest.mark.django_db
 
@@ -101,10 +101,10 @@ def only(sink: SmtpSink, to: str) -> Message:
 @pytest.fixture
 def obrien(capture: Any) -> Person:
     """O'Brien & <Sons> signs Riverbank's petition and agrees to hear from Riverbank."""
-    make_list(make_org(), "supporters", is_default=True)
+    riverbank = make_org("Riverbank Action", "riverbank")
     with capture(execute=True):
         do_sign_petition(
-            make_petition(),
+            make_petition("clean-river", sponsors=[riverbank]),
             SignatureDetails(email=EMAIL, first_name=NAME, last_name=NAME, consents={"riverbank"}),
         )
     return Person.objects.get(email_normalised=EMAIL)
@@ -130,10 +130,11 @@ def mailing(obrien: Person) -> Mailing:
 
 class TestEmailsToOBrien:
     def test_it_thanks_them_for_signing(self, smtp_sink: SmtpSink, capture: Any) -> None:
-        make_list(make_org(), "supporters", is_default=True)
+        riverbank = make_org("Riverbank Action", "riverbank")
         with capture(execute=True):
             do_sign_petition(
-                make_petition(), SignatureDetails(email=EMAIL, first_name=NAME, last_name=NAME)
+                make_petition("clean-river", sponsors=[riverbank]),
+                SignatureDetails(email=EMAIL, first_name=NAME, last_name=NAME),
             )
         message = only(smtp_sink, EMAIL)
         text = part(message, "plain")

@@ -123,6 +123,9 @@ COUNT_CACHE_SECONDS = env_int("COUNT_CACHE_SECONDS", 2, minimum=0)
 TRACKING_FLUSH_SECONDS = env_int("TRACKING_FLUSH_SECONDS", 1, minimum=1)
 TRACKING_BATCH_SIZE = env_int("TRACKING_BATCH_SIZE", 500, minimum=1)
 TRACKING_MAX_PENDING = env_int("TRACKING_MAX_PENDING", 100_000, minimum=1)
+# Off: no writer thread; events wait for flush_all() or a normal exit (one-shot
+# processes; the tests, which write inside their own transaction).
+TRACKING_BACKGROUND_FLUSHES = env_bool("TRACKING_BACKGROUND_FLUSHES", True)
 
 # Signatures arriving together in a server process are written in one transaction
 # (petitions/writer.py). Off: each request writes its own, as tests inside a

@@ -1,4 +1,6 @@
-"""The cast for admin tests: Alice the organiser is staff; Bob and Charlie are people."""
+"""Admin tests: Alice the organiser is a superuser here; the campaign is Friends of the
+Earthworm's (the cast's builders, tests/cast.py, with the names these pages are checked
+for)."""
 
 from __future__ import annotations
 
@@ -6,76 +8,48 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.test import Client
 
-from groundswell.members.actions import PersonDetails, do_find_or_create_person, do_subscribe
 from groundswell.members.models import Person
-from groundswell.orgs.models import MailingList, Organisation
-from groundswell.petitions.models import Petition, PetitionSponsor, Signature
-from tests.orgs import factories
+from groundswell.orgs.models import MailingList
+from groundswell.petitions.models import Petition, Signature
+from tests import cast
 
 WORDING = "Yes, Friends of the Earthworm may email me about this campaign."
 
 
-def make_org(slug: str = "earthworm") -> tuple[Organisation, MailingList]:
-    """An organisation with its default list (the builders of tests/orgs/factories.py)."""
-    org = factories.make_org(slug)
-    return org, factories.make_list(org, is_default=True)
-
-
-def make_petition(org: Organisation, slug: str = "save-the-worms") -> Petition:
-    petition = Petition.objects.create(
-        slug=slug,
-        title=f"Petition {slug}",
-        target="the leaders of Spade Corp",
-        statement="Stop digging.",
-        background="Worms matter[^1].\n\n[^1]: A study.",
-        status="open",
-    )
-    PetitionSponsor.objects.create(petition=petition, organisation=org, position=0)
-    return petition
-
-
-def make_person(email: str, first: str = "", last: str = "") -> Person:
-    person, _ = do_find_or_create_person(
-        PersonDetails(email=email, first_name=first, last_name=last, country="GB"),
-        source="petition:test",
-    )
-    return person
-
-
 def make_signer(n: int, petition: Petition, mailing_list: MailingList) -> Person:
-    person = make_person(f"signer{n}@example.org", f"Signer{n}", "Test")
+    """Signer n: signed the petition and subscribed to the list."""
+    person = cast.make_person(
+        f"signer{n}@example.org", f"Signer{n}", "Test", country="GB", source="petition:test"
+    )
     Signature.objects.create(petition=petition, person=person, source="email")
-    do_subscribe(person, mailing_list, source="petition:test", wording=WORDING)
+    cast.subscribe(person, mailing_list, source="petition:test", wording=WORDING)
     return person
 
 
 @pytest.fixture
 def alice(db: Any) -> User:
-    return User.objects.create_superuser("alice", "alice@example.org", "Worms-are-great-42")
-
-
-@pytest.fixture
-def alice_client(alice: User) -> Client:
-    client = Client()
-    client.force_login(alice)
-    return client
+    return cast.make_staff(email="alice@example.org", superuser=True)
 
 
 @pytest.fixture
 def campaign(db: Any) -> dict[str, Any]:
     """One organisation with a default list, an open petition, Bob signed and subscribed."""
-    org, mailing_list = make_org()
-    petition = make_petition(org)
-    bob = make_person("Bob@Example.org", "Bob", "Member")
+    org = cast.make_org(
+        "Friends of the Earthworm", "earthworm", postal_address="1 Loam Lane, Compost Town"
+    )
+    mailing_list = cast.default_list(org)
+    petition = cast.make_petition("save-the-worms", sponsors=[org], title="Petition save-the-worms")
+    bob = cast.make_person("Bob@Example.org", "Bob", "Member", country="GB", source="petition:test")
     signature = Signature.objects.create(
         petition=petition, person=bob, source="facebook", comment="Dig less!"
     )
-    subscription = do_subscribe(
+    subscription = cast.subscribe(
         bob, mailing_list, source="petition:save-the-worms", wording=WORDING
     )
-    charlie = make_person("charlie@example.net", "Charlie", "Stranger")
+    charlie = cast.make_person(
+        "charlie@example.net", "Charlie", "Stranger", country="GB", source="petition:test"
+    )
     return {
         "org": org,
         "list": mailing_list,

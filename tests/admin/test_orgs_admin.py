@@ -4,8 +4,9 @@ from django.urls import reverse
 
 from groundswell.members.actions import do_subscribe, do_unsubscribe
 from groundswell.orgs.models import MailingList, Organisation
+from tests.cast import default_list, make_org, make_person
 
-from .conftest import WORDING, make_org, make_person
+from .conftest import WORDING
 from .helpers import count_queries
 
 
@@ -66,7 +67,7 @@ class TestOrganisationAdmin:
         url = reverse("admin:orgs_organisation_changelist")
         baseline = count_queries(alice_client, url)
         for n in range(10):
-            make_org(f"org{n}")
+            make_org(f"Org {n}", f"org{n}")
         with django_assert_max_num_queries(baseline):
             assert alice_client.get(url).status_code == 200
 
@@ -94,7 +95,7 @@ class TestMailingListAdmin:
         url = reverse("admin:orgs_mailinglist_changelist")
         baseline = count_queries(alice_client, url)
         for n in range(10):
-            _, mailing_list = make_org(f"org{n}")
+            mailing_list = default_list(make_org(f"Org {n}", f"org{n}"))
             do_subscribe(make_person(f"p{n}@example.org"), mailing_list, source="t", wording="w")
         with django_assert_max_num_queries(baseline):
             response = alice_client.get(url)

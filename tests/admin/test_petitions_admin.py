@@ -6,8 +6,9 @@ from django.utils import timezone
 from groundswell.members.models import AuditAction, AuditEntry
 from groundswell.petitions.counter import clear_process_cache, petition_count
 from groundswell.petitions.models import Petition, PetitionSponsor, Signature
+from tests.cast import make_org, make_person, make_petition
 
-from .conftest import make_org, make_person, make_petition, make_signer
+from .conftest import make_signer
 from .helpers import count_queries
 
 
@@ -41,7 +42,7 @@ class TestPetitionAdmin:
 
     def test_it_shows_sponsors_in_order(self, alice_client, campaign):
         petition = campaign["petition"]
-        second, _ = make_org("moles")
+        second = make_org("Friends of the Moles", "moles")
         PetitionSponsor.objects.create(petition=petition, organisation=second, position=1)
         PetitionSponsor.objects.filter(organisation=campaign["org"]).update(position=2)
         url = reverse("admin:petitions_petition_change", args=[petition.pk])
@@ -118,7 +119,7 @@ class TestPetitionAdmin:
         url = reverse("admin:petitions_petition_changelist")
         baseline = count_queries(alice_client, url)
         for n in range(10):
-            make_petition(campaign["org"], slug=f"petition-{n}")
+            make_petition(f"petition-{n}", sponsors=[campaign["org"]])
         with django_assert_max_num_queries(baseline):
             response = alice_client.get(url)
         assert "petition-9" in response.text
@@ -133,7 +134,7 @@ class TestSignatureAdmin:
 
     def test_it_filters_by_petition_source_status_and_date(self, alice_client, campaign):
         url = reverse("admin:petitions_signature_changelist")
-        other = make_petition(campaign["org"], slug="other")
+        other = make_petition("other", sponsors=[campaign["org"]])
         Signature.objects.create(petition=other, person=campaign["charlie"], source="twitter")
         by_petition = alice_client.get(url, {"petition__id__exact": other.pk}).text
         assert "Charlie" in by_petition and "Bob Member" not in by_petition
@@ -226,7 +227,7 @@ class TestSignatureAdmin:
         baseline = count_queries(alice_client, url)
         for n in range(10):
             make_signer(n, campaign["petition"], campaign["list"])
-        other = make_petition(campaign["org"], slug="other")
+        other = make_petition("other", sponsors=[campaign["org"]])
         Signature.objects.create(petition=other, person=make_person("x@example.org"))
         with django_assert_max_num_queries(baseline):
             response = alice_client.get(url)

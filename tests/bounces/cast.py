@@ -1,4 +1,5 @@
-"""The cast for bounce tests: Friends of the Earthworm mail Bob, Carol and others."""
+"""Bounce tests: Friends of the Earthworm mail Bob, Carol and others, whom the reports in
+samples/ are about (built with the shared cast's builders, tests/cast.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,9 @@ from pathlib import Path
 from django.utils import timezone
 
 from groundswell.mailings.models import Mailing, MailingRecipient, RecipientState
-from groundswell.members.actions import PersonDetails, do_find_or_create_person, do_subscribe
 from groundswell.members.models import Person
 from groundswell.orgs.models import MailingList, Organisation
-from tests.orgs.factories import make_list, make_org
+from tests.cast import default_list, make_list, make_org, make_person, subscribe
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
 WORDING = "Yes, Friends of the Earthworm may email me."
@@ -30,8 +30,8 @@ class Campaign:
 
 
 def make_campaign() -> Campaign:
-    org = make_org()
-    supporters = make_list(org, "supporters", is_default=True)
+    org = make_org("Friends of the Earthworm", "earthworm")
+    supporters = default_list(org)
     volunteers = make_list(org, "volunteers")
     mailing = Mailing.objects.create(
         organisation=org,
@@ -45,11 +45,9 @@ def make_campaign() -> Campaign:
 
 
 def make_member(campaign: Campaign, email: str, *lists: MailingList) -> Person:
-    person, _ = do_find_or_create_person(
-        PersonDetails(email=email, first_name=email.split(".")[0].title()), source="test"
-    )
+    person = make_person(email, email.split(".")[0].title())
     for mailing_list in lists or (campaign.supporters,):
-        do_subscribe(person, mailing_list, source="petition:save-the-worms", wording=WORDING)
+        subscribe(person, mailing_list, source="petition:save-the-worms", wording=WORDING)
     return person
 
 

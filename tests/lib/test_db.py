@@ -23,7 +23,7 @@ from groundswell.lib.db import (
 from groundswell.members.models import ConsentEvent, Person, Subscription
 from groundswell.petitions.actions import SignatureDetails, do_sign_petitions, prepare_signature
 from groundswell.petitions.models import Signature
-from tests.petitions.conftest import make_org, make_petition
+from tests.cast import make_org, make_petition
 
 
 @pytest.mark.django_db

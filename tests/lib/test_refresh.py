@@ -13,7 +13,7 @@ from groundswell.lib import refresh
 from groundswell.lib.refresh import OneRefresher, ProcessCache
 from groundswell.petitions import pages
 from groundswell.petitions.pages import clear_page_cache, load_public_petition
-from tests.petitions.conftest import make_org, make_petition
+from tests.cast import make_org, make_petition
 
 
 def test_it_gives_the_turn_to_one_thread_at_a_time_per_key() -> None:
@@ -120,7 +120,7 @@ def test_while_one_thread_reads_the_petition_afresh_the_others_use_the_one_kept(
     kept = load_public_petition("cancel-the-contract")
     monkeypatch.setattr(pages, "PETITION_CACHE_SECONDS", 0.0)  # every entry has expired
     reading, release = threading.Event(), threading.Event()
-    read_afresh = pages._read_public_petition
+    read_afresh = pages.read_public_petition
     outcome: dict[str, Any] = {}
 
     def slow_read(slug: str) -> pages.PublicPetition:
@@ -128,7 +128,7 @@ def test_while_one_thread_reads_the_petition_afresh_the_others_use_the_one_kept(
         release.wait(10)
         return read_afresh(slug)
 
-    monkeypatch.setattr(pages, "_read_public_petition", slow_read)
+    monkeypatch.setattr(pages, "read_public_petition", slow_read)
 
     def refresh() -> None:
         try:
@@ -150,6 +150,6 @@ def test_while_one_thread_reads_the_petition_afresh_the_others_use_the_one_kept(
     assert outcome["fresh"] is not kept
     assert outcome["fresh"].petition.pk == kept.petition.pk
     # The turn is free again: the next read of an expired entry is this thread's own.
-    monkeypatch.setattr(pages, "_read_public_petition", read_afresh)
+    monkeypatch.setattr(pages, "read_public_petition", read_afresh)
     assert load_public_petition("cancel-the-contract") is not outcome["fresh"]
     clear_page_cache()

@@ -23,12 +23,6 @@ def mail_dir(settings: Any, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def alice(db: None) -> User:
-    """Alice the organiser: staff."""
-    return User.objects.create_user("alice", "alice@example.org", "x", is_staff=True)
-
-
-@pytest.fixture
 def staff_client(client: Client, alice: User) -> Client:
     client.force_login(alice)
     return client
@@ -72,7 +66,7 @@ class TestMessageList:
         self, staff_client: Client, mail_dir: Path
     ) -> None:
         catch("Tell Microsoft to stop enabling ICE")
-        time.sleep(0.002)
+        time.sleep(0.002)  # names sort by the microsecond a message came in: let one pass
         catch("Thank you for signing")
         response = staff_client.get("/staff/mailbox/")
         assert response.status_code == 200

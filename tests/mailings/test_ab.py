@@ -15,14 +15,14 @@ from groundswell.mailings.tasks import check_mailings
 from groundswell.orgs.models import MailingList, Organisation
 from groundswell.petitions.models import Signature
 from groundswell.tracking.models import Click
-from tests.mailings.send_cast import make_mailing, make_people, subscribe
+from tests.cast import make_mailing, make_people, subscribe_all
 
 pytestmark = pytest.mark.usefixtures("mail_in_memory")
 
 
 @pytest.fixture
 def supporters(supporters: MailingList) -> MailingList:
-    subscribe(make_people(100), supporters)
+    subscribe_all(make_people(100), supporters)
     return supporters
 
 

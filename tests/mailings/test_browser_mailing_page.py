@@ -1,6 +1,6 @@
 """The mailing's staff page in chromium: it follows the send, and staff decide about unknowns.
 
-Alice watches Riverbank Action's mailing go out. When the send ends, or a copy becomes
+Alice watches Open Press's mailing go out. When the send ends, or a copy becomes
 unknown, the page draws itself again (status, buttons, the note about unknowns) unless
 she is typing; on the unknown page she marks a copy as sent.
 """
@@ -11,12 +11,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.utils import timezone
 
 from groundswell.mailings.models import Mailing, MailingRecipient, MailingStatus, RecipientState
 from groundswell.orgs.models import MailingList, Organisation
-from tests.mailings.send_cast import make_mailing, make_people, subscribe
+from tests.cast import make_mailing, make_people, make_staff, subscribe_all
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,7 +25,7 @@ PASSWORD = "a long staff password"
 def sending_mailing(org: Organisation, supporters: MailingList) -> Mailing:
     """Started, nothing sent yet. Frozen by hand: no worker runs here, states move by hand."""
     people = make_people(4)
-    subscribe(people, supporters)
+    subscribe_all(people, supporters)
     mailing = make_mailing(org, supporters)
     MailingRecipient.objects.bulk_create(
         [MailingRecipient(mailing=mailing, person=p, email=p.email, variant="A") for p in people]
@@ -38,7 +37,7 @@ def sending_mailing(org: Organisation, supporters: MailingList) -> Mailing:
 
 
 def log_in(page: Any, live_server: Any, next_path: str) -> None:
-    User.objects.create_user("alice", "alice@example.org", PASSWORD, is_staff=True)
+    make_staff(password=PASSWORD)
     page.goto(f"{live_server.url}/admin/login/?next={next_path}")
     page.fill("#id_username", "alice")
     page.fill("#id_password", PASSWORD)

@@ -18,15 +18,15 @@ import pytest
 
 from groundswell.mailings import journal, sending
 from groundswell.mailings.models import Mailing, MailingRecipient, MailingStatus, RecipientState
+from tests.cast import default_list, make_mailing, make_org, make_people, subscribe_all
 from tests.mailings.processes import (
     SinkProcess,
     groundswell_env,
     run_groundswell,
     sink_process,
     start_worker,
-    wait_for,
 )
-from tests.mailings.send_cast import make_list, make_mailing, make_org, make_people, subscribe
+from tests.waiting import wait_until
 
 KILL_AFTER = 737
 
@@ -37,8 +37,8 @@ def states(mailing: Mailing) -> Counter[str]:
 
 def mailing_to(count: int) -> Mailing:
     org = make_org()
-    supporters = make_list(org, "supporters", is_default=True)
-    subscribe(make_people(count), supporters)
+    supporters = default_list(org)
+    subscribe_all(make_people(count), supporters)
     return make_mailing(org, supporters)
 
 
@@ -52,7 +52,9 @@ def kill_a_worker_mid_send(
     assert f"sending to {recipients} recipients" in out
     first = start_worker(env)
     try:
-        wait_for(lambda: states(mailing)[RecipientState.SENT] >= KILL_AFTER, 60, "the first sends")
+        wait_until(
+            lambda: states(mailing)[RecipientState.SENT] >= KILL_AFTER, 60, "the first sends"
+        )
         first.send_signal(signal.SIGKILL)
     finally:
         first.kill()

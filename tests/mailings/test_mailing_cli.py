@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from groundswell.mailings.models import Mailing, MailingRecipient, MailingStatus, RecipientState
 from groundswell.orgs.models import MailingList, Organisation
-from tests.mailings.send_cast import make_mailing, make_people, subscribe
+from tests.cast import make_mailing, make_people, subscribe_all
 
 
 def run(*args: str) -> str:
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.usefixtures("mail_in_memory")
 
 @pytest.fixture
 def supporters(supporters: MailingList) -> MailingList:
-    subscribe(make_people(12), supporters)
+    subscribe_all(make_people(12), supporters)
     return supporters
 
 

@@ -22,8 +22,8 @@ from groundswell.mailings.tasks import check_mailings
 from groundswell.members.actions import do_suppress
 from groundswell.members.models import SuppressionReason
 from groundswell.orgs.models import MailingList, Organisation
+from tests.cast import make_mailing, make_people, subscribe_all
 from tests.conftest import SmtpSink
-from tests.mailings.send_cast import make_mailing, make_people, subscribe
 
 
 def delivered(sink: SmtpSink) -> Counter[str]:
@@ -45,7 +45,7 @@ class TestStartSend:
         django_capture_on_commit_callbacks: Any,
     ) -> None:
         people = make_people(30)
-        subscribe(people, supporters)
+        subscribe_all(people, supporters)
         do_suppress("member7@example.org", reason=SuppressionReason.COMPLAINED, source="test")
         mailing = make_mailing(org, supporters)
 
@@ -64,16 +64,16 @@ class TestStartSend:
         assert first.smtp_response.startswith("250")
         assert first.message_id.startswith("<") and first.sent_at is not None
         message = next(m for m in smtp_sink.messages if m["To"] and "member0@" in m["To"])
-        assert message["Subject"] == "The river needs you"
+        assert message["Subject"] == "Cancel the contract this week"
         assert message["Message-ID"] == first.message_id
 
     def test_it_keeps_the_recipients_fixed_once_the_send_started(
         self, org: Organisation, supporters: MailingList, settings: Any
     ) -> None:
         settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-        subscribe(make_people(3), supporters)
+        subscribe_all(make_people(3), supporters)
         mailing = do_start_send(make_mailing(org, supporters))  # on_commit not run: no send
-        subscribe(make_people(2, prefix="late"), supporters)
+        subscribe_all(make_people(2, prefix="late"), supporters)
 
         assert MailingRecipient.objects.filter(mailing=mailing).count() == 3
         assert not MailingRecipient.objects.filter(email__startswith="late").exists()
@@ -115,7 +115,7 @@ class TestServerAnswers:
             return await original(server, session, envelope)
 
         monkeypatch.setattr(smtp_sink.handler, "handle_DATA", picky)
-        subscribe(make_people(4), supporters)
+        subscribe_all(make_people(4), supporters)
         mailing = start(make_mailing(org, supporters), django_capture_on_commit_callbacks)
 
         rows = {r.email: r for r in MailingRecipient.objects.filter(mailing=mailing)}
@@ -143,7 +143,7 @@ class TestServerAnswers:
     def test_it_gives_up_after_the_last_attempt(
         self, org: Organisation, supporters: MailingList, smtp_sink: SmtpSink, settings: Any
     ) -> None:
-        subscribe(make_people(1), supporters)
+        subscribe_all(make_people(1), supporters)
         mailing = do_start_send(make_mailing(org, supporters))
         MailingRecipient.objects.filter(mailing=mailing).update(
             attempts=sending.RETRY.max_attempts - 1
@@ -166,7 +166,7 @@ class TestServerAnswers:
 
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
-        subscribe(make_people(3), supporters)
+        subscribe_all(make_people(3), supporters)
         mailing = do_start_send(make_mailing(org, supporters))
 
         report = sending.SendLane(mailing.pk).run()
@@ -183,7 +183,7 @@ class TestClaiming:
         self, org: Organisation, supporters: MailingList, settings: Any
     ) -> None:
         settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-        subscribe(make_people(25), supporters)
+        subscribe_all(make_people(25), supporters)
         mailing = do_start_send(make_mailing(org, supporters))
 
         first = sending.claim_batch(mailing.pk, "worker-1", size=10)
@@ -204,7 +204,7 @@ class TestSchedule:
         smtp_sink: SmtpSink,
         django_capture_on_commit_callbacks: Any,
     ) -> None:
-        subscribe(make_people(2), supporters)
+        subscribe_all(make_people(2), supporters)
         mailing = make_mailing(org, supporters)
         with django_capture_on_commit_callbacks(execute=True):
             do_schedule_send(mailing, timezone.now() + timedelta(hours=1))
@@ -223,7 +223,7 @@ class TestSchedule:
     def test_a_cancelled_schedule_never_sends(
         self, org: Organisation, supporters: MailingList, smtp_sink: SmtpSink
     ) -> None:
-        subscribe(make_people(2), supporters)
+        subscribe_all(make_people(2), supporters)
         mailing = do_schedule_send(make_mailing(org, supporters), timezone.now())
         do_cancel_send(mailing)
         check_mailings()
@@ -251,7 +251,7 @@ class TestProgressJson:
 
         from groundswell.mailings.progress import progress_json
 
-        subscribe(make_people(5), supporters)
+        subscribe_all(make_people(5), supporters)
         mailing = start(make_mailing(org, supporters), django_capture_on_commit_callbacks)
         # As if the send had begun 5 seconds ago: the rate is over the time since.
         Mailing.objects.filter(pk=mailing.pk).update(

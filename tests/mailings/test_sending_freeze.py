@@ -29,8 +29,9 @@ from groundswell.mailings.models import (
 )
 from groundswell.mailings.tasks import check_mailings
 from groundswell.orgs.models import MailingList, Organisation
-from tests.mailings.processes import GROUNDSWELL, groundswell_env, wait_for
-from tests.mailings.send_cast import make_list, make_mailing, make_org, make_people, subscribe
+from tests.cast import default_list, make_mailing, make_org, make_people, subscribe_all
+from tests.mailings.processes import GROUNDSWELL, groundswell_env
+from tests.waiting import wait_until
 
 PEOPLE = 10
 
@@ -78,8 +79,8 @@ class TestFreezeInBatches:
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         org = make_org()
-        supporters = make_list(org, "supporters", is_default=True)
-        subscribe(make_people(PEOPLE), supporters)
+        supporters = default_list(org)
+        subscribe_all(make_people(PEOPLE), supporters)
         mailing = make_mailing(org, supporters)
         seen: list[tuple[bool, str, int, list[int]]] = []
 
@@ -105,7 +106,7 @@ class TestFreezeInBatches:
     def test_a_freeze_cut_short_is_carried_on_by_the_watchdog_and_nobody_twice(
         self, org: Organisation, supporters: MailingList, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        subscribe(make_people(PEOPLE), supporters)
+        subscribe_all(make_people(PEOPLE), supporters)
         mailing = make_mailing(org, supporters)
 
         def crash(number: int) -> None:
@@ -136,7 +137,7 @@ class TestFreezeInBatches:
     def test_a_freeze_with_a_live_preparer_is_left_to_it(
         self, org: Organisation, supporters: MailingList
     ) -> None:
-        subscribe(make_people(PEOPLE), supporters)
+        subscribe_all(make_people(PEOPLE), supporters)
         mailing = make_mailing(org, supporters, status=MailingStatus.PREPARING)
         sending.register_worker(mailing.pk)  # this very process, busy freezing
 
@@ -149,7 +150,7 @@ class TestFreezeInBatches:
     def test_a_freeze_whose_preparer_died_is_carried_on(
         self, org: Organisation, supporters: MailingList
     ) -> None:
-        subscribe(make_people(PEOPLE), supporters)
+        subscribe_all(make_people(PEOPLE), supporters)
         mailing = make_mailing(org, supporters, status=MailingStatus.PREPARING)
         worker_id = sending.register_worker(mailing.pk)
         SendWorker.objects.filter(worker_id=worker_id).update(
@@ -165,7 +166,7 @@ class TestFreezeInBatches:
     def test_cancelling_stops_the_freeze_and_cancels_what_was_frozen(
         self, org: Organisation, supporters: MailingList, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        subscribe(make_people(PEOPLE), supporters)
+        subscribe_all(make_people(PEOPLE), supporters)
         mailing = make_mailing(org, supporters)
 
         def cancel(number: int) -> None:
@@ -190,8 +191,8 @@ def test_a_send_command_killed_mid_freeze_is_finished_by_a_worker_once_each(
 ) -> None:
     people = 20_000
     org = make_org()
-    supporters = make_list(org, "supporters", is_default=True)
-    subscribe(make_people(people), supporters)
+    supporters = default_list(org)
+    subscribe_all(make_people(people), supporters)
     mailing = make_mailing(org, supporters)
     env = groundswell_env(1)  # nothing is sent: the mailing is paused once it is frozen
     env["EMAIL_URL"] = "memory://"
@@ -203,7 +204,7 @@ def test_a_send_command_killed_mid_freeze_is_finished_by_a_worker_once_each(
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for(lambda: recipients(mailing) > 0, 60, "the first batch")
+        wait_until(lambda: recipients(mailing) > 0, 60, "the first batch")
         command.send_signal(signal.SIGKILL)
     finally:
         command.kill()

@@ -23,7 +23,7 @@ from groundswell.mailings import journal, sending
 from groundswell.mailings.actions import do_start_send
 from groundswell.mailings.models import Mailing, MailingRecipient, RecipientState, SendWorker
 from groundswell.orgs.models import MailingList, Organisation
-from tests.mailings.send_cast import make_mailing, make_people, subscribe
+from tests.cast import make_mailing, make_people, subscribe_all
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +36,7 @@ def data_dir(settings: Any, tmp_path: Path) -> Path:
 @pytest.fixture
 def sending_mailing(org: Organisation, supporters: MailingList, mail_in_memory: None) -> Mailing:
     """Eight supporters frozen as recipients; no lane runs (on_commit is not run)."""
-    subscribe(make_people(8), supporters)
+    subscribe_all(make_people(8), supporters)
     return do_start_send(make_mailing(org, supporters))
 
 

@@ -30,8 +30,8 @@ from groundswell.mailings.models import (
     SendWorker,
 )
 from groundswell.orgs.models import MailingList, Organisation
+from tests.cast import make_mailing, make_people, subscribe_all
 from tests.conftest import SmtpSink
-from tests.mailings.send_cast import make_mailing, make_people, subscribe
 
 RECIPIENTS = 120
 
@@ -67,7 +67,7 @@ def states(mailing: Mailing) -> Counter[str]:
 @pytest.fixture
 def started(org: Organisation, supporters: MailingList, smtp_sink: SmtpSink) -> Mailing:
     """Sending to 120 supporters; no lane has run yet (on_commit is not run)."""
-    subscribe(make_people(RECIPIENTS), supporters)
+    subscribe_all(make_people(RECIPIENTS), supporters)
     return do_start_send(make_mailing(org, supporters))
 
 
@@ -173,7 +173,7 @@ class TestRateLimit:
         monkeypatch.setattr(
             sending, "time", SimpleNamespace(monotonic=lambda: clock[0], sleep=sleep)
         )
-        subscribe(make_people(21), supporters)
+        subscribe_all(make_people(21), supporters)
         mailing = do_start_send(make_mailing(org, supporters, rate_limit=10))
         # Another lane of this mailing is alive: this one takes half the limit.
         SendWorker.objects.create(

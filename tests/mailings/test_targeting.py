@@ -10,13 +10,7 @@ from groundswell.members.actions import do_suppress
 from groundswell.members.models import Person, SubscriptionStatus, SuppressionReason
 from groundswell.orgs.models import MailingList, Organisation
 from groundswell.petitions.models import Signature, SignatureStatus
-from tests.mailings.send_cast import (
-    make_list,
-    make_mailing,
-    make_people,
-    make_petition,
-    subscribe,
-)
+from tests.cast import make_list, make_mailing, make_people, make_petition, subscribe_all
 
 
 def emails(mailing: Mailing, batch_size: int = 2000) -> list[str]:
@@ -35,9 +29,9 @@ class TestRecipients:
         both = make_people(2, prefix="both")
         only_donor = make_people(1, prefix="donor")
         gone = make_people(1, prefix="gone")
-        subscribe(both, supporters)
-        subscribe(both + only_donor, donors)
-        subscribe(gone, supporters, SubscriptionStatus.UNSUBSCRIBED)
+        subscribe_all(both, supporters)
+        subscribe_all(both + only_donor, donors)
+        subscribe_all(gone, supporters, SubscriptionStatus.UNSUBSCRIBED)
         mailing = make_mailing(org, supporters, donors)
 
         assert sorted(emails(mailing)) == [
@@ -51,9 +45,9 @@ class TestRecipients:
         self, org: Organisation, supporters: MailingList, donors: MailingList
     ) -> None:
         people = make_people(3)
-        subscribe(people, supporters)
-        subscribe(people[:1], donors)
-        subscribe(people[1:2], donors, SubscriptionStatus.UNSUBSCRIBED)
+        subscribe_all(people, supporters)
+        subscribe_all(people[:1], donors)
+        subscribe_all(people[1:2], donors, SubscriptionStatus.UNSUBSCRIBED)
         mailing = make_mailing(org, supporters)
         mailing.exclude_lists.set([donors])
 
@@ -63,8 +57,8 @@ class TestRecipients:
         self, org: Organisation, supporters: MailingList
     ) -> None:
         people = make_people(3)
-        subscribe(people, supporters)
-        river = make_petition("clean-river")
+        subscribe_all(people, supporters)
+        river = make_petition("clean-river", sponsors=[org])
         Signature.objects.create(petition=river, person=people[0])
         Signature.objects.create(
             petition=river, person=people[1], status=SignatureStatus.INVALIDATED
@@ -78,8 +72,8 @@ class TestRecipients:
         self, org: Organisation, supporters: MailingList
     ) -> None:
         people = make_people(3)
-        subscribe(people, supporters)
-        river = make_petition("clean-river")
+        subscribe_all(people, supporters)
+        river = make_petition("clean-river", sponsors=[org])
         Signature.objects.create(petition=river, person=people[2])
         mailing = make_mailing(org, supporters, only_signers_of=river)
 
@@ -91,7 +85,7 @@ class TestRecipients:
         london = make_people(1, prefix="london", country="GB", postal_code="sw1a 1aa")
         leeds = make_people(1, prefix="leeds", country="GB", postal_code="LS1 4AP")
         paris = make_people(1, prefix="paris", country="FR", postal_code="75001")
-        subscribe(london + leeds + paris, supporters)
+        subscribe_all(london + leeds + paris, supporters)
 
         by_country = make_mailing(org, supporters, countries="gb, ie")
         assert sorted(emails(by_country)) == ["leeds0@example.org", "london0@example.org"]
@@ -102,7 +96,7 @@ class TestRecipients:
         self, org: Organisation, supporters: MailingList
     ) -> None:
         people = make_people(5)
-        subscribe(people, supporters)
+        subscribe_all(people, supporters)
         do_suppress("member3@example.org", reason=SuppressionReason.COMPLAINED, source="test")
         mailing = make_mailing(org, supporters)
 
@@ -113,7 +107,7 @@ class TestRecipients:
         self, org: Organisation, supporters: MailingList
     ) -> None:
         people = make_people(250)
-        subscribe(people[::2], supporters)
+        subscribe_all(people[::2], supporters)
         do_suppress("member10@example.org", reason=SuppressionReason.STAFF, source="test")
         mailing = make_mailing(org, supporters)
 

@@ -1,7 +1,7 @@
 """Unknown recipients: staff see the copies in doubt and decide, "mark as sent" or "send again".
 
 A recipient is unknown when its worker died while handing its copy to the mail server.
-Riverbank Action's mailing went to five supporters: three copies were sent, two were in
+Open Press's mailing went to five supporters: three copies were sent, two were in
 the hands of worker web-1 when it was killed. Alice (staff) decides what happened.
 """
 
@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.core import mail
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -31,7 +32,7 @@ from groundswell.mailings.models import Mailing, MailingRecipient, MailingStatus
 from groundswell.members.models import AuditEntry
 from groundswell.orgs.models import MailingList, Organisation
 from groundswell.reports.mailings import mailing_report
-from tests.mailings.send_cast import make_mailing, make_people, subscribe
+from tests.cast import make_mailing, make_people, subscribe_all
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +43,7 @@ HANDED_OVER = timezone.now().replace(microsecond=0) - timedelta(minutes=7)
 
 def crashed_send(org: Organisation, supporters: MailingList, *, unknown: int = 2) -> Mailing:
     """A finished send: three copies sent, `unknown` in doubt after web-1 was killed."""
-    subscribe(make_people(3 + unknown), supporters)
+    subscribe_all(make_people(3 + unknown), supporters)
     mailing = do_start_send(make_mailing(org, supporters))  # on_commit not run: no send
     ids = list(
         MailingRecipient.objects.filter(mailing=mailing).order_by("pk").values_list("pk", flat=True)
@@ -303,7 +304,8 @@ class TestSendAgain:
         first = in_doubt(crashed)[0]
         do_send_unknown_again(crashed, [first.pk])
         late = sending.Result(first.pk, 0, sending.Outcome("sent", "250 OK"), "<late@example>")
-        sending.record_and_mark(late, None, DEAD_WORKER)
+        with transaction.atomic():
+            sending.write_results([late], DEAD_WORKER)
         first.refresh_from_db()
         assert first.state == RecipientState.QUEUED
         assert first.message_id == ""

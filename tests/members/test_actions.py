@@ -14,22 +14,19 @@ from groundswell.members.actions import (
     do_unsubscribe,
 )
 from groundswell.members.models import ConsentEvent, Person, Subscription, SubscriptionStatus
-from tests.orgs.factories import make_list, make_org
+from tests.cast import default_list, make_list, make_org, make_person
 
 WORDING = "Yes, Friends of the Earthworm may email me."
 
 
 @pytest.fixture
 def supporters(db):
-    return make_list(make_org(), "supporters", is_default=True)
+    return default_list(make_org())
 
 
 @pytest.fixture
 def bob(db):
-    person, _ = do_find_or_create_person(
-        PersonDetails(email="Bob@Example.org", first_name="Bob"), source="petition:worms"
-    )
-    return person
+    return make_person("Bob@Example.org", "Bob", source="petition:worms")
 
 
 class TestFindOrCreatePerson:

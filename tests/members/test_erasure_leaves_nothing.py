@@ -20,7 +20,8 @@ from groundswell.mailings.models import MailingRecipient
 from groundswell.members.models import Person
 from groundswell.tracking.models import Click, Open
 from tests.bounces.cast import BOB, FRANK, make_campaign, sample, send_copy
-from tests.petitions.conftest import make_org, make_petition, sign_data
+from tests.cast import make_org, make_petition
+from tests.petitions.conftest import sign_data
 
 EMAIL, MESSAGE_ID = BOB
 # What the erased person typed, as the search looks for it (case does not matter).

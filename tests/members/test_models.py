@@ -4,17 +4,17 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from groundswell.members.models import ConsentEvent, Person, Subscription, SubscriptionStatus
-from tests.orgs.factories import make_list, make_org, make_person
+from tests.cast import default_list, make_bob, make_org, make_person
 
 
 @pytest.fixture
 def supporters(db):
-    return make_list(make_org(), "supporters", is_default=True)
+    return default_list(make_org())
 
 
 @pytest.fixture
 def bob(db):
-    return make_person("bob@example.org", first_name="Bob", last_name="Member")
+    return make_bob()
 
 
 @pytest.fixture

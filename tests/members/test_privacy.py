@@ -20,7 +20,7 @@ from groundswell.members.models import AuditEntry, ConsentEvent, Person, Subscri
 from groundswell.petitions.actions import SignatureDetails, do_sign_petition
 from groundswell.petitions.counter import clear_process_cache, petition_count
 from groundswell.petitions.models import Signature
-from tests.petitions.conftest import make_org, make_petition
+from tests.cast import make_mailing, make_org, make_petition
 
 pytestmark = pytest.mark.django_db
 
@@ -166,17 +166,18 @@ class TestMailingData:
     ):
         from django.utils import timezone
 
-        from groundswell.mailings.models import Mailing, MailingRecipient
+        from groundswell.mailings.models import MailingRecipient
         from groundswell.members.actions import export_person
         from groundswell.tracking.models import Click
 
         org = petition.sponsors.get()
-        mailing = Mailing.objects.create(
-            organisation=org,
+        mailing = make_mailing(
+            org,
             from_name="OP",
             from_email="op@example.org",
             subject="Sign now",
             body="x",
+            petition=None,
         )
         MailingRecipient.objects.create(
             mailing=mailing, person=bob, email=bob.email, state="sent", sent_at=timezone.now()

@@ -8,7 +8,7 @@ from django.core import mail
 from groundswell.lib.tokens import make_member_token
 from groundswell.members.actions import PersonDetails, do_find_or_create_person, do_subscribe
 from groundswell.members.models import AuditEntry, ConsentEvent, Person
-from tests.members.test_unsubscribe import make_org
+from tests.cast import make_org, make_person
 
 pytestmark = pytest.mark.django_db
 
@@ -20,16 +20,13 @@ def on_commit(django_capture_on_commit_callbacks):
 
 @pytest.fixture
 def katy():
-    person, _ = do_find_or_create_person(
-        PersonDetails(
-            email="katy@example.org",
-            first_name="Katy",
-            last_name="Lindqvist",
-            address="7 Orchard Row, Leeds",
-            postal_code="LS1 4AP",
-            country="GB",
-        ),
-        source="test",
+    person = make_person(
+        "katy@example.org",
+        "Katy",
+        "Lindqvist",
+        address="7 Orchard Row, Leeds",
+        postal_code="LS1 4AP",
+        country="GB",
     )
     return person
 
@@ -90,7 +87,7 @@ class TestEmailChange:
         self, client, katy, on_commit
     ):
         other, _ = do_find_or_create_person(PersonDetails(email="KATY@work.example"), source="t")
-        org = make_org("open-press")
+        org = make_org("Open-Press", "open-press")
         do_subscribe(katy, org.default_list, source="a", wording="Yes from the first address")
         do_subscribe(other, org.default_list, source="b", wording="Yes from the second address")
         with on_commit(execute=True):

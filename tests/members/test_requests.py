@@ -19,7 +19,7 @@ from groundswell.members.actions import (
 )
 from groundswell.members.models import Person, SubscriptionStatus
 from groundswell.members.signals import person_unsubscribed
-from tests.petitions.conftest import make_org
+from tests.cast import make_org
 
 pytestmark = pytest.mark.django_db
 

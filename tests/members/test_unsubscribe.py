@@ -4,30 +4,21 @@ import pytest
 
 from groundswell.lib.tokens import make_member_token
 from groundswell.members.actions import (
-    PersonDetails,
-    do_find_or_create_person,
     do_subscribe,
     is_suppressed,
 )
 from groundswell.members.models import ConsentEvent, SubscriptionStatus
-from groundswell.orgs.models import MailingList, Organisation
-from tests.petitions.conftest import make_org as make_org_named
+from groundswell.orgs.models import MailingList
+from tests.cast import make_org, make_person
 
 pytestmark = pytest.mark.django_db
 
 
-def make_org(slug: str) -> Organisation:
-    return make_org_named(slug.title(), slug)
-
-
 @pytest.fixture
 def bob():
-    person, _ = do_find_or_create_person(
-        PersonDetails(email="Bob@Example.org", first_name="Bob", last_name="Builder"),
-        source="test",
-    )
+    person = make_person("Bob@Example.org", "Bob", "Builder")
     for slug in ("open-press", "common-ground"):
-        org = make_org(slug)
+        org = make_org(slug.title(), slug)
         do_subscribe(person, org.default_list, source="test", wording="Yes, email me.")
     return person
 
@@ -120,7 +111,7 @@ class TestSubscriptionsPage:
         assert "keep receiving emails" in event.wording
 
     def test_it_offers_only_lists_the_person_already_joined(self, client, bob):
-        stranger_list = make_org("far-away").default_list
+        stranger_list = make_org("Far-Away", "far-away").default_list
         client.post(
             f"/subscriptions/{make_member_token(bob.pk)}/", {"lists": [str(stranger_list.pk)]}
         )

@@ -16,7 +16,7 @@ import pytest
 
 from groundswell.members.models import Person
 from groundswell.petitions.models import Petition, Signature
-from tests.petitions.conftest import make_org, make_petition
+from tests.cast import make_org, make_petition
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -6,11 +6,11 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from groundswell.members.actions import PersonDetails, do_find_or_create_person, do_subscribe
+from groundswell.members.actions import do_subscribe
 from groundswell.members.models import Person
 from groundswell.petitions.actions import SignatureDetails, do_sign_petition
 from groundswell.petitions.models import Petition, PetitionStatus, Signature
-from tests.petitions.conftest import make_petition
+from tests.cast import make_person, make_petition
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +66,7 @@ class TestAnonymiseSignatures:
         assert list(charlie.signatures.values_list("petition__slug", flat=True)) == ["other"]
 
     def test_it_removes_no_one_who_never_signed(self, petition):
-        do_find_or_create_person(PersonDetails(email="dana@example.org"), source="import")
+        make_person("dana@example.org", source="import")
         close(petition, days_ago=400)
         call_command("anonymise_signatures")
         assert Person.objects.filter(email_normalised="dana@example.org").exists()

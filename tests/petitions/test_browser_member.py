@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from groundswell.lib.tokens import make_member_token
-from groundswell.members.actions import PersonDetails, do_find_or_create_person
 from groundswell.members.models import Person
 from groundswell.petitions.models import Petition, Signature
+from tests.cast import make_person
 from tests.petitions.test_browser_signing import serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,17 +20,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 @pytest.fixture
 def katy(petition: Petition) -> Person:
-    person, _ = do_find_or_create_person(
-        PersonDetails(
-            email="katy@example.org",
-            first_name="Katy",
-            last_name="Lindqvist",
-            postal_code="LS1 4AP",
-            country="GB",
-        ),
-        source="test",
-    )
-    return person
+    return make_person("katy@example.org", "Katy", "Lindqvist", postal_code="LS1 4AP", country="GB")
 
 
 class TestRecognisedMemberInChromium:

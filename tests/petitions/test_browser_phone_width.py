@@ -12,8 +12,7 @@ from groundswell.mailings.models import Mailing, MailingStatus
 from groundswell.mailings.rendering import prepare_mailing, web_version_path
 from groundswell.orgs.models import Organisation
 from groundswell.petitions.models import Petition
-from tests.mailings.send_cast import make_mailing
-from tests.petitions.conftest import make_petition
+from tests.cast import make_mailing, make_petition
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

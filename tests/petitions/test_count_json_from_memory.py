@@ -15,7 +15,7 @@ from groundswell.petitions.counter import clear_process_cache
 from groundswell.petitions.fastpath import CountJsonFromMemory
 from groundswell.petitions.models import Petition
 from groundswell.petitions.pages import clear_page_cache
-from tests.petitions.conftest import make_petition
+from tests.cast import make_petition
 
 
 class CountingDjango:

@@ -9,26 +9,24 @@ from django.core.management import call_command
 from django.test import Client
 
 from groundswell.lib.tokens import make_member_token
-from groundswell.members.actions import PersonDetails, do_find_or_create_person, do_subscribe
+from groundswell.members.actions import do_subscribe
 from groundswell.members.models import ConsentEvent, Person
 from groundswell.members.recognition import COOKIE
 from groundswell.petitions.models import Petition, Signature
+from tests.cast import make_person
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def katy(open_press: Any) -> Person:
-    person, _ = do_find_or_create_person(
-        PersonDetails(
-            email="katy@example.org",
-            first_name="Katy",
-            last_name="Lindqvist",
-            address="7 Orchard Row, Leeds",
-            postal_code="LS1 4AP",
-            country="GB",
-        ),
-        source="test",
+    person = make_person(
+        "katy@example.org",
+        "Katy",
+        "Lindqvist",
+        address="7 Orchard Row, Leeds",
+        postal_code="LS1 4AP",
+        country="GB",
     )
     do_subscribe(person, open_press.default_list, source="test", wording="Yes, Open Press.")
     return person

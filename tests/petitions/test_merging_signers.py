@@ -9,7 +9,7 @@ from groundswell.members.actions import do_change_email
 from groundswell.members.models import AuditEntry, Person
 from groundswell.petitions.actions import SignatureDetails, do_sign_petition
 from groundswell.petitions.models import Petition, Signature, SignatureStatus
-from tests.petitions.conftest import make_org, make_petition
+from tests.cast import make_org, make_petition
 
 pytestmark = pytest.mark.django_db
 

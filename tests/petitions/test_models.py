@@ -5,17 +5,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from groundswell.petitions.models import Petition, PetitionSponsor, Signature
-from tests.orgs.factories import make_org, make_person, make_petition
+from tests.cast import make_bob, make_org, make_person, make_petition
 
 
 @pytest.fixture
 def worms(db):
-    return make_petition("save-the-worms", make_org("earthworm"))
+    return make_petition("save-the-worms", sponsors=[make_org()], status=None)
 
 
 @pytest.fixture
 def bob(db):
-    return make_person("bob@example.org", first_name="Bob")
+    return make_bob()
 
 
 class TestSignature:
@@ -26,7 +26,7 @@ class TestSignature:
         assert worms.signatures.count() == 1
 
     def test_a_person_may_sign_different_petitions(self, worms, bob):
-        moles = make_petition("save-the-moles", make_org("moles"))
+        moles = make_petition("save-the-moles", sponsors=[make_org("Moles", "moles")])
         Signature.objects.create(petition=worms, person=bob)
         Signature.objects.create(petition=moles, person=bob)
         assert bob.signatures.count() == 2
@@ -57,8 +57,12 @@ class TestPetition:
         assert worms.get_absolute_url() == "/sign/save-the-worms/"
 
     def test_its_sponsors_keep_their_order(self, db):
-        a, b, c = make_org("alpha"), make_org("bravo"), make_org("charlie")
-        petition = make_petition("coalition", c, a, b)
+        a, b, c = (
+            make_org("Alpha", "alpha"),
+            make_org("Bravo", "bravo"),
+            make_org("Charlie", "charlie"),
+        )
+        petition = make_petition("coalition", sponsors=[c, a, b])
         ordered = [s.organisation for s in petition.sponsorships.all()]
         assert ordered == [c, a, b]
 

@@ -9,7 +9,7 @@ from django.test import Client
 from groundswell.orgs.models import Organisation
 from groundswell.petitions.actions import SignatureDetails, do_sign_petition
 from groundswell.petitions.models import Petition
-from tests.petitions.conftest import make_petition
+from tests.cast import make_petition
 
 JSON_URL = "/sign/cancel-the-contract.json"
 

@@ -10,7 +10,8 @@ from groundswell.members.models import ConsentEvent
 from groundswell.orgs.models import Organisation
 from groundswell.petitions.actions import SignatureDetails, do_sign_petition
 from groundswell.petitions.models import Petition, Signature
-from tests.petitions.conftest import make_petition, sign_data
+from tests.cast import make_petition
+from tests.petitions.conftest import sign_data
 
 URL = "/sign/cancel-the-contract/"
 

@@ -7,14 +7,13 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
-from groundswell.members.actions import PersonDetails, do_find_or_create_person
 from groundswell.members.models import ConsentEvent, Person, Subscription
 from groundswell.orgs.models import Organisation
 from groundswell.petitions.actions import PetitionNotOpen, SignatureDetails, do_sign_petition
 from groundswell.petitions.consent import explicit_sentence, notice_sentence
 from groundswell.petitions.models import Petition, PetitionCount, Signature
 from groundswell.petitions.referrals import make_referral_code
-from tests.petitions.conftest import make_petition
+from tests.cast import make_org, make_person, make_petition
 
 
 def charlie(**overrides: Any) -> SignatureDetails:
@@ -67,9 +66,7 @@ class TestDoSignPetition:
         assert ConsentEvent.objects.count() == 1
 
     def test_it_signs_for_someone_already_known_from_elsewhere(self, petition: Petition) -> None:
-        bob, _ = do_find_or_create_person(
-            PersonDetails(email="bob@example.org", first_name="Bob"), source="import"
-        )
+        bob = make_person("bob@example.org", "Bob", source="import")
 
         result = do_sign_petition(petition, charlie(email="Bob@example.org", first_name="Robert"))
 
@@ -109,14 +106,7 @@ class TestDoSignPetition:
     def test_it_ignores_a_box_for_an_organisation_that_is_not_a_sponsor(
         self, petition: Petition
     ) -> None:
-        Organisation.objects.create(
-            name="Someone Else",
-            slug="someone-else",
-            postal_address="x",
-            privacy_policy_url="https://else.example.org/privacy",
-            sender_name="x",
-            sender_email="x@else.example.org",
-        )
+        make_org("Someone Else", "someone-else", default_list=None)
         do_sign_petition(petition, charlie(consents={"someone-else"}))
 
         assert ConsentEvent.objects.count() == 0

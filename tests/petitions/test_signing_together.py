@@ -4,7 +4,6 @@ writer thread that gathers them in a server process (petitions/writer.py)."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,10 +35,12 @@ from groundswell.petitions.consent import explicit_sentence, recorded_wording
 from groundswell.petitions.models import Petition, Signature
 from groundswell.petitions.referrals import make_referral_code
 from groundswell.petitions.writer import SignatureWriter
+from tests.cast import make_petition
 from tests.conftest import SmtpSink, free_port
-from tests.petitions.conftest import make_petition, sign_data
+from tests.petitions.conftest import sign_data
 from tests.petitions.test_concurrent_signing import run_at_once
 from tests.petitions.test_thank_you_email import run_worker
+from tests.waiting import wait_until
 
 
 def signer(i: int | str, **overrides: Any) -> SignatureDetails:
@@ -239,13 +240,6 @@ class WriteLockHeld:
         self._thread.join(10)
 
 
-def wait_until(condition: Any, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
-
-
 @pytest.mark.django_db(transaction=True)
 class TestSignatureWriter:
     def test_it_writes_the_signatures_that_wait_together_in_one_transaction(
@@ -256,14 +250,13 @@ class TestSignatureWriter:
         first.start()
         # The writer has taken the first and waits for the lock with it; the next ten
         # queue up behind.
-        wait_until(lambda: writer._queue.qsize() == 0 and writer._thread is not None)
-        time.sleep(0.2)
+        wait_until(lambda: writer.writing() == 1, message="the writer to take the first")
         rest = threading.Thread(
             target=run_at_once,
             args=(10, lambda i: writer.write(pending(petition, signer(i + 1)))),
         )
         rest.start()
-        wait_until(lambda: writer._queue.qsize() == 10)
+        wait_until(lambda: writer.waiting() == 10, message="ten waiting")
         lock.release()
         first.join(30)
         rest.join(30)
@@ -280,7 +273,8 @@ class TestSignatureWriter:
             target=lambda: answered.append(writer.write(pending(petition, signer(1))))
         )
         thread.start()
-        time.sleep(0.5)
+        wait_until(lambda: writer.writing() == 1, message="the writer to take the signature")
+        thread.join(0.5)  # a while for an answer that must not come
         assert answered == []  # the writer cannot commit yet, so nobody hears back
 
         lock.release()
@@ -301,13 +295,13 @@ class TestSignatureWriter:
         lock = WriteLockHeld()
         first = threading.Thread(target=writer.write, args=(batch[0],))
         first.start()
-        time.sleep(0.2)
+        wait_until(lambda: writer.writing() == 1, message="the writer to take the first")
         rest = threading.Thread(
             target=lambda: results.extend(run_at_once(5, lambda i: writer.write(batch[i + 1])))
         )
         results: list[Any] = []
         rest.start()
-        wait_until(lambda: writer._queue.qsize() == 5)
+        wait_until(lambda: writer.waiting() == 5, message="five waiting")
         lock.release()
         first.join(30)
         rest.join(30)

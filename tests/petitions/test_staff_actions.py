@@ -20,7 +20,7 @@ from groundswell.petitions.actions import (
 )
 from groundswell.petitions.counter import clear_process_cache, petition_count
 from groundswell.petitions.models import Petition, PetitionStatus, Signature, SignatureStatus
-from tests.petitions.conftest import make_petition
+from tests.cast import make_petition
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,8 @@ from django.test import Client
 
 from groundswell.petitions.models import Petition, Signature
 from groundswell.petitions.referrals import read_referral_code
-from tests.petitions.conftest import make_petition, sign_data
+from tests.cast import make_petition
+from tests.petitions.conftest import sign_data
 
 URL = "/sign/cancel-the-contract/"
 THANKS = URL + "thanks/"

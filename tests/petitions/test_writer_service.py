@@ -12,7 +12,6 @@ import socket
 import subprocess
 import tempfile
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -30,10 +29,11 @@ from groundswell.petitions.models import Petition, PetitionStatus, Signature
 from groundswell.petitions.writer import process_writer, write_together
 from groundswell.petitions.writer_service import WriterService, socket_path
 from tests.conftest import free_port
-from tests.mailings.processes import GROUNDSWELL, database_url, wait_for
+from tests.mailings.processes import GROUNDSWELL, database_url
 from tests.petitions.conftest import sign_data
 from tests.petitions.test_concurrent_signing import run_at_once
 from tests.petitions.test_signing_together import signer
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -54,7 +54,6 @@ class Running:
         self.thread = threading.Thread(target=self._run)
         self.thread.start()
         assert self.service.ready.wait(10)
-        writer_service.forget_unreachable()
 
     def _run(self) -> None:
         try:
@@ -72,7 +71,6 @@ def running(short_data_dir: Path) -> Iterator[Running]:
     service = Running()
     yield service
     service.stop()
-    writer_service.forget_unreachable()
 
 
 def sign_together(petition: Petition, details: SignatureDetails) -> SignResult:
@@ -128,7 +126,6 @@ class TestWriterService:
     def test_it_is_not_needed_signatures_are_written_in_process_without_it(
         self, petition: Petition, short_data_dir: Path
     ) -> None:
-        writer_service.forget_unreachable()
         before = process_writer().batches
 
         result = sign(petition, 1)
@@ -148,7 +145,18 @@ class TestWriterService:
 
         assert Signature.objects.count() == 2
         assert service.service.batches == 1
-        writer_service.forget_unreachable()
+
+    def test_a_writer_started_after_one_was_missed_is_used_at_once(
+        self, petition: Petition, short_data_dir: Path
+    ) -> None:
+        sign(petition, 1)  # no writer: this process will not look for one for a while
+        service = Running()
+        try:
+            sign(petition, 2)
+        finally:
+            service.stop()
+
+        assert service.service.batches == 1
 
     def test_it_answers_an_unreadable_message_with_an_error_and_goes_on(
         self, petition: Petition, running: Running
@@ -158,7 +166,9 @@ class TestWriterService:
             sock.connect(str(socket_path()))
             body = b'{"petition": "not a list"}'
             sock.sendall(len(body).to_bytes(4, "big") + body)
-            answer = writer_service._receive(sock)
+            # The answer comes framed as the request went: its length, then JSON.
+            size = int.from_bytes(sock.recv(4), "big")
+            answer = json.loads(receive_exactly(sock, size))
 
         assert "error" in answer
         assert not getattr(sign(petition, 1), "already_signed", True)
@@ -254,8 +264,8 @@ def test_serve_runs_one_writer_that_every_worker_hands_signatures_to(
     base = f"http://127.0.0.1:{port}"
     sock = data_dir / "run" / "signature-writer.sock"
     try:
-        wait_for(lambda: sock.exists(), 60, "the signature writer's socket")
-        wait_for(lambda: _answers(base), 60, "the server")
+        wait_until(lambda: sock.exists(), 60, "the signature writer's socket")
+        wait_until(lambda: _answers(base), 60, "the server")
         first_writer = _writer_pid(serve)
         assert first_writer is not None
         # On PostgreSQL in a session of its own: one peer of the web server for the
@@ -272,8 +282,8 @@ def test_serve_runs_one_writer_that_every_worker_hands_signatures_to(
         os.kill(first_writer, signal.SIGKILL)
         assert _post_signature(base, petition, 100) == 303
         try:
-            wait_for(
-                lambda: _writer_pid(serve) not in (None, first_writer) and sock.exists(),
+            wait_until(
+                lambda: _writer_pid(serve) not in (None, first_writer) and _accepts(sock),
                 30,
                 "a new signature writer",
             )
@@ -281,7 +291,6 @@ def test_serve_runs_one_writer_that_every_worker_hands_signatures_to(
             # For the record: what the server's children were doing.
             print("killed", first_writer, "socket", sock.exists(), "children", _children(serve.pid))
             raise
-        time.sleep(2.5)  # past the workers' pause before they try the writer again
         statuses = run_at_once(4, lambda i: _post_signature(base, petition, 200 + i))
         assert statuses == [303] * 4
         assert Signature.objects.filter(petition=petition).count() == 17
@@ -296,7 +305,17 @@ def test_serve_runs_one_writer_that_every_worker_hands_signatures_to(
     written = [json.loads(m) for m in re.findall(r"signature writer stopped: (\{.*\})", output)]
     assert written and written[-1]["signatures"] == 4, output
     # Supervisor, writer and workers go with the server.
-    wait_for(lambda: not any(_alive(pid) for pid in helpers), 15, "the server's children to stop")
+    wait_until(lambda: not any(_alive(pid) for pid in helpers), 15, "the server's children to stop")
+
+
+def _accepts(path: Path) -> bool:
+    """Whether a writer listens on the socket (the file appears a moment before)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+    return True
 
 
 def _alive(pid: int) -> bool:
@@ -313,3 +332,12 @@ def _answers(base: str) -> bool:
     except OSError:
         return False
     return True
+
+
+def receive_exactly(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        assert chunk, "the signature writer closed the connection"
+        data += chunk
+    return data

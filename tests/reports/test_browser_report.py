@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 
+from tests.cast import make_staff
 from tests.reports.realistic import make_realistic_mailing
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_the_chart_draws_and_the_legend_toggles_machine_clicks(live_server: Any, page: Any):
     mailing = make_realistic_mailing(recipients=300)
-    User.objects.create_user("alice", "alice@example.org", "a long staff password", is_staff=True)
+    make_staff(password="a long staff password")
     page.goto(f"{live_server.url}/admin/login/?next=/staff/reports/mailings/{mailing.pk}/")
     page.fill("#id_username", "alice")
     page.fill("#id_password", "a long staff password")

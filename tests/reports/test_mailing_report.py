@@ -17,7 +17,8 @@ from groundswell.petitions.models import Signature, SignatureStatus
 from groundswell.reports.mailings import format_report_text, mailing_report
 from groundswell.tracking.machine import scanner_reason
 from groundswell.tracking.recording import ClickEvent, OpenEvent, write_clicks, write_opens
-from tests.tracking.cast import Cast, make_alice, make_person
+from tests.cast import make_person, make_staff
+from tests.tracking.cast import Cast
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +58,7 @@ def busy(cast: Cast) -> Cast:
         ("hal", RecipientState.SENT, {"bounced_at": timezone.now()}),
         ("ivy", RecipientState.QUEUED, {}),
     ]:
-        person = make_person(f"{name}@example.org", name.title())
+        person = make_person(f"{name}@example.org", name.title(), "Member", country="GB")
         MailingRecipient.objects.create(
             mailing=cast.mailing,
             person=person,
@@ -222,7 +223,7 @@ class TestReportPage:
         assert client.get(f"/staff/reports/mailings/{busy.mailing.pk}/").status_code == 302
 
     def test_it_shows_the_table_chart_and_warning(self, client: Client, busy):
-        client.force_login(make_alice())
+        client.force_login(make_staff())
         response = client.get(f"/staff/reports/mailings/{busy.mailing.pk}/")
         assert response.status_code == 200
         content = response.content.decode()
@@ -234,13 +235,13 @@ class TestReportPage:
         assert "the news report" in content
 
     def test_it_answers_404_for_an_unknown_mailing(self, client: Client, cast):
-        client.force_login(make_alice())
+        client.force_login(make_staff())
         assert client.get("/staff/reports/mailings/999999/").status_code == 404
 
     def test_it_exports_csv_safe_for_spreadsheets(self, client: Client, busy):
         busy.links[1].label = '=HYPERLINK("https://evil.example")'
         busy.links[1].save()
-        client.force_login(make_alice())
+        client.force_login(make_staff())
         response = client.get(f"/staff/reports/mailings/{busy.mailing.pk}/csv/")
         assert response.status_code == 200
         assert response["Content-Type"] == "text/csv; charset=utf-8"

@@ -1,7 +1,7 @@
-"""The cast for tracking and report tests.
+"""A sent mailing, for tracking and report tests, built on the shared cast (tests/cast.py).
 
-Open Press sends a mailing about its petition to Bob and Dora, members, on a
-list. Alice the organiser is staff. Charlie is a stranger with no token.
+Open Press sent a mailing about its petition, with three tracked links, to Bob and
+Dora, members. Charlie is a stranger with no token.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import User
 from django.utils import timezone
 
 from groundswell.lib.tokens import make_member_token
@@ -20,10 +19,9 @@ from groundswell.mailings.models import (
     RecipientState,
     TrackedLink,
 )
-from groundswell.members.actions import PersonDetails, do_find_or_create_person
 from groundswell.members.models import Person
 from groundswell.petitions.models import Petition
-from tests.petitions.conftest import make_org, make_petition
+from tests.cast import make_org, make_person, make_petition
 
 
 @dataclass
@@ -37,14 +35,6 @@ class Cast:
 
     def token(self, person: Person) -> str:
         return make_member_token(person.pk, self.mailing.pk)
-
-
-def make_person(email: str, first: str) -> Person:
-    person, _ = do_find_or_create_person(
-        PersonDetails(email=email, first_name=first, last_name="Member", country="GB"),
-        source="test",
-    )
-    return person
 
 
 def make_cast(sent_ago: timedelta = timedelta(hours=1)) -> Cast:
@@ -86,8 +76,8 @@ def make_cast(sent_ago: timedelta = timedelta(hours=1)) -> Cast:
             label="Share on Facebook",
         ),
     ]
-    bob = make_person("bob@example.org", "Bob")
-    dora = make_person("dora@example.org", "Dora")
+    bob = make_person("bob@example.org", "Bob", "Member", country="GB")
+    dora = make_person("dora@example.org", "Dora", "Member", country="GB")
     for person in (bob, dora):
         MailingRecipient.objects.create(
             mailing=mailing,
@@ -97,7 +87,3 @@ def make_cast(sent_ago: timedelta = timedelta(hours=1)) -> Cast:
             sent_at=sent_at,
         )
     return Cast(mailing, petition, bob, dora, links, sent_at)
-
-
-def make_alice() -> User:
-    return User.objects.create_user("alice", "alice@open-press.example.org", "pw", is_staff=True)

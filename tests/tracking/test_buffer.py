@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from django.test import Client
@@ -13,58 +12,78 @@ from groundswell.tracking.buffer import EventBuffer
 from groundswell.tracking.models import Click, Open
 from groundswell.tracking.recording import CLICKS, flush_all
 from tests.tracking.cast import make_cast
-
-
-def wait_for(condition, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
+from tests.waiting import wait_until
 
 
 class TestEventBuffer:
     def test_its_thread_writes_after_the_flush_interval(self, settings):
+        settings.TRACKING_BACKGROUND_FLUSHES = True
         settings.TRACKING_FLUSH_SECONDS = 0.1
         written: list[int] = []
         buffer: EventBuffer[int] = EventBuffer("test-timed", written.extend)
         buffer.add(1)
         buffer.add(2)
-        assert wait_for(lambda: written == [1, 2])
+        wait_until(lambda: written == [1, 2], message="the thread to write both")
         assert buffer.pending() == 0
 
-    def test_its_thread_writes_nothing_that_came_after_the_switch_went_off(self):
+    def test_with_background_flushes_off_events_wait_for_a_flush(self, settings):
+        settings.TRACKING_FLUSH_SECONDS = 0.1
+        settings.TRACKING_BATCH_SIZE = 1
+        written: list[int] = []
+        buffer: EventBuffer[int] = EventBuffer("test-off", written.extend)
+        buffer.add(1)
+        assert buffer.flush(background=True) == 0
+        assert written == [] and buffer.pending() == 1
+        assert buffer.flush() == 1
+        assert written == [1]
+
+    def test_its_thread_writes_nothing_that_came_after_the_switch_went_off(self, settings):
         # The interleaving that once leaked a click into a later test: the thread woke
         # while flushes were on, and before it took the batch a test's set-up turned
-        # them off and the test added an event.
+        # them off and the test added an event. Here a foreground flush, held inside
+        # its write, keeps the woken background flush waiting meanwhile.
+        in_write, release = threading.Event(), threading.Event()
         written: list[int] = []
-        buffer: EventBuffer[int] = EventBuffer("test-switch", written.extend)
 
-        class SwitchedOffMeanwhile:
-            def __init__(self) -> None:
-                self.lock = threading.Lock()
+        def write(batch: list[int]) -> None:
+            in_write.set()
+            release.wait(10)
+            written.extend(batch)
 
-            def __enter__(self) -> None:
-                self.lock.acquire()
-                buffer.background_flushes = False
-                buffer._pending.append(7)
+        buffer: EventBuffer[int] = EventBuffer("test-switch", write)
+        buffer.add(1)
+        holder = threading.Thread(target=buffer.flush)
+        holder.start()
+        assert in_write.wait(10)
+        settings.TRACKING_BACKGROUND_FLUSHES = True
+        background: list[int] = []
+        woken = threading.Event()
 
-            def __exit__(self, *exc: object) -> None:
-                self.lock.release()
+        def background_flush() -> None:
+            woken.set()
+            background.append(buffer.flush(background=True))
 
-        buffer._flush_lock = SwitchedOffMeanwhile()  # type: ignore[assignment]
-        assert buffer._flush(background=True) == 0
-        assert written == []
+        flusher = threading.Thread(target=background_flush)
+        flusher.start()
+        assert woken.wait(10)
+        settings.TRACKING_BACKGROUND_FLUSHES = False
+        buffer.add(7)
+        release.set()
+        holder.join(10)
+        flusher.join(10)
+
+        assert background == [0]
+        assert written == [1]
         assert buffer.pending() == 1
 
     def test_a_full_batch_wakes_the_thread_at_once(self, settings):
+        settings.TRACKING_BACKGROUND_FLUSHES = True
         settings.TRACKING_BATCH_SIZE = 3
         written: list[int] = []
         buffer: EventBuffer[int] = EventBuffer("test-batch", written.extend)
         for n in range(3):
             buffer.add(n)
-        assert wait_for(lambda: written == [0, 1, 2], seconds=5)
+        wait_until(lambda: written == [0, 1, 2], timeout=5, message="the batch")
 
     def test_it_keeps_a_batch_the_database_refused_for_the_next_try(self):
         attempts: list[list[int]] = []
@@ -75,7 +94,6 @@ class TestEventBuffer:
                 raise RuntimeError("database is down")
 
         buffer: EventBuffer[int] = EventBuffer("test-retry", write)
-        buffer._ensure_thread = lambda: None  # type: ignore[method-assign]
         buffer.add(1)
         assert buffer.flush() == 0
         buffer.add(2)
@@ -85,7 +103,6 @@ class TestEventBuffer:
     def test_it_drops_the_oldest_past_its_limit_and_says_so(self, settings):
         settings.TRACKING_MAX_PENDING = 3
         buffer: EventBuffer[int] = EventBuffer("test-limit", lambda batch: None)
-        buffer._ensure_thread = lambda: None  # type: ignore[method-assign]
         for n in range(5):
             buffer.add(n)
         assert buffer.pending() == 3
@@ -94,7 +111,6 @@ class TestEventBuffer:
     def test_adding_from_many_threads_loses_nothing(self):
         written: list[int] = []
         buffer: EventBuffer[int] = EventBuffer("test-threads", written.extend)
-        buffer._ensure_thread = lambda: None  # type: ignore[method-assign]
 
         def add_many(start: int) -> None:
             for n in range(start, start + 1000):
@@ -111,16 +127,14 @@ class TestEventBuffer:
 
 @pytest.mark.django_db(transaction=True)
 class TestClicksReachTheDatabase:
-    def test_the_background_thread_writes_clicks_without_anyone_flushing(
-        self, settings, monkeypatch
-    ):
-        monkeypatch.setattr(CLICKS, "background_flushes", True)
+    def test_the_background_thread_writes_clicks_without_anyone_flushing(self, settings):
+        settings.TRACKING_BACKGROUND_FLUSHES = True
         settings.TRACKING_BATCH_SIZE = 2
         cast = make_cast()
         client = Client()
         for number in (1, 2):
             assert client.get(f"/go/{cast.mailing.pk}/{number}/").status_code == 302
-        assert wait_for(lambda: Click.objects.count() == 2)
+        wait_until(lambda: Click.objects.count() == 2, message="two clicks in the database")
 
     def test_a_click_by_someone_erased_before_the_flush_is_kept_without_them(self):
         cast = make_cast()

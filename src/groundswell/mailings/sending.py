@@ -677,17 +677,6 @@ def write_results(results: list[Result], worker_id: str) -> None:
             cursor.executemany(sql, rows)
 
 
-def record_and_mark(previous: Result | None, next_id: int | None, worker_id: str) -> bool:
-    """A window of one: `previous`'s answer recorded and `next_id` marked *sending* in one
-    transaction. Returns whether `next_id` is still this worker's to send.
-
-    (The lane works a window at a time; tests that play one message use this.)
-    """
-    with transaction.atomic():
-        write_results([previous] if previous is not None else [], worker_id)
-        return next_id is not None and bool(mark_window([next_id], worker_id))
-
-
 # --- Rendering ------------------------------------------------------------------------
 
 

@@ -59,8 +59,9 @@ class SignatureWriter:
         self._queue: queue.SimpleQueue[_Waiting | threading.Event] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self.batches = 0  # how many transactions it committed: for tests and curiosity
+        self.batches = 0  # how many transactions it committed (the group commit's effect)
         self._idle_since = 0.0  # when the last batch ended (monotonic)
+        self._writing = 0
 
     def write(self, pending: PendingSignature) -> SignResult:
         waiting = _Waiting(pending)
@@ -78,6 +79,15 @@ class SignatureWriter:
             return result
         return waiting.result
 
+    def waiting(self) -> int:
+        """How many signatures wait for the writer to take them."""
+        return self._queue.qsize()
+
+    def writing(self) -> int:
+        """How many signatures the writer has taken into the transaction it is writing
+        (0 between batches); any that arrive meanwhile go in the next one."""
+        return self._writing
+
     def _ensure_running(self) -> None:
         if self._thread is not None and self._thread.is_alive():
             return
@@ -89,8 +99,8 @@ class SignatureWriter:
                 self._thread.start()
 
     def close_connection(self) -> None:
-        """Have the writer close its database connection now (tests, before the test
-        database is dropped); it opens a new one for the next batch."""
+        """Have the writer close its database connection now (before the database is
+        dropped or restarted); it opens a new one for the next batch."""
         if self._thread is not None and self._thread.is_alive():
             closed = threading.Event()
             self._queue.put(closed)
@@ -118,7 +128,11 @@ class SignatureWriter:
                 except queue.Empty:
                     item = None
             if batch:
-                self._write(batch)
+                self._writing = len(batch)
+                try:
+                    self._write(batch)
+                finally:
+                    self._writing = 0
 
     def _write(self, batch: list[_Waiting]) -> None:
         try:
@@ -153,6 +167,14 @@ def process_writer() -> SignatureWriter:
         if _writer is None or _writer_pid != os.getpid():
             _writer, _writer_pid = SignatureWriter(), os.getpid()
         return _writer
+
+
+def close_process_writer_connection() -> None:
+    """Have this process's writer, if it has one, close its database connection."""
+    with _writer_lock:
+        writer = _writer if _writer_pid == os.getpid() else None
+    if writer is not None:
+        writer.close_connection()
 
 
 def write_together(pending: PendingSignature) -> SignResult:

@@ -52,7 +52,8 @@ MAX_BATCH = 200
 # How long a request waits for its answer before writing the signature itself. The
 # writer's transaction is bounded well inside this by the database's own timeouts.
 ANSWER_TIMEOUT = 60.0
-# After failing to reach the writer, a process tries again only after this long.
+# After failing to reach the writer, a process tries again only after this long (or at
+# once when a writer has started since: its socket is a new file).
 RETRY_AFTER = 2.0
 # The exit status of a writer that found another one already running here.
 ANOTHER_IS_RUNNING = 3
@@ -310,21 +311,37 @@ class _Connections(threading.local):
 
 _local = _Connections()
 _unreachable_until = 0.0
+# The socket file as it was when the writer could not be reached: a writer started
+# since makes a new one, and is tried at once rather than after the pause.
+_unreachable_socket: tuple[int, int] | None = None
+
+
+def _socket_file() -> tuple[int, int] | None:
+    try:
+        found = os.stat(socket_path())
+    except OSError:
+        return None
+    return found.st_ino, found.st_mtime_ns
+
+
+def _mark_unreachable() -> None:
+    global _unreachable_until, _unreachable_socket
+    _unreachable_until = time.monotonic() + RETRY_AFTER
+    _unreachable_socket = _socket_file()
 
 
 def write_via_service(pending: PendingSignature) -> SignResult | None:
     """Have the machine's signature writer write this signature; its result once
     committed, or None when there is no writer to be reached or it could not write
     it (the caller then writes it itself)."""
-    global _unreachable_until
-    if time.monotonic() < _unreachable_until:
+    if time.monotonic() < _unreachable_until and _socket_file() == _unreachable_socket:
         return None
     message = _frame(pending.to_wire())
     for _attempt in range(2):
         try:
             sock, fresh = _connection()
             if sock is None:
-                _unreachable_until = time.monotonic() + RETRY_AFTER
+                _mark_unreachable()
                 return None
             sock.sendall(message)
             answer = _receive(sock)
@@ -335,7 +352,7 @@ def write_via_service(pending: PendingSignature) -> SignResult | None:
             # once on a new one. (Had the old one written the signature before it
             # went, the new one says it was already signed: nothing is written twice.)
             if fresh:
-                _unreachable_until = time.monotonic() + RETRY_AFTER
+                _mark_unreachable()
                 return None
     else:
         return None
@@ -392,9 +409,3 @@ def _close() -> None:
         with contextlib.suppress(OSError):
             _local.sock.close()
     _local.sock = None
-
-
-def forget_unreachable() -> None:
-    """Try the writer again at the next signature (tests, after starting one)."""
-    global _unreachable_until
-    _unreachable_until = 0.0

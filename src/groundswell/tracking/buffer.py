@@ -5,6 +5,9 @@ keeps one `EventBuffer` per kind of event; `add()` only appends under a lock.
 A daemon thread writes whatever has gathered every `TRACKING_FLUSH_SECONDS`
 (default 1 s), or at once when `TRACKING_BATCH_SIZE` (default 500) events wait,
 in one transaction with bulk_create. At normal process exit `atexit` writes the rest.
+With `TRACKING_BACKGROUND_FLUSHES` off there is no thread: events wait until the
+process exits or calls `flush()` itself (a one-shot command, or a test that writes
+inside its own transaction).
 
 What can be lost: the events of the last flush interval (about a second) when
 the process is killed without a normal exit (SIGKILL, OOM, power loss), and the
@@ -42,12 +45,8 @@ class EventBuffer(Generic[T]):
         self._flush_lock = threading.Lock()
         self._wake = threading.Event()
         self._thread_pid: int | None = None
+        self._atexit_pid: int | None = None
         self.dropped = 0
-        # Off while tests flush by hand (tests/conftest.py): the thread writes through
-        # its own database connection, which no test transaction can roll back, and
-        # against a test's open transaction (SQLite) it waits out the busy timeout, then
-        # hands its batch back to whichever test is running by then.
-        self.background_flushes = True
 
     def add(self, event: T) -> None:
         with self._lock:
@@ -67,16 +66,16 @@ class EventBuffer(Generic[T]):
         with self._lock:
             return len(self._pending)
 
-    def flush(self) -> int:
-        """Write everything gathered so far; returns how many events were written."""
-        return self._flush(background=False)
+    def flush(self, *, background: bool = False) -> int:
+        """Write everything gathered so far; returns how many events were written.
 
-    def _flush(self, background: bool) -> int:
+        A background flush (the thread's) writes nothing while TRACKING_BACKGROUND_FLUSHES
+        is off."""
         with self._flush_lock:
             with self._lock:
                 # Read together with taking the batch: a thread that woke just before
                 # the switch was turned off must not write what came after it.
-                if background and not self.background_flushes:
+                if background and not settings.TRACKING_BACKGROUND_FLUSHES:
                     return 0
                 batch, self._pending = self._pending, []
             if not batch:
@@ -101,19 +100,21 @@ class EventBuffer(Generic[T]):
         if self._thread_pid == pid:
             return
         with self._lock:
-            if self._thread_pid == pid:
+            if self._atexit_pid != pid:
+                self._atexit_pid = pid
+                atexit.register(self.flush)
+            if self._thread_pid == pid or not settings.TRACKING_BACKGROUND_FLUSHES:
                 return
             self._thread_pid = pid
         thread = threading.Thread(target=self._run, name=f"{self.name}-flusher", daemon=True)
         thread.start()
-        atexit.register(self.flush)
 
     def _run(self) -> None:
         while True:
             self._wake.wait(timeout=float(settings.TRACKING_FLUSH_SECONDS))
             self._wake.clear()
             try:
-                self._flush(background=True)
+                self.flush(background=True)
             finally:
                 # A connection per flush (a second apart at most): none is left
                 # open and idle by a thread nobody else can reach.

@@ -254,5 +254,6 @@ OPENS: EventBuffer[OpenEvent] = EventBuffer("opens", write_opens)
 
 
 def flush_all() -> int:
-    """Write every buffered click and open now (tests, and commands that exit)."""
+    """Write every buffered click and open now (before a one-shot process exits, or
+    where TRACKING_BACKGROUND_FLUSHES is off)."""
     return CLICKS.flush() + OPENS.flush()
