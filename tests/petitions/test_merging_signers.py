@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from groundswell.members.actions import do_change_email
+from groundswell.members.actions.profile import do_change_email
 from groundswell.members.models import AuditEntry, Person
 from groundswell.petitions.actions import SignatureDetails, do_sign_petition
 from groundswell.petitions.models import Petition, Signature, SignatureStatus

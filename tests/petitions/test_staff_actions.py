@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from groundswell.members.actions import PersonDetails, do_find_or_create_person
+from groundswell.members.actions.people import PersonDetails, do_find_or_create_person
 from groundswell.members.models import AuditAction, AuditEntry, Person
 from groundswell.orgs.models import Organisation
 from groundswell.petitions.actions import (

@@ -13,14 +13,13 @@ from django.utils import timezone
 
 from groundswell.lib.addresses import normalise_email
 from groundswell.lib.db import column_in, insert_all
-from groundswell.members.actions import (
-    Consent,
+from groundswell.members.actions.audit import record_audit
+from groundswell.members.actions.consent import Consent, do_subscribe_many
+from groundswell.members.actions.people import (
     PersonDetails,
     do_delete_people_without_purpose,
     do_fill_in_blanks,
     do_find_or_create_people,
-    do_subscribe_many,
-    record_audit,
 )
 from groundswell.members.models import AuditAction, Person
 from groundswell.orgs.models import MailingList, Organisation
