@@ -14,7 +14,7 @@ from groundswell.members.actions.people import PersonDetails, do_find_or_create_
 from groundswell.members.actions.privacy import do_erase_person
 from groundswell.members.actions.suppression import is_suppressed
 from groundswell.members.models import AuditEntry, ConsentEvent, Person, Subscription
-from groundswell.petitions.actions import SignatureDetails, do_sign_petition
+from groundswell.petitions.actions.signing import SignatureDetails, do_sign_petition
 from groundswell.petitions.counter import clear_process_cache, petition_count
 from groundswell.petitions.models import Signature
 from tests.cast import make_mailing, make_org, make_petition

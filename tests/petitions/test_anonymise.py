@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from groundswell.members.actions.consent import do_subscribe
 from groundswell.members.models import Person
-from groundswell.petitions.actions import SignatureDetails, do_sign_petition
+from groundswell.petitions.actions.signing import SignatureDetails, do_sign_petition
 from groundswell.petitions.models import Petition, PetitionStatus, Signature
 from tests.cast import make_person, make_petition
 

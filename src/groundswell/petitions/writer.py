@@ -32,7 +32,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 
 from groundswell.lib.db import check_connection_after_idle, writers_take_turns
-from groundswell.petitions.actions import PendingSignature, SignResult, do_sign_petitions
+from groundswell.petitions.actions.signing import PendingSignature, SignResult, do_sign_petitions
 from groundswell.petitions.writer_service import write_via_service
 
 logger = logging.getLogger(__name__)

@@ -43,7 +43,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 
 from groundswell.lib.db import bind_on_server, check_connection_after_idle, writers_take_turns
-from groundswell.petitions.actions import PendingSignature, SignResult, do_sign_petitions
+from groundswell.petitions.actions.signing import PendingSignature, SignResult, do_sign_petitions
 
 logger = logging.getLogger(__name__)
 
