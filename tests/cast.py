@@ -20,7 +20,8 @@ from django.contrib.auth.models import User
 from django.db import connection
 
 from groundswell.mailings.models import Mailing
-from groundswell.members.actions import PersonDetails, do_find_or_create_person, do_subscribe
+from groundswell.members.actions.consent import do_subscribe
+from groundswell.members.actions.people import PersonDetails, do_find_or_create_person
 from groundswell.members.models import Person, Subscription, SubscriptionStatus
 from groundswell.orgs.models import MailingList, Organisation
 from groundswell.petitions.models import Petition, PetitionSponsor

@@ -42,7 +42,7 @@ ALLOWED_CYCLES = [
     # functions. Left for the split of mailings/actions.py.
     {"groundswell.mailings.actions", "groundswell.mailings.tasks"},
     # The thank-you task marks its email sent through do_mark_thanked.
-    {"groundswell.petitions.actions", "groundswell.petitions.tasks"},
+    {"groundswell.petitions.actions.signing", "groundswell.petitions.tasks"},
 ]
 
 

@@ -18,7 +18,7 @@ from groundswell.lib.tokens import make_member_token
 from groundswell.mailings.actions import do_send_test, do_start_send
 from groundswell.mailings.models import Mailing, MailingRecipient, MailingStatus, RecipientState
 from groundswell.members.models import Person
-from groundswell.petitions.actions import SignatureDetails, do_sign_petition
+from groundswell.petitions.actions.signing import SignatureDetails, do_sign_petition
 from tests.cast import make_mailing, make_org, make_petition
 from tests.conftest import SmtpSink
 

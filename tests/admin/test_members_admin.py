@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from groundswell.members.actions import do_subscribe, do_unsubscribe_everywhere
+from groundswell.members.actions.consent import do_subscribe, do_unsubscribe_everywhere
 from groundswell.members.models import AuditEntry, ConsentEvent, Person, SubscriptionStatus
 
 from .conftest import WORDING, make_signer

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from groundswell.members.actions import do_subscribe, do_unsubscribe
+from groundswell.members.actions.consent import do_subscribe, do_unsubscribe
 from groundswell.orgs.models import MailingList, Organisation
 from tests.cast import default_list, make_org, make_person
 

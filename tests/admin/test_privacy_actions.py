@@ -7,7 +7,7 @@ from typing import Any
 
 from django.test import Client
 
-from groundswell.members.actions import is_suppressed
+from groundswell.members.actions.suppression import is_suppressed
 from groundswell.members.models import AuditEntry, Person
 from groundswell.petitions.models import Signature
 

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from groundswell.bounces.models import BounceEvent
-from groundswell.members.actions import is_suppressed
+from groundswell.members.actions.suppression import is_suppressed
 from groundswell.members.models import ConsentEvent
 from tests.bounces.cast import (
     BOB,

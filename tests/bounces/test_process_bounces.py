@@ -16,7 +16,7 @@ from django.core.management.base import CommandError
 from groundswell.bounces.actions import do_process_report_message
 from groundswell.bounces.models import BounceEvent, BounceKind
 from groundswell.lib.tokens import email_hash
-from groundswell.members.actions import is_suppressed
+from groundswell.members.actions.suppression import is_suppressed
 from groundswell.members.models import ConsentEvent, Subscription, SubscriptionStatus, Suppression
 from tests.bounces.cast import (
     BOB,
@@ -116,7 +116,7 @@ class TestHardBounce:
         assert BounceEvent.objects.count() == 2
 
     def test_a_bounce_for_an_erased_person_marks_only_the_copy(self, campaign):
-        from groundswell.members.actions import do_erase_person
+        from groundswell.members.actions.privacy import do_erase_person
 
         bob, copy = mail_member(campaign, BOB)
         do_erase_person(bob, actor="alice")
@@ -161,7 +161,7 @@ class TestComplaint:
 
     def test_a_complaint_after_a_bounce_still_marks_complained(self, campaign):
         frank, _ = mail_member(campaign, FRANK)
-        from groundswell.members.actions import do_mark_bounced
+        from groundswell.members.actions.consent import do_mark_bounced
 
         do_mark_bounced(frank, source="test")
         do_process_report_message(sample("arf-abuse.eml"))
@@ -180,7 +180,7 @@ class TestComplaint:
 
 class TestMarkBounced:
     def test_a_later_bounce_leaves_a_complaint_in_place(self, campaign):
-        from groundswell.members.actions import do_mark_bounced, do_mark_complained
+        from groundswell.members.actions.consent import do_mark_bounced, do_mark_complained
 
         frank = make_member(
             campaign, "frank.moss@mailbox.example.com", campaign.supporters, campaign.volunteers

@@ -21,7 +21,11 @@ from groundswell.lib.db import (
     select_where,
 )
 from groundswell.members.models import ConsentEvent, Person, Subscription
-from groundswell.petitions.actions import SignatureDetails, do_sign_petitions, prepare_signature
+from groundswell.petitions.actions.signing import (
+    SignatureDetails,
+    do_sign_petitions,
+    prepare_signature,
+)
 from groundswell.petitions.models import Signature
 from tests.cast import make_org, make_petition
 

@@ -19,7 +19,7 @@ from groundswell.mailings.actions import (
 )
 from groundswell.mailings.models import Mailing, MailingRecipient, MailingStatus, RecipientState
 from groundswell.mailings.tasks import check_mailings
-from groundswell.members.actions import do_suppress
+from groundswell.members.actions.suppression import do_suppress
 from groundswell.members.models import SuppressionReason
 from groundswell.orgs.models import MailingList, Organisation
 from tests.cast import make_mailing, make_people, subscribe_all

@@ -6,7 +6,7 @@ import pytest
 
 from groundswell.mailings.models import Mailing
 from groundswell.mailings.targeting import count_recipients, iter_target_batches
-from groundswell.members.actions import do_suppress
+from groundswell.members.actions.suppression import do_suppress
 from groundswell.members.models import Person, SubscriptionStatus, SuppressionReason
 from groundswell.orgs.models import MailingList, Organisation
 from groundswell.petitions.models import Signature, SignatureStatus

@@ -6,12 +6,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
-from groundswell.members.actions import (
+from groundswell.members.actions.consent import do_subscribe, do_unsubscribe
+from groundswell.members.actions.people import (
     PersonDetails,
     do_find_or_create_people,
     do_find_or_create_person,
-    do_subscribe,
-    do_unsubscribe,
 )
 from groundswell.members.models import ConsentEvent, Person, Subscription, SubscriptionStatus
 from tests.cast import default_list, make_list, make_org, make_person

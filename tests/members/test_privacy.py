@@ -9,15 +9,12 @@ import pytest
 from django.core import mail
 
 from groundswell.lib.tokens import email_hash
-from groundswell.members.actions import (
-    PersonDetails,
-    do_erase_person,
-    do_find_or_create_person,
-    do_subscribe,
-    is_suppressed,
-)
+from groundswell.members.actions.consent import do_subscribe
+from groundswell.members.actions.people import PersonDetails, do_find_or_create_person
+from groundswell.members.actions.privacy import do_erase_person
+from groundswell.members.actions.suppression import is_suppressed
 from groundswell.members.models import AuditEntry, ConsentEvent, Person, Subscription
-from groundswell.petitions.actions import SignatureDetails, do_sign_petition
+from groundswell.petitions.actions.signing import SignatureDetails, do_sign_petition
 from groundswell.petitions.counter import clear_process_cache, petition_count
 from groundswell.petitions.models import Signature
 from tests.cast import make_mailing, make_org, make_petition
@@ -167,7 +164,7 @@ class TestMailingData:
         from django.utils import timezone
 
         from groundswell.mailings.models import MailingRecipient
-        from groundswell.members.actions import export_person
+        from groundswell.members.actions.privacy import export_person
         from groundswell.tracking.models import Click
 
         org = petition.sponsors.get()

@@ -6,7 +6,8 @@ import pytest
 from django.core import mail
 
 from groundswell.lib.tokens import make_member_token
-from groundswell.members.actions import PersonDetails, do_find_or_create_person, do_subscribe
+from groundswell.members.actions.consent import do_subscribe
+from groundswell.members.actions.people import PersonDetails, do_find_or_create_person
 from groundswell.members.models import AuditEntry, ConsentEvent, Person
 from tests.cast import make_org, make_person
 

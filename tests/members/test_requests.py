@@ -9,14 +9,10 @@ import pytest
 from django.core import mail
 from django.db import transaction
 
-from groundswell.members.actions import (
-    PersonDetails,
-    do_find_or_create_person,
-    do_request_privacy_link,
-    do_subscribe,
-    do_unsubscribe_from_link,
-    do_update_own_profile,
-)
+from groundswell.members.actions.consent import do_subscribe, do_unsubscribe_from_link
+from groundswell.members.actions.people import PersonDetails, do_find_or_create_person
+from groundswell.members.actions.privacy import do_request_privacy_link
+from groundswell.members.actions.profile import do_update_own_profile
 from groundswell.members.models import Person, SubscriptionStatus
 from groundswell.members.signals import person_unsubscribed
 from tests.cast import make_org

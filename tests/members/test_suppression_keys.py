@@ -10,13 +10,9 @@ from groundswell.cli import suppression_key_line
 from groundswell.lib import signing
 from groundswell.lib.env import env_hex_keys
 from groundswell.lib.tokens import email_hashes
-from groundswell.members.actions import (
-    PersonDetails,
-    do_erase_person,
-    do_find_or_create_person,
-    do_suppress,
-    is_suppressed,
-)
+from groundswell.members.actions.people import PersonDetails, do_find_or_create_person
+from groundswell.members.actions.privacy import do_erase_person
+from groundswell.members.actions.suppression import do_suppress, is_suppressed
 from groundswell.members.models import AuditEntry, Suppression, SuppressionReason
 
 # Made by the code before SUPPRESSION_KEY (lib/tokens.py's email_hash) for

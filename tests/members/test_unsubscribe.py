@@ -3,10 +3,8 @@ from __future__ import annotations
 import pytest
 
 from groundswell.lib.tokens import make_member_token
-from groundswell.members.actions import (
-    do_subscribe,
-    is_suppressed,
-)
+from groundswell.members.actions.consent import do_subscribe
+from groundswell.members.actions.suppression import is_suppressed
 from groundswell.members.models import ConsentEvent, SubscriptionStatus
 from groundswell.orgs.models import MailingList
 from tests.cast import make_org, make_person

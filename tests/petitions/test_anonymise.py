@@ -6,9 +6,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from groundswell.members.actions import do_subscribe
+from groundswell.members.actions.consent import do_subscribe
 from groundswell.members.models import Person
-from groundswell.petitions.actions import SignatureDetails, do_sign_petition
+from groundswell.petitions.actions.signing import SignatureDetails, do_sign_petition
 from groundswell.petitions.models import Petition, PetitionStatus, Signature
 from tests.cast import make_person, make_petition
 

@@ -10,7 +10,7 @@ import pytest
 from django.db import connections
 from django.test import Client
 
-from groundswell.petitions.actions import SignatureDetails, SignResult, do_sign_petition
+from groundswell.petitions.actions.signing import SignatureDetails, SignResult, do_sign_petition
 from groundswell.petitions.counter import clear_process_cache, petition_count
 from groundswell.petitions.models import Petition, Signature
 from tests.petitions.conftest import sign_data

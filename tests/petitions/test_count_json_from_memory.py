@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 
-from groundswell.petitions.actions import SignatureDetails, do_sign_petition
+from groundswell.petitions.actions.signing import SignatureDetails, do_sign_petition
 from groundswell.petitions.counter import clear_process_cache
 from groundswell.petitions.fastpath import CountJsonFromMemory
 from groundswell.petitions.models import Petition

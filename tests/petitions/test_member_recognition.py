@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from groundswell.lib.tokens import make_member_token
-from groundswell.members.actions import do_subscribe
+from groundswell.members.actions.consent import do_subscribe
 from groundswell.members.models import ConsentEvent, Person
 from groundswell.members.recognition import COOKIE
 from groundswell.petitions.models import Petition, Signature

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from groundswell.members.actions import do_change_email
+from groundswell.members.actions.profile import do_change_email
 from groundswell.members.models import AuditEntry, Person
-from groundswell.petitions.actions import SignatureDetails, do_sign_petition
+from groundswell.petitions.actions.signing import SignatureDetails, do_sign_petition
 from groundswell.petitions.models import Petition, Signature, SignatureStatus
 from tests.cast import make_org, make_petition
 

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from groundswell.orgs.models import Organisation
-from groundswell.petitions.actions import SignatureDetails, do_sign_petition
+from groundswell.petitions.actions.signing import SignatureDetails, do_sign_petition
 from groundswell.petitions.models import Petition
 from tests.cast import make_petition
 

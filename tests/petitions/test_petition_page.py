@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from groundswell.members.models import ConsentEvent
 from groundswell.orgs.models import Organisation
-from groundswell.petitions.actions import SignatureDetails, do_sign_petition
+from groundswell.petitions.actions.signing import SignatureDetails, do_sign_petition
 from groundswell.petitions.models import Petition, Signature
 from tests.cast import make_petition
 from tests.petitions.conftest import sign_data

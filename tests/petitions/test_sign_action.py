@@ -9,7 +9,11 @@ from django.db import connection, transaction
 
 from groundswell.members.models import ConsentEvent, Person, Subscription
 from groundswell.orgs.models import Organisation
-from groundswell.petitions.actions import PetitionNotOpen, SignatureDetails, do_sign_petition
+from groundswell.petitions.actions.signing import (
+    PetitionNotOpen,
+    SignatureDetails,
+    do_sign_petition,
+)
 from groundswell.petitions.consent import explicit_sentence, notice_sentence
 from groundswell.petitions.models import Petition, PetitionCount, Signature
 from groundswell.petitions.referrals import make_referral_code

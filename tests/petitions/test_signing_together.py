@@ -23,7 +23,7 @@ from groundswell.members.models import (
     SuppressionReason,
 )
 from groundswell.orgs.models import MailingList, Organisation
-from groundswell.petitions.actions import (
+from groundswell.petitions.actions.signing import (
     PendingSignature,
     SignatureDetails,
     SignResult,

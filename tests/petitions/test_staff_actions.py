@@ -8,16 +8,15 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from groundswell.members.actions import PersonDetails, do_find_or_create_person
+from groundswell.members.actions.people import PersonDetails, do_find_or_create_person
 from groundswell.members.models import AuditAction, AuditEntry, Person
 from groundswell.orgs.models import Organisation
-from groundswell.petitions.actions import (
+from groundswell.petitions.actions.lifecycle import (
     do_close_petition,
     do_draft_petition,
-    do_invalidate_signatures,
     do_open_petition,
-    do_restore_signatures,
 )
+from groundswell.petitions.actions.signatures import do_invalidate_signatures, do_restore_signatures
 from groundswell.petitions.counter import clear_process_cache, petition_count
 from groundswell.petitions.models import Petition, PetitionStatus, Signature, SignatureStatus
 from tests.cast import make_petition

@@ -13,7 +13,7 @@ from django_tasks_db.models import DBTaskResult
 
 from groundswell.lib.tokens import email_hash
 from groundswell.members.models import Suppression
-from groundswell.petitions.actions import SignatureDetails, do_sign_petition
+from groundswell.petitions.actions.signing import SignatureDetails, do_sign_petition
 from groundswell.petitions.models import Petition, Signature
 from groundswell.petitions.referrals import read_referral_code
 from groundswell.petitions.tasks import RETRY, send_thank_you_email

@@ -24,7 +24,7 @@ import pytest
 from django.db import connection
 
 from groundswell.petitions import writer_service
-from groundswell.petitions.actions import SignatureDetails, SignResult, prepare_signature
+from groundswell.petitions.actions.signing import SignatureDetails, SignResult, prepare_signature
 from groundswell.petitions.models import Petition, PetitionStatus, Signature
 from groundswell.petitions.writer import process_writer, write_together
 from groundswell.petitions.writer_service import WriterService, socket_path

@@ -18,7 +18,7 @@ from groundswell.bounces.dsn import Report, ReportKind, read_reports
 from groundswell.bounces.models import BounceEvent, BounceKind
 from groundswell.lib.addresses import normalise_email
 from groundswell.mailings.models import MailingRecipient
-from groundswell.members.actions import (
+from groundswell.members.actions.consent import (
     do_mark_bounced,
     do_mark_complained,
     do_unsubscribe_everywhere,

@@ -11,7 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from groundswell.members.actions import record_audit
+from groundswell.members.actions.audit import record_audit
 from groundswell.members.models import AuditAction, Person
 
 from . import sending

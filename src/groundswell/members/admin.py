@@ -23,16 +23,10 @@ from django.utils.translation import gettext_lazy as _
 from groundswell.lib.addresses import normalise_email
 from groundswell.lib.admin import ExactEmailSearchMixin, ViewOnlyAdminMixin
 from groundswell.lib.tokens import email_hashes
-from groundswell.members.actions import (
-    PROFILE_FIELDS,
-    PersonDetails,
-    do_change_email,
-    do_erase_person,
-    do_find_or_create_person,
-    do_record_export,
-    do_unsubscribe,
-    do_update_profile,
-)
+from groundswell.members.actions.consent import do_unsubscribe
+from groundswell.members.actions.people import PersonDetails, do_find_or_create_person
+from groundswell.members.actions.privacy import do_erase_person, do_record_export
+from groundswell.members.actions.profile import PROFILE_FIELDS, do_change_email, do_update_profile
 from groundswell.members.models import (
     AuditEntry,
     ConsentEvent,

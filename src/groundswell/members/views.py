@@ -11,7 +11,14 @@ from django.views.decorators.http import require_http_methods
 
 from groundswell.lib.csvsafe import csv_text
 from groundswell.lib.tokens import MemberToken, read_member_token
-from groundswell.members import actions
+from groundswell.members.actions.consent import do_unsubscribe_from_link, do_update_subscriptions
+from groundswell.members.actions.privacy import (
+    do_erase_person,
+    do_record_export,
+    do_request_privacy_link,
+    export_rows,
+)
+from groundswell.members.actions.profile import do_change_email, do_update_own_profile
 from groundswell.members.emails import (
     EMAIL_CHANGE_MAX_AGE,
     EMAIL_CHANGE_SALT,
@@ -63,7 +70,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         source = (
             "one-click" if request.body.strip() == ONE_CLICK_BODY.encode() else "unsubscribe-page"
         )
-        actions.do_unsubscribe_from_link(
+        do_unsubscribe_from_link(
             person, mailing_id=member.mailing_id, source=source, ip_address=client_ip(request)
         )
         if source == "one-click":
@@ -84,7 +91,7 @@ def subscriptions(request: HttpRequest, token: str) -> HttpResponse:
     saved = False
     if request.method == "POST":
         wanted = {int(v) for v in request.POST.getlist("lists") if v.isdigit()}
-        actions.do_update_subscriptions(
+        do_update_subscriptions(
             person,
             wanted,
             source="subscriptions-page",
@@ -115,7 +122,7 @@ def profile(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             changes = {k: v for k, v in form.cleaned_data.items() if k != "new_email" and v}
-            result = actions.do_update_own_profile(
+            result = do_update_own_profile(
                 person, changes, new_email=form.cleaned_data["new_email"] or "", actor="self"
             )
             done, email_sent = result.changed, result.email_change_requested
@@ -155,7 +162,7 @@ def confirm_email(request: HttpRequest, signed: str) -> HttpResponse:
         return render(request, "members/link_expired.html", status=404)
     person, value = found
     if request.method == "POST":
-        actions.do_change_email(person, value["e"], actor="self")
+        do_change_email(person, value["e"], actor="self")
         return render(request, "members/email_changed.html", {"person": person})
     return render(request, "members/confirm_email.html", {"new_email": value["e"]})
 
@@ -165,7 +172,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
     form = PrivacyRequestForm(request.POST or None)
     if request.method == "POST":
         if form.is_valid():
-            actions.do_request_privacy_link(form.cleaned_data["email"], form.cleaned_data["kind"])
+            do_request_privacy_link(form.cleaned_data["email"], form.cleaned_data["kind"])
             # The same answer whether or not we know the address.
             return render(request, "members/privacy_sent.html")
         return render(request, "members/privacy.html", {"form": form}, status=400)
@@ -181,12 +188,12 @@ def privacy_confirm(request: HttpRequest, signed: str) -> HttpResponse:
     kind = value["k"]
     if request.method == "POST":
         if kind == "erase":
-            actions.do_erase_person(person, actor="self")
+            do_erase_person(person, actor="self")
             return render(request, "members/erased.html")
-        data = actions.do_record_export(person, actor="self")
+        data = do_record_export(person, actor="self")
         if request.POST.get("format") == "csv":
             response = HttpResponse(
-                csv_text(actions.export_rows(data)), content_type="text/csv; charset=utf-8"
+                csv_text(export_rows(data)), content_type="text/csv; charset=utf-8"
             )
             response["Content-Disposition"] = 'attachment; filename="my-data.csv"'
         else:

@@ -14,13 +14,12 @@ from django.utils.safestring import SafeString, mark_safe
 from groundswell.lib.admin import ExactEmailSearchMixin
 from groundswell.lib.markdown import render_markdown
 from groundswell.members.admin import admin_source
-from groundswell.petitions.actions import (
+from groundswell.petitions.actions.lifecycle import (
     do_close_petition,
     do_draft_petition,
-    do_invalidate_signatures,
     do_open_petition,
-    do_restore_signatures,
 )
+from groundswell.petitions.actions.signatures import do_invalidate_signatures, do_restore_signatures
 from groundswell.petitions.models import (
     Petition,
     PetitionSponsor,

@@ -136,7 +136,7 @@ def _thank(signature_id: int, *, connection: BaseEmailBackend | None) -> str:
     message.connection = connection
     message.send()
     # Imported here: the actions enqueue this task.
-    from groundswell.petitions.actions import do_mark_thanked
+    from groundswell.petitions.actions.signing import do_mark_thanked
 
     do_mark_thanked(signature_id)
     return "sent"

@@ -1,4 +1,5 @@
-"""The public petition pages: thin views over pages.py (rendering) and actions.py (writes)."""
+"""The public petition pages: thin views over pages.py (rendering) and actions/signing.py
+(writes)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from groundswell.members.recognition import forget, recognise, remember
 from groundswell.petitions import pages
-from groundswell.petitions.actions import SignatureDetails, prepare_signature
+from groundswell.petitions.actions.signing import SignatureDetails, prepare_signature
 from groundswell.petitions.counter import petition_count
 from groundswell.petitions.forms import (
     SignForm,

@@ -32,8 +32,8 @@ from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 
 from groundswell.lib.db import check_connection_after_idle, writers_take_turns
-from groundswell.petitions.actions import PendingSignature, SignResult, do_sign_petitions
-from groundswell.petitions.writer_service import write_via_service
+from groundswell.petitions.actions.signing import PendingSignature, SignResult, do_sign_petitions
+from groundswell.petitions.writer_client import write_via_service
 
 logger = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ def write_together(pending: PendingSignature) -> SignResult:
     if not settings.SIGN_GROUP_COMMIT or transaction.get_connection().in_atomic_block:
         [result] = do_sign_petitions([pending])
         return result
-    # The machine's writer process when there is one (writer_service.py), else ours.
+    # The machine's writer process when there is one (writer_client.py), else ours.
     answered = write_via_service(pending)
     if answered is not None:
         return answered

@@ -8,9 +8,9 @@ take turns on SQLite's single write lock, so a batch holds only that process's w
 signatures. `groundswell serve` therefore starts one more process, the signature
 writer (`groundswell signature_writer`), listening on a Unix socket in the data
 directory. A sign request sends it the signature, worked out as far as it can be
-without the database (actions.prepare_signature), and waits for the answer. The writer
-reads every signature waiting on any connection, writes them in one transaction
-(actions.do_sign_petitions), and answers each after the commit: nothing is
+without the database (prepare_signature in actions/signing.py), and waits for the
+answer. The writer reads every signature waiting on any connection, writes them in one
+transaction (do_sign_petitions), and answers each after the commit: nothing is
 acknowledged before it is durable.
 
 When there is no writer (no `serve`, as under tests or runserver; it died; it is being
@@ -20,7 +20,8 @@ die before answering, the fallback finds the person already signed and the thank
 page says so: nothing is written twice.
 
 Each connection carries one request at a time: a 4-byte length, then JSON (the
-socket is the user's own, in the data directory, mode 0600).
+socket is the user's own, in the data directory, mode 0600). This module is the writer's
+side; writer_client.py is the server processes' side.
 """
 
 from __future__ import annotations
@@ -43,24 +44,18 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 
 from groundswell.lib.db import bind_on_server, check_connection_after_idle, writers_take_turns
-from groundswell.petitions.actions import PendingSignature, SignResult, do_sign_petitions
+from groundswell.petitions.actions.signing import PendingSignature, SignResult, do_sign_petitions
 
 logger = logging.getLogger(__name__)
 
 # At most this many signatures per transaction; more wait for the next one.
 MAX_BATCH = 200
-# How long a request waits for its answer before writing the signature itself. The
-# writer's transaction is bounded well inside this by the database's own timeouts.
-ANSWER_TIMEOUT = 60.0
-# After failing to reach the writer, a process tries again only after this long (or at
-# once when a writer has started since: its socket is a new file).
-RETRY_AFTER = 2.0
 # The exit status of a writer that found another one already running here.
 ANOTHER_IS_RUNNING = 3
 
-_HEADER = struct.Struct("!I")
+HEADER = struct.Struct("!I")
 # A signature's JSON is well under 8 KiB; anything larger is not ours.
-_MAX_MESSAGE = 256 * 1024
+MAX_MESSAGE = 256 * 1024
 
 
 def socket_path() -> Path:
@@ -82,12 +77,9 @@ def wait_until_listening(timeout: float) -> bool:
         time.sleep(0.05)
 
 
-def _frame(payload: dict[str, Any]) -> bytes:
+def frame(payload: dict[str, Any]) -> bytes:
     body = json.dumps(payload, separators=(",", ":")).encode()
-    return _HEADER.pack(len(body)) + body
-
-
-# --- The writer's side ---------------------------------------------------------------
+    return HEADER.pack(len(body)) + body
 
 
 class _Reader:
@@ -101,14 +93,14 @@ class _Reader:
 
     def messages(self) -> list[bytes]:
         found = []
-        while len(self.buffer) >= _HEADER.size:
-            (size,) = _HEADER.unpack_from(self.buffer)
-            if size > _MAX_MESSAGE:
+        while len(self.buffer) >= HEADER.size:
+            (size,) = HEADER.unpack_from(self.buffer)
+            if size > MAX_MESSAGE:
                 raise ValueError(f"message of {size} bytes")
-            if len(self.buffer) < _HEADER.size + size:
+            if len(self.buffer) < HEADER.size + size:
                 break
-            found.append(bytes(self.buffer[_HEADER.size : _HEADER.size + size]))
-            del self.buffer[: _HEADER.size + size]
+            found.append(bytes(self.buffer[HEADER.size : HEADER.size + size]))
+            del self.buffer[: HEADER.size + size]
         return found
 
 
@@ -282,7 +274,7 @@ class WriterService:
                 )
             self._idle_since = time.monotonic()
         for i, (sock, _) in enumerate(waiting):
-            answer = _frame(answers[i])
+            answer = frame(answers[i])
             try:
                 # A few dozen bytes to a reader that is waiting for them: the socket's
                 # buffer has room. Should it not, the reader sees the connection close
@@ -299,113 +291,3 @@ def _result_to_wire(result: SignResult) -> dict[str, Any]:
         "not_open": result.not_open,
         "person": result.person_id,
     }
-
-
-# --- The server processes' side ------------------------------------------------------
-
-
-class _Connections(threading.local):
-    sock: socket.socket | None = None
-    pid: int = 0
-
-
-_local = _Connections()
-_unreachable_until = 0.0
-# The socket file as it was when the writer could not be reached: a writer started
-# since makes a new one, and is tried at once rather than after the pause.
-_unreachable_socket: tuple[int, int] | None = None
-
-
-def _socket_file() -> tuple[int, int] | None:
-    try:
-        found = os.stat(socket_path())
-    except OSError:
-        return None
-    return found.st_ino, found.st_mtime_ns
-
-
-def _mark_unreachable() -> None:
-    global _unreachable_until, _unreachable_socket
-    _unreachable_until = time.monotonic() + RETRY_AFTER
-    _unreachable_socket = _socket_file()
-
-
-def write_via_service(pending: PendingSignature) -> SignResult | None:
-    """Have the machine's signature writer write this signature; its result once
-    committed, or None when there is no writer to be reached or it could not write
-    it (the caller then writes it itself)."""
-    if time.monotonic() < _unreachable_until and _socket_file() == _unreachable_socket:
-        return None
-    message = _frame(pending.to_wire())
-    for _attempt in range(2):
-        try:
-            sock, fresh = _connection()
-            if sock is None:
-                _mark_unreachable()
-                return None
-            sock.sendall(message)
-            answer = _receive(sock)
-            break
-        except (OSError, ValueError):
-            _close()
-            # A connection kept from before may be to a writer since restarted: try
-            # once on a new one. (Had the old one written the signature before it
-            # went, the new one says it was already signed: nothing is written twice.)
-            if fresh:
-                _mark_unreachable()
-                return None
-    else:
-        return None
-    if "error" in answer:
-        return None
-    return SignResult(
-        already_signed=bool(answer["already_signed"]),
-        not_open=bool(answer["not_open"]),
-        person_id=None if answer["person"] is None else int(answer["person"]),
-    )
-
-
-def _connection() -> tuple[socket.socket | None, bool]:
-    """This thread's connection to the writer, and whether it is new."""
-    if _local.sock is not None and _local.pid == os.getpid():
-        return _local.sock, False
-    path = socket_path()
-    if not path.exists():
-        return None, True
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(ANSWER_TIMEOUT)
-    try:
-        sock.connect(str(path))
-    except OSError:
-        sock.close()
-        return None, True
-    _local.sock, _local.pid = sock, os.getpid()
-    return sock, True
-
-
-def _receive(sock: socket.socket) -> dict[str, Any]:
-    header = _receive_exactly(sock, _HEADER.size)
-    (size,) = _HEADER.unpack(header)
-    if size > _MAX_MESSAGE:
-        raise ValueError(f"answer of {size} bytes")
-    answer = json.loads(_receive_exactly(sock, size))
-    if not isinstance(answer, dict):
-        raise ValueError("answer is not an object")
-    return answer
-
-
-def _receive_exactly(sock: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = sock.recv(size - len(data))
-        if not chunk:
-            raise ConnectionResetError("the signature writer closed the connection")
-        data += chunk
-    return data
-
-
-def _close() -> None:
-    if _local.sock is not None:
-        with contextlib.suppress(OSError):
-            _local.sock.close()
-    _local.sock = None

@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from groundswell.petitions.actions import do_anonymise_closed_petitions
+from groundswell.petitions.actions.signatures import do_anonymise_closed_petitions
 
 
 class Command(BaseCommand):

@@ -1,11 +1,11 @@
-"""Every write to petitions and signatures happens here."""
+"""Signing: a signature prepared from the form, written alone or together with others
+(people and consent through members), and marked thanked once its email went."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -13,25 +13,20 @@ from django.utils import timezone
 
 from groundswell.lib.addresses import normalise_email
 from groundswell.lib.db import column_in, insert_all
-from groundswell.members.actions import (
-    Consent,
+from groundswell.members.actions.consent import Consent, do_subscribe_many
+from groundswell.members.actions.people import (
     PersonDetails,
-    do_delete_people_without_purpose,
     do_fill_in_blanks,
     do_find_or_create_people,
-    do_subscribe_many,
-    record_audit,
 )
-from groundswell.members.models import AuditAction, Person
+from groundswell.members.models import Person
 from groundswell.orgs.models import MailingList, Organisation
 from groundswell.petitions import consent
-from groundswell.petitions.counter import refresh_petition_count
 from groundswell.petitions.models import (
     ConsentMode,
     Petition,
     PetitionStatus,
     Signature,
-    SignatureStatus,
 )
 from groundswell.petitions.referrals import read_referral_code
 from groundswell.petitions.tasks import enqueue_thank_yous
@@ -343,140 +338,9 @@ def _consents_to_record(
     return consents
 
 
-def do_anonymise_closed_petitions(*, months: int, actor: str) -> dict[str, int]:
-    """Forget who signed petitions closed more than `months` ago.
-
-    Signatures stay, so counts stay right, but lose their signer, comment and
-    referring page. A person left with no signature and no subscription is
-    removed: we have no reason to keep them.
-    """
-    cutoff = timezone.now() - timedelta(days=30 * months)
-    petitions = list(
-        Petition.objects.filter(status=PetitionStatus.CLOSED, closed_at__lt=cutoff).values_list(
-            "pk", flat=True
-        )
-    )
-    with transaction.atomic():
-        signatures = Signature.objects.filter(petition_id__in=petitions, person__isnull=False)
-        people = set(signatures.values_list("person_id", flat=True))
-        anonymised = signatures.update(
-            person=None,
-            comment="",
-            show_name=False,
-            http_referer="",
-            referrer=None,
-            anonymised_at=timezone.now(),
-        )
-        removed = do_delete_people_without_purpose(people, actor=actor)
-    return {"petitions": len(petitions), "signatures": anonymised, "people_removed": removed}
-
-
 def do_mark_thanked(signature_id: int) -> bool:
     """The thank-you email went. Conditional, so of two retries racing, one marks it."""
     return (
         Signature.objects.filter(pk=signature_id, thanked_at=None).update(thanked_at=timezone.now())
         == 1
-    )
-
-
-# --- Staff: open, close, invalidate -------------------------------------------------------
-
-
-def _change_status(
-    petition: Petition, status: PetitionStatus, action: AuditAction, *, actor: str
-) -> Petition:
-    with transaction.atomic():
-        petition = Petition.objects.select_for_update().get(pk=petition.pk)
-        if petition.status == status:
-            return petition
-        previous = petition.status
-        now = timezone.now()
-        petition.status = status
-        # The first opening and the latest closing are kept for reports.
-        if status == PetitionStatus.OPEN and petition.opened_at is None:
-            petition.opened_at = now
-        if status == PetitionStatus.CLOSED:
-            petition.closed_at = now
-        petition.save(update_fields=["status", "opened_at", "closed_at", "updated_at"])
-        record_audit(
-            action,
-            actor,
-            details={"petition": petition.pk, "slug": petition.slug, "was": previous},
-        )
-    return petition
-
-
-def do_open_petition(petition: Petition, *, actor: str) -> Petition:
-    """Take signatures from now on. Opening an open petition changes nothing."""
-    return _change_status(petition, PetitionStatus.OPEN, AuditAction.PETITION_OPENED, actor=actor)
-
-
-def do_close_petition(petition: Petition, *, actor: str) -> Petition:
-    """Take no more signatures. Closing a closed petition changes nothing."""
-    return _change_status(petition, PetitionStatus.CLOSED, AuditAction.PETITION_CLOSED, actor=actor)
-
-
-def do_draft_petition(petition: Petition, *, actor: str) -> Petition:
-    """Take the petition back to a draft: its page stops taking signatures."""
-    return _change_status(petition, PetitionStatus.DRAFT, AuditAction.PETITION_DRAFTED, actor=actor)
-
-
-def _set_signature_status(
-    actor: str,
-    signature_ids: Collection[int],
-    status: SignatureStatus,
-    action: AuditAction,
-    changes: dict[str, Any],
-) -> int:
-    with transaction.atomic():
-        signatures = list(
-            # Only the signatures are locked: the signer may be gone (an outer join).
-            Signature.objects.select_for_update(of=("self",))
-            .filter(pk__in=signature_ids)
-            .exclude(status=status)
-            .select_related("person", "petition")
-            .order_by("pk")
-        )
-        if not signatures:
-            return 0
-        Signature.objects.filter(pk__in=[s.pk for s in signatures]).update(status=status, **changes)
-        for signature in signatures:
-            record_audit(
-                action,
-                actor,
-                person=signature.person,
-                details={"petition": signature.petition_id, "signature": signature.pk}
-                | {k: v for k, v in changes.items() if k == "invalidated_reason"},
-            )
-        petitions = {s.petition_id: s.petition for s in signatures}
-
-        def refresh_counts() -> None:
-            # The public count never goes down on its own: an invalidation must say so.
-            for petition in petitions.values():
-                refresh_petition_count(petition, allow_decrease=True)
-
-        transaction.on_commit(refresh_counts)
-    return len(signatures)
-
-
-def do_invalidate_signatures(actor: str, signature_ids: Collection[int], *, reason: str) -> int:
-    """Stop counting these signatures (spam, duplicates), with the reason and the time.
-    Returns how many changed; the public count drops once committed."""
-    return _set_signature_status(
-        actor,
-        signature_ids,
-        SignatureStatus.INVALIDATED,
-        AuditAction.SIGNATURE_INVALIDATED,
-        {"invalidated_reason": reason[:200], "invalidated_at": timezone.now()},
-    )
-
-
-def do_restore_signatures(actor: str, signature_ids: Collection[int]) -> int:
-    """Count these invalidated signatures again. Returns how many changed."""
-    return _set_signature_status(
-        actor,
-        signature_ids,
-        SignatureStatus.VALID,
-        AuditAction.SIGNATURE_RESTORED,
-        {"invalidated_at": None},
     )

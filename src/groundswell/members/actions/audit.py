@@ -1,0 +1,30 @@
+"""The audit log: one entry per change to a person that matters."""
+
+from __future__ import annotations
+
+from groundswell.lib.tokens import email_hash
+from groundswell.members.models import (
+    AuditAction,
+    AuditEntry,
+    Person,
+)
+
+
+def record_audit(
+    action: AuditAction,
+    actor: str,
+    *,
+    details: dict | None = None,
+    person: Person | None = None,
+    subject: str = "",
+) -> AuditEntry:
+    """One audit entry, written in the caller's transaction. `subject` is the person's
+    email hash, found from `person` when not given. An entry not about a person (a mailing
+    paused) has neither: its details name the object."""
+    return AuditEntry.objects.create(
+        action=action,
+        actor=actor,
+        person=person,
+        subject_hash=subject or (email_hash(person.email_normalised) if person else ""),
+        details=details or {},
+    )

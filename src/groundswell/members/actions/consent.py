@@ -1,0 +1,293 @@
+"""Consent to a list: subscribing (one or many), unsubscribing from one list, every list
+or a link, and the subscriptions a bounce or a complaint ends."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence, Set
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from groundswell.lib.db import insert_all, savepoint_for_races
+from groundswell.members.actions.suppression import do_suppress, lift_suppressions
+from groundswell.members.models import (
+    ConsentEvent,
+    Person,
+    Subscription,
+    SubscriptionStatus,
+    SuppressionReason,
+)
+from groundswell.members.signals import person_unsubscribed
+from groundswell.orgs.models import MailingList
+
+
+def _change_subscription(
+    person: Person,
+    mailing_list: MailingList,
+    status: SubscriptionStatus,
+    *,
+    source: str,
+    ip_address: str | None,
+    wording: str,
+) -> Subscription:
+    with transaction.atomic(savepoint=False):
+        subscription = (
+            Subscription.objects.select_for_update()
+            .filter(person=person, mailing_list=mailing_list)
+            .first()
+        )
+        if subscription is None:
+            try:
+                with savepoint_for_races():
+                    subscription = Subscription.objects.create(
+                        person=person, mailing_list=mailing_list, status=status
+                    )
+            except IntegrityError:
+                # Created by a concurrent transaction a moment ago (PostgreSQL only).
+                subscription = Subscription.objects.select_for_update().get(
+                    person=person, mailing_list=mailing_list
+                )
+        if subscription.status != status:
+            subscription.status = status
+            subscription.save(update_fields=["status", "updated_at"])
+        ConsentEvent.objects.create(
+            subscription=subscription,
+            kind=status,
+            source=source,
+            ip_address=ip_address,
+            wording=wording,
+        )
+        return subscription
+
+
+def do_subscribe(
+    person: Person,
+    mailing_list: MailingList,
+    *,
+    source: str,
+    wording: str,
+    ip_address: str | None = None,
+) -> Subscription:
+    """Record consent to this list, with the exact words the person was shown."""
+    if not wording.strip():
+        raise ValueError("Consent needs the wording the person was shown.")
+    with transaction.atomic(savepoint=False):
+        subscription = _change_subscription(
+            person,
+            mailing_list,
+            SubscriptionStatus.SUBSCRIBED,
+            source=source,
+            ip_address=ip_address,
+            wording=wording,
+        )
+        lift_suppressions([person])
+        return subscription
+
+
+@dataclass(frozen=True)
+class Consent:
+    """One person's consent to one list, as do_subscribe takes it."""
+
+    person: Person
+    mailing_list: MailingList
+    source: str
+    wording: str
+    ip_address: str | None = None
+
+
+def do_subscribe_many(consents: Sequence[Consent], *, new_people: Set[int] = frozenset()) -> None:
+    """do_subscribe for many at once, in a few statements whatever their number, for
+    signatures written together. Every consent gets its own event with its wording.
+    `new_people` are ids of people created in this transaction: they have no
+    subscriptions to look up.
+
+    A subscription created by a concurrent transaction (PostgreSQL) makes the insert
+    raise IntegrityError: the caller retries the whole transaction, which then finds it.
+    """
+    if not consents:
+        return
+    if any(not c.wording.strip() for c in consents):
+        raise ValueError("Consent needs the wording the person was shown.")
+    with transaction.atomic(savepoint=False):
+        wanted = {
+            (c.person.pk, c.mailing_list.pk) for c in consents if c.person.pk not in new_people
+        }
+        existing = (
+            {
+                (s.person_id, s.mailing_list_id): s
+                for s in Subscription.objects.select_for_update().filter(
+                    person_id__in={person for person, _ in wanted},
+                    mailing_list_id__in={mailing_list for _, mailing_list in wanted},
+                )
+                if (s.person_id, s.mailing_list_id) in wanted
+            }
+            if wanted
+            else {}
+        )
+        lapsed = [s.pk for s in existing.values() if s.status != SubscriptionStatus.SUBSCRIBED]
+        if lapsed:
+            Subscription.objects.filter(pk__in=lapsed).update(
+                status=SubscriptionStatus.SUBSCRIBED, updated_at=timezone.now()
+            )
+        new = {}
+        for c in consents:
+            key = (c.person.pk, c.mailing_list.pk)
+            if key not in existing and key not in new:
+                new[key] = Subscription(
+                    person=c.person,
+                    mailing_list=c.mailing_list,
+                    status=SubscriptionStatus.SUBSCRIBED,
+                )
+        insert_all(list(new.values()))
+        existing.update(new)
+        insert_all(
+            [
+                ConsentEvent(
+                    subscription=existing[(c.person.pk, c.mailing_list.pk)],
+                    kind=SubscriptionStatus.SUBSCRIBED,
+                    source=c.source,
+                    ip_address=c.ip_address,
+                    wording=c.wording,
+                )
+                for c in consents
+            ]
+        )
+        lift_suppressions([c.person for c in consents])
+
+
+def do_unsubscribe(
+    person: Person,
+    mailing_list: MailingList,
+    *,
+    source: str,
+    ip_address: str | None = None,
+    wording: str = "",
+) -> Subscription:
+    return _change_subscription(
+        person,
+        mailing_list,
+        SubscriptionStatus.UNSUBSCRIBED,
+        source=source,
+        ip_address=ip_address,
+        wording=wording,
+    )
+
+
+def do_unsubscribe_everywhere(
+    person: Person, *, source: str, ip_address: str | None = None
+) -> list[Subscription]:
+    """Leave every list of every organisation and never be mailed again until re-consent."""
+    with transaction.atomic():
+        changed = [
+            do_unsubscribe(person, subscription.mailing_list, source=source, ip_address=ip_address)
+            for subscription in person.subscriptions.select_related("mailing_list").filter(
+                status=SubscriptionStatus.SUBSCRIBED
+            )
+        ]
+        do_suppress(person.email_normalised, reason=SuppressionReason.UNSUBSCRIBED, source=source)
+        return changed
+
+
+def do_update_subscriptions(
+    person: Person,
+    wanted: set[int],
+    *,
+    source: str,
+    wording: str,
+    ip_address: str | None = None,
+) -> None:
+    """Set which of the person's lists they stay on. `wanted` holds mailing list ids.
+
+    Only lists the person already has a subscription to can be chosen here: joining
+    an organisation's list for the first time needs that organisation's own consent.
+    """
+    with transaction.atomic():
+        subscriptions = list(
+            person.subscriptions.select_for_update().select_related("mailing_list")
+        )
+        for subscription in subscriptions:
+            keep = subscription.mailing_list_id in wanted
+            if keep and not subscription.is_subscribed:
+                do_subscribe(
+                    person,
+                    subscription.mailing_list,
+                    source=source,
+                    wording=wording,
+                    ip_address=ip_address,
+                )
+            elif not keep and subscription.is_subscribed:
+                do_unsubscribe(
+                    person, subscription.mailing_list, source=source, ip_address=ip_address
+                )
+        if not any(s.mailing_list_id in wanted for s in subscriptions):
+            do_suppress(
+                person.email_normalised, reason=SuppressionReason.UNSUBSCRIBED, source=source
+            )
+
+
+def do_unsubscribe_from_link(
+    person: Person, *, mailing_id: int, source: str, ip_address: str | None = None
+) -> list[Subscription]:
+    """Unsubscribe everywhere from an email's link, and tell the app that sent that
+    email (person_unsubscribed) in the same transaction. `mailing_id` 0: from no mailing."""
+    with transaction.atomic():
+        changed = do_unsubscribe_everywhere(person, source=source, ip_address=ip_address)
+        person_unsubscribed.send(sender=Person, person=person, mailing_id=mailing_id)
+        return changed
+
+
+def do_mark_bounced(person: Person, *, source: str, ip: str | None = None) -> list[Subscription]:
+    """The address does not exist (a hard bounce): stop mailing it on every list.
+
+    A complaint already recorded stays: it is the stronger reason not to mail.
+    """
+    return _stop_mailing(
+        person,
+        SubscriptionStatus.BOUNCED,
+        SuppressionReason.BOUNCED,
+        stronger=[SubscriptionStatus.BOUNCED, SubscriptionStatus.COMPLAINED],
+        source=source,
+        ip=ip,
+    )
+
+
+def do_mark_complained(person: Person, *, source: str) -> list[Subscription]:
+    """The person marked our mail as spam: leave every list, never mail them again."""
+    return _stop_mailing(
+        person,
+        SubscriptionStatus.COMPLAINED,
+        SuppressionReason.COMPLAINED,
+        stronger=[SubscriptionStatus.COMPLAINED],
+        source=source,
+        ip=None,
+    )
+
+
+def _stop_mailing(
+    person: Person,
+    status: SubscriptionStatus,
+    reason: SuppressionReason,
+    *,
+    stronger: list[SubscriptionStatus],
+    source: str,
+    ip: str | None,
+) -> list[Subscription]:
+    """Every subscription of the person not already at `status` or a `stronger` one moves
+    to `status`, and the address is suppressed for `reason`."""
+    with transaction.atomic():
+        changed = [
+            _change_subscription(
+                person,
+                subscription.mailing_list,
+                status,
+                source=source,
+                ip_address=ip,
+                wording="",
+            )
+            for subscription in person.subscriptions.select_related("mailing_list").exclude(
+                status__in=stronger
+            )
+        ]
+        do_suppress(person.email_normalised, reason=reason, source=source)
+        return changed

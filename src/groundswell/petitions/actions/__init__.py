@@ -1,0 +1,2 @@
+"""Every write to petitions and signatures, one module per subject: signing, lifecycle
+(open, close, draft), signatures (invalidate, restore, anonymise)."""

@@ -1,0 +1,111 @@
+"""Signatures after they are written: invalidated and restored by staff, and anonymised
+once their petition has been closed long enough."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from groundswell.members.actions.audit import record_audit
+from groundswell.members.actions.people import do_delete_people_without_purpose
+from groundswell.members.models import AuditAction
+from groundswell.petitions.counter import refresh_petition_count
+from groundswell.petitions.models import (
+    Petition,
+    PetitionStatus,
+    Signature,
+    SignatureStatus,
+)
+
+
+def _set_signature_status(
+    actor: str,
+    signature_ids: Collection[int],
+    status: SignatureStatus,
+    action: AuditAction,
+    changes: dict[str, Any],
+) -> int:
+    with transaction.atomic():
+        signatures = list(
+            # Only the signatures are locked: the signer may be gone (an outer join).
+            Signature.objects.select_for_update(of=("self",))
+            .filter(pk__in=signature_ids)
+            .exclude(status=status)
+            .select_related("person", "petition")
+            .order_by("pk")
+        )
+        if not signatures:
+            return 0
+        Signature.objects.filter(pk__in=[s.pk for s in signatures]).update(status=status, **changes)
+        for signature in signatures:
+            record_audit(
+                action,
+                actor,
+                person=signature.person,
+                details={"petition": signature.petition_id, "signature": signature.pk}
+                | {k: v for k, v in changes.items() if k == "invalidated_reason"},
+            )
+        petitions = {s.petition_id: s.petition for s in signatures}
+
+        def refresh_counts() -> None:
+            # The public count never goes down on its own: an invalidation must say so.
+            for petition in petitions.values():
+                refresh_petition_count(petition, allow_decrease=True)
+
+        transaction.on_commit(refresh_counts)
+    return len(signatures)
+
+
+def do_invalidate_signatures(actor: str, signature_ids: Collection[int], *, reason: str) -> int:
+    """Stop counting these signatures (spam, duplicates), with the reason and the time.
+    Returns how many changed; the public count drops once committed."""
+    return _set_signature_status(
+        actor,
+        signature_ids,
+        SignatureStatus.INVALIDATED,
+        AuditAction.SIGNATURE_INVALIDATED,
+        {"invalidated_reason": reason[:200], "invalidated_at": timezone.now()},
+    )
+
+
+def do_restore_signatures(actor: str, signature_ids: Collection[int]) -> int:
+    """Count these invalidated signatures again. Returns how many changed."""
+    return _set_signature_status(
+        actor,
+        signature_ids,
+        SignatureStatus.VALID,
+        AuditAction.SIGNATURE_RESTORED,
+        {"invalidated_at": None},
+    )
+
+
+def do_anonymise_closed_petitions(*, months: int, actor: str) -> dict[str, int]:
+    """Forget who signed petitions closed more than `months` ago.
+
+    Signatures stay, so counts stay right, but lose their signer, comment and
+    referring page. A person left with no signature and no subscription is
+    removed: we have no reason to keep them.
+    """
+    cutoff = timezone.now() - timedelta(days=30 * months)
+    petitions = list(
+        Petition.objects.filter(status=PetitionStatus.CLOSED, closed_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
+    )
+    with transaction.atomic():
+        signatures = Signature.objects.filter(petition_id__in=petitions, person__isnull=False)
+        people = set(signatures.values_list("person_id", flat=True))
+        anonymised = signatures.update(
+            person=None,
+            comment="",
+            show_name=False,
+            http_referer="",
+            referrer=None,
+            anonymised_at=timezone.now(),
+        )
+        removed = do_delete_people_without_purpose(people, actor=actor)
+    return {"petitions": len(petitions), "signatures": anonymised, "people_removed": removed}
