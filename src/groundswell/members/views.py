@@ -137,6 +137,11 @@ def profile(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+def _notice(request: HttpRequest, title: str, message: str) -> HttpResponse:
+    """One panel telling the member what has just happened."""
+    return render(request, "members/notice.html", {"title": title, "message": message})
+
+
 def read_emailed_link(signed: str, *, salt: str, max_age: int) -> tuple[Person, dict] | None:
     """The person and values an emailed confirmation link carries, if it is ours,
     unexpired, and its person still exists."""
@@ -156,7 +161,9 @@ def confirm_email(request: HttpRequest, signed: str) -> HttpResponse:
     person, value = found
     if request.method == "POST":
         actions.do_change_email(person, value["e"], actor="self")
-        return render(request, "members/email_changed.html", {"person": person})
+        return _notice(
+            request, _("Email address changed"), _("We will use your new address from now on.")
+        )
     return render(request, "members/confirm_email.html", {"new_email": value["e"]})
 
 
@@ -167,7 +174,14 @@ def privacy(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             actions.do_request_privacy_link(form.cleaned_data["email"], form.cleaned_data["kind"])
             # The same answer whether or not we know the address.
-            return render(request, "members/privacy_sent.html")
+            return _notice(
+                request,
+                _("Check your email"),
+                _(
+                    "If we hold data about that address, we have sent it a link. "
+                    "The link works for one day."
+                ),
+            )
         return render(request, "members/privacy.html", {"form": form}, status=400)
     return render(request, "members/privacy.html", {"form": form})
 
@@ -182,7 +196,11 @@ def privacy_confirm(request: HttpRequest, signed: str) -> HttpResponse:
     if request.method == "POST":
         if kind == "erase":
             actions.do_erase_person(person, actor="self")
-            return render(request, "members/erased.html")
+            return _notice(
+                request,
+                _("Your data is erased"),
+                _("We hold nothing that names you any more, and we will not email you again."),
+            )
         data = actions.do_record_export(person, actor="self")
         if request.POST.get("format") == "csv":
             response = HttpResponse(
