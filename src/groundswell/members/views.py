@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import json
-
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -10,6 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from groundswell.lib.csvsafe import csv_text
+from groundswell.lib.downloads import attachment, json_attachment
 from groundswell.lib.tokens import MemberToken, read_member_token
 from groundswell.members import actions
 from groundswell.members.emails import (
@@ -203,16 +202,10 @@ def privacy_confirm(request: HttpRequest, signed: str) -> HttpResponse:
             )
         data = actions.do_record_export(person, actor="self")
         if request.POST.get("format") == "csv":
-            response = HttpResponse(
-                csv_text(actions.export_rows(data)), content_type="text/csv; charset=utf-8"
+            return attachment(
+                csv_text(actions.export_rows(data)),
+                content_type="text/csv; charset=utf-8",
+                filename="my-data.csv",
             )
-            response["Content-Disposition"] = 'attachment; filename="my-data.csv"'
-        else:
-            response = HttpResponse(
-                json.dumps(data, indent=2, ensure_ascii=False),
-                content_type="application/json; charset=utf-8",
-            )
-            response["Content-Disposition"] = 'attachment; filename="my-data.json"'
-        response["Cache-Control"] = "no-store"
-        return response
+        return json_attachment(data, filename="my-data.json")
     return render(request, "members/privacy_confirm.html", {"kind": kind})
