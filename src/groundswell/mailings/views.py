@@ -15,8 +15,9 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
@@ -246,48 +247,26 @@ def mailing_schedule(request: HttpRequest, mailing_id: int) -> HttpResponse:
     )
 
 
-@staff_member_required
-@require_POST
-def mailing_unschedule(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    return _send_control(
-        request,
-        mailing_id,
-        actions.do_unschedule_send,
-        _("The mailing is no longer scheduled: it is a draft again."),
-        actor=_actor(request),
-    )
+def _control_view(
+    action: Callable[..., Mailing], done: str | Promise
+) -> Callable[[HttpRequest, int], HttpResponse]:
+    """A staff button that runs one send action on a mailing and says how it went."""
+
+    @staff_member_required
+    @require_POST
+    def view(request: HttpRequest, mailing_id: int) -> HttpResponse:
+        return _send_control(request, mailing_id, action, str(done), actor=_actor(request))
+
+    return view
 
 
-@staff_member_required
-@require_POST
-def mailing_pause(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    return _send_control(
-        request, mailing_id, actions.do_pause_send, _("Sending is paused."), actor=_actor(request)
-    )
-
-
-@staff_member_required
-@require_POST
-def mailing_resume(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    return _send_control(
-        request,
-        mailing_id,
-        actions.do_resume_send,
-        _("Sending has resumed."),
-        actor=_actor(request),
-    )
-
-
-@staff_member_required
-@require_POST
-def mailing_cancel(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    return _send_control(
-        request,
-        mailing_id,
-        actions.do_cancel_send,
-        _("The send is cancelled."),
-        actor=_actor(request),
-    )
+mailing_unschedule = _control_view(
+    actions.do_unschedule_send,
+    gettext_lazy("The mailing is no longer scheduled: it is a draft again."),
+)
+mailing_pause = _control_view(actions.do_pause_send, gettext_lazy("Sending is paused."))
+mailing_resume = _control_view(actions.do_resume_send, gettext_lazy("Sending has resumed."))
+mailing_cancel = _control_view(actions.do_cancel_send, gettext_lazy("The send is cancelled."))
 
 
 def _unknown(mailing: Mailing) -> QuerySet[MailingRecipient]:
