@@ -6,6 +6,7 @@ Thin views: forms parse, actions in actions.py write, rendering.py renders.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import admin, messages
@@ -109,6 +110,27 @@ def mailing_edit(request: HttpRequest, mailing_id: int) -> HttpResponse:
     return _page(request, "mailings/staff_form.html", context)
 
 
+@dataclass(frozen=True)
+class _SendButton:
+    url_name: str
+    label: str | Promise
+    css_class: str
+    # The model's own question, which the action asks again before it acts.
+    shown: Callable[[Mailing], bool]
+
+
+_SEND_BUTTONS = [
+    _SendButton(
+        "mailings:unschedule", gettext_lazy("Unschedule"), "button", Mailing.can_unschedule
+    ),
+    _SendButton("mailings:pause", gettext_lazy("Pause"), "button", Mailing.can_pause),
+    _SendButton("mailings:resume", gettext_lazy("Resume"), "button default", Mailing.can_resume),
+    _SendButton(
+        "mailings:cancel", gettext_lazy("Cancel the send"), "button danger", Mailing.can_cancel
+    ),
+]
+
+
 @staff_member_required
 @require_GET
 def mailing_detail(request: HttpRequest, mailing_id: int) -> HttpResponse:
@@ -128,6 +150,7 @@ def mailing_detail(request: HttpRequest, mailing_id: int) -> HttpResponse:
         "has_started": mailing.started_at is not None,
         "is_draft": mailing.status == MailingStatus.DRAFT,
         "unknown_count": _unknown(mailing).count(),
+        "send_buttons": [button for button in _SEND_BUTTONS if button.shown(mailing)],
     }
     return _page(request, "mailings/staff_detail.html", context)
 
