@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
@@ -335,47 +335,57 @@ def mailing_unknown(request: HttpRequest, mailing_id: int) -> HttpResponse:
     return _page(request, "mailings/staff_unknown.html", context)
 
 
-def _decide(request: HttpRequest, mailing_id: int, action: Callable[..., int]) -> int:
-    """Run a decision about unknown recipients; how many it covered (0 when refused)."""
+def _decide(
+    request: HttpRequest, mailing_id: int, action: Callable[..., int], done: Promise
+) -> int:
+    """Run a decision about unknown recipients and say how many it covered (0 when
+    refused). `done` is an ngettext_lazy message counting them as %(count)d."""
     mailing = get_object_or_404(Mailing, pk=mailing_id)
     form = UnknownDecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose one recipient, or all of them."))
         return 0
     try:
-        return action(mailing, **form.action_arguments(), by=request.user)
+        count = action(mailing, **form.action_arguments(), by=request.user)
     except ValueError as error:
         messages.error(request, str(error))
         return 0
+    if count:
+        messages.success(request, done % {"count": count})
+    return count
 
 
 @staff_member_required
 @require_POST
 def mailing_unknown_sent(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    count = _decide(request, mailing_id, actions.do_mark_unknown_sent)
-    if count:
-        done = ngettext(
+    _decide(
+        request,
+        mailing_id,
+        actions.do_mark_unknown_sent,
+        ngettext_lazy(
             "%(count)d recipient now counts as sent.",
             "%(count)d recipients now count as sent.",
-            count,
-        )
-        messages.success(request, done % {"count": count})
+            "count",
+        ),
+    )
     return redirect("mailings:unknown", mailing_id=mailing_id)
 
 
 @staff_member_required
 @require_POST
 def mailing_unknown_again(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    count = _decide(request, mailing_id, actions.do_send_unknown_again)
-    if count:
-        done = ngettext(
+    count = _decide(
+        request,
+        mailing_id,
+        actions.do_send_unknown_again,
+        ngettext_lazy(
             "%(count)d recipient is queued to be sent again.",
             "%(count)d recipients are queued to be sent again.",
-            count,
-        )
-        messages.success(request, done % {"count": count})
-        if Mailing.objects.filter(pk=mailing_id, status=MailingStatus.PAUSED).exists():
-            messages.info(request, _("The send is paused: they go out when you resume it."))
+            "count",
+        ),
+    )
+    if count and Mailing.objects.filter(pk=mailing_id, status=MailingStatus.PAUSED).exists():
+        messages.info(request, _("The send is paused: they go out when you resume it."))
     return redirect("mailings:unknown", mailing_id=mailing_id)
 
 
