@@ -6,6 +6,7 @@ Thin views: forms parse, actions in actions.py write, rendering.py renders.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import admin, messages
@@ -15,8 +16,9 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
@@ -108,6 +110,27 @@ def mailing_edit(request: HttpRequest, mailing_id: int) -> HttpResponse:
     return _page(request, "mailings/staff_form.html", context)
 
 
+@dataclass(frozen=True)
+class _SendButton:
+    url_name: str
+    label: str | Promise
+    css_class: str
+    # The model's own question, which the action asks again before it acts.
+    shown: Callable[[Mailing], bool]
+
+
+_SEND_BUTTONS = [
+    _SendButton(
+        "mailings:unschedule", gettext_lazy("Unschedule"), "button", Mailing.can_unschedule
+    ),
+    _SendButton("mailings:pause", gettext_lazy("Pause"), "button", Mailing.can_pause),
+    _SendButton("mailings:resume", gettext_lazy("Resume"), "button default", Mailing.can_resume),
+    _SendButton(
+        "mailings:cancel", gettext_lazy("Cancel the send"), "button danger", Mailing.can_cancel
+    ),
+]
+
+
 @staff_member_required
 @require_GET
 def mailing_detail(request: HttpRequest, mailing_id: int) -> HttpResponse:
@@ -127,6 +150,7 @@ def mailing_detail(request: HttpRequest, mailing_id: int) -> HttpResponse:
         "has_started": mailing.started_at is not None,
         "is_draft": mailing.status == MailingStatus.DRAFT,
         "unknown_count": _unknown(mailing).count(),
+        "send_buttons": [button for button in _SEND_BUTTONS if button.shown(mailing)],
     }
     return _page(request, "mailings/staff_detail.html", context)
 
@@ -246,48 +270,26 @@ def mailing_schedule(request: HttpRequest, mailing_id: int) -> HttpResponse:
     )
 
 
-@staff_member_required
-@require_POST
-def mailing_unschedule(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    return _send_control(
-        request,
-        mailing_id,
-        actions.do_unschedule_send,
-        _("The mailing is no longer scheduled: it is a draft again."),
-        actor=_actor(request),
-    )
+def _control_view(
+    action: Callable[..., Mailing], done: str | Promise
+) -> Callable[[HttpRequest, int], HttpResponse]:
+    """A staff button that runs one send action on a mailing and says how it went."""
+
+    @staff_member_required
+    @require_POST
+    def view(request: HttpRequest, mailing_id: int) -> HttpResponse:
+        return _send_control(request, mailing_id, action, str(done), actor=_actor(request))
+
+    return view
 
 
-@staff_member_required
-@require_POST
-def mailing_pause(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    return _send_control(
-        request, mailing_id, actions.do_pause_send, _("Sending is paused."), actor=_actor(request)
-    )
-
-
-@staff_member_required
-@require_POST
-def mailing_resume(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    return _send_control(
-        request,
-        mailing_id,
-        actions.do_resume_send,
-        _("Sending has resumed."),
-        actor=_actor(request),
-    )
-
-
-@staff_member_required
-@require_POST
-def mailing_cancel(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    return _send_control(
-        request,
-        mailing_id,
-        actions.do_cancel_send,
-        _("The send is cancelled."),
-        actor=_actor(request),
-    )
+mailing_unschedule = _control_view(
+    actions.do_unschedule_send,
+    gettext_lazy("The mailing is no longer scheduled: it is a draft again."),
+)
+mailing_pause = _control_view(actions.do_pause_send, gettext_lazy("Sending is paused."))
+mailing_resume = _control_view(actions.do_resume_send, gettext_lazy("Sending has resumed."))
+mailing_cancel = _control_view(actions.do_cancel_send, gettext_lazy("The send is cancelled."))
 
 
 def _unknown(mailing: Mailing) -> QuerySet[MailingRecipient]:
@@ -333,47 +335,57 @@ def mailing_unknown(request: HttpRequest, mailing_id: int) -> HttpResponse:
     return _page(request, "mailings/staff_unknown.html", context)
 
 
-def _decide(request: HttpRequest, mailing_id: int, action: Callable[..., int]) -> int:
-    """Run a decision about unknown recipients; how many it covered (0 when refused)."""
+def _decide(
+    request: HttpRequest, mailing_id: int, action: Callable[..., int], done: Promise
+) -> int:
+    """Run a decision about unknown recipients and say how many it covered (0 when
+    refused). `done` is an ngettext_lazy message counting them as %(count)d."""
     mailing = get_object_or_404(Mailing, pk=mailing_id)
     form = UnknownDecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose one recipient, or all of them."))
         return 0
     try:
-        return action(mailing, **form.action_arguments(), by=request.user)
+        count = action(mailing, **form.action_arguments(), by=request.user)
     except ValueError as error:
         messages.error(request, str(error))
         return 0
+    if count:
+        messages.success(request, done % {"count": count})
+    return count
 
 
 @staff_member_required
 @require_POST
 def mailing_unknown_sent(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    count = _decide(request, mailing_id, actions.do_mark_unknown_sent)
-    if count:
-        done = ngettext(
+    _decide(
+        request,
+        mailing_id,
+        actions.do_mark_unknown_sent,
+        ngettext_lazy(
             "%(count)d recipient now counts as sent.",
             "%(count)d recipients now count as sent.",
-            count,
-        )
-        messages.success(request, done % {"count": count})
+            "count",
+        ),
+    )
     return redirect("mailings:unknown", mailing_id=mailing_id)
 
 
 @staff_member_required
 @require_POST
 def mailing_unknown_again(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    count = _decide(request, mailing_id, actions.do_send_unknown_again)
-    if count:
-        done = ngettext(
+    count = _decide(
+        request,
+        mailing_id,
+        actions.do_send_unknown_again,
+        ngettext_lazy(
             "%(count)d recipient is queued to be sent again.",
             "%(count)d recipients are queued to be sent again.",
-            count,
-        )
-        messages.success(request, done % {"count": count})
-        if Mailing.objects.filter(pk=mailing_id, status=MailingStatus.PAUSED).exists():
-            messages.info(request, _("The send is paused: they go out when you resume it."))
+            "count",
+        ),
+    )
+    if count and Mailing.objects.filter(pk=mailing_id, status=MailingStatus.PAUSED).exists():
+        messages.info(request, _("The send is paused: they go out when you resume it."))
     return redirect("mailings:unknown", mailing_id=mailing_id)
 
 

@@ -8,7 +8,6 @@ their consent history with it (the database cascades).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
@@ -22,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from groundswell.lib.addresses import normalise_email
 from groundswell.lib.admin import ExactEmailSearchMixin, ViewOnlyAdminMixin
+from groundswell.lib.downloads import json_attachment
 from groundswell.lib.tokens import email_hashes
 from groundswell.members.actions.consent import do_unsubscribe
 from groundswell.members.actions.people import PersonDetails, do_find_or_create_person
@@ -201,13 +201,7 @@ class PersonAdmin(ExactEmailSearchMixin, admin.ModelAdmin):
     def export_data(self, request: HttpRequest, queryset: QuerySet[Person]) -> HttpResponse:
         actor = admin_source(request)
         data = [do_record_export(person, actor=actor) for person in queryset]
-        response = HttpResponse(
-            json.dumps(data, indent=2, ensure_ascii=False),
-            content_type="application/json; charset=utf-8",
-        )
-        response["Content-Disposition"] = 'attachment; filename="people-export.json"'
-        response["Cache-Control"] = "no-store"
-        return response
+        return json_attachment(data, filename="people-export.json")
 
     @admin.action(
         description=_("Erase their data (asks to confirm; written to the audit log)"),

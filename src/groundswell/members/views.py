@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import json
-
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -10,6 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from groundswell.lib.csvsafe import csv_text
+from groundswell.lib.downloads import attachment, json_attachment
 from groundswell.lib.tokens import MemberToken, read_member_token
 from groundswell.members.actions.consent import do_unsubscribe_from_link, do_update_subscriptions
 from groundswell.members.actions.privacy import (
@@ -144,6 +143,11 @@ def profile(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+def _notice(request: HttpRequest, title: str, message: str) -> HttpResponse:
+    """One panel telling the member what has just happened."""
+    return render(request, "members/notice.html", {"title": title, "message": message})
+
+
 def read_emailed_link(signed: str, *, salt: str, max_age: int) -> tuple[Person, dict] | None:
     """The person and values an emailed confirmation link carries, if it is ours,
     unexpired, and its person still exists."""
@@ -163,7 +167,9 @@ def confirm_email(request: HttpRequest, signed: str) -> HttpResponse:
     person, value = found
     if request.method == "POST":
         do_change_email(person, value["e"], actor="self")
-        return render(request, "members/email_changed.html", {"person": person})
+        return _notice(
+            request, _("Email address changed"), _("We will use your new address from now on.")
+        )
     return render(request, "members/confirm_email.html", {"new_email": value["e"]})
 
 
@@ -174,7 +180,14 @@ def privacy(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             do_request_privacy_link(form.cleaned_data["email"], form.cleaned_data["kind"])
             # The same answer whether or not we know the address.
-            return render(request, "members/privacy_sent.html")
+            return _notice(
+                request,
+                _("Check your email"),
+                _(
+                    "If we hold data about that address, we have sent it a link. "
+                    "The link works for one day."
+                ),
+            )
         return render(request, "members/privacy.html", {"form": form}, status=400)
     return render(request, "members/privacy.html", {"form": form})
 
@@ -189,19 +202,17 @@ def privacy_confirm(request: HttpRequest, signed: str) -> HttpResponse:
     if request.method == "POST":
         if kind == "erase":
             do_erase_person(person, actor="self")
-            return render(request, "members/erased.html")
+            return _notice(
+                request,
+                _("Your data is erased"),
+                _("We hold nothing that names you any more, and we will not email you again."),
+            )
         data = do_record_export(person, actor="self")
         if request.POST.get("format") == "csv":
-            response = HttpResponse(
-                csv_text(export_rows(data)), content_type="text/csv; charset=utf-8"
+            return attachment(
+                csv_text(export_rows(data)),
+                content_type="text/csv; charset=utf-8",
+                filename="my-data.csv",
             )
-            response["Content-Disposition"] = 'attachment; filename="my-data.csv"'
-        else:
-            response = HttpResponse(
-                json.dumps(data, indent=2, ensure_ascii=False),
-                content_type="application/json; charset=utf-8",
-            )
-            response["Content-Disposition"] = 'attachment; filename="my-data.json"'
-        response["Cache-Control"] = "no-store"
-        return response
+        return json_attachment(data, filename="my-data.json")
     return render(request, "members/privacy_confirm.html", {"kind": kind})
