@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from groundswell.members.actions.audit import record_audit
 from groundswell.members.models import AuditAction, Person
 
-from . import sending
+from . import recovery
 from .ab_clicks import unique_clickers
 from .models import (
     AbMetric,
@@ -24,7 +24,7 @@ from .models import (
     RecipientState,
     SendWorker,
 )
-from .sending import PENDING_STATES
+from .progress import PENDING_STATES
 
 if TYPE_CHECKING:
     from .targeting import Target
@@ -133,7 +133,7 @@ def _prepare(mailing_id: int, preparer: str, actor: str) -> Mailing:
         for batch in iter_target_batches(mailing, FREEZE_BATCH):
             if not _freeze_batch(mailing, batch, resuming=resuming):
                 return Mailing.objects.get(pk=mailing_id)
-            sending.beat(preparer)
+            recovery.beat(preparer)
         with transaction.atomic():
             mailing = _locked(mailing)
             if mailing.status != MailingStatus.PREPARING:
@@ -179,7 +179,7 @@ def do_start_send(mailing: Mailing, *, actor: str = "staff") -> Mailing:
                 "updated_at",
             ]
         )
-        preparer = sending.register_worker(mailing.pk)
+        preparer = recovery.register_worker(mailing.pk)
     return _prepare(mailing.pk, preparer, actor)
 
 
@@ -194,7 +194,7 @@ def do_finish_preparing(mailing_id: int, *, actor: str = "watchdog") -> Mailing 
         )
         if mailing is None or SendWorker.objects.filter(mailing=mailing).exists():
             return None
-        preparer = sending.register_worker(mailing_id)
+        preparer = recovery.register_worker(mailing_id)
     logger.warning("Mailing %s: carrying on the freeze of its recipients", mailing_id)
     return _prepare(mailing_id, preparer, actor)
 

@@ -37,7 +37,7 @@ from groundswell.mailings.models import (
     RecipientState,
     TrackedLink,
 )
-from groundswell.mailings.sending import sent_count
+from groundswell.mailings.progress import sent_count
 from groundswell.mailings.targeting import count_recipients
 from groundswell.members.models import AuditEntry, Person
 
