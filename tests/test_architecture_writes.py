@@ -38,7 +38,7 @@ ALLOWED = {
     "mailings/claims.py": "the send loop's conditional-UPDATE claims and recorded answers",
     "mailings/recovery.py": "send workers' heartbeat rows, and their recipients after a death",
     "mailings/lanes.py": "a lane taken for dead drops its own worker row",
-    "mailings/rendering.py::_sync_links": "prepare_mailing stores tracked links; actions call it",
+    "mailings/links.py::sync_links": "prepare_mailing stores tracked links; actions call it",
     "tracking/recording.py": "tracking's buffer flush: clicks and opens in batches, off requests",
     "petitions/counter.py": "the count cache: a derived number, refreshed by a conditional UPDATE",
     "bounces/complaints.py::warn_if_complaint_rate_alarming": "a once-only alert row (unique key)",

@@ -115,7 +115,8 @@ class MailingForm(AccessibleErrorsMixin, forms.ModelForm):
         data = super().clean() or {}
         org = data.get("organisation")
         if "body" in data and not self.has_error("body"):
-            from groundswell.mailings.rendering import RenderError, render_body
+            from groundswell.mailings.body import render_body
+            from groundswell.mailings.links import RenderError
 
             trial = Mailing(body=data["body"], petition=data.get("petition"))
             try:

@@ -23,7 +23,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from groundswell.lib.addresses import normalise_email
-from groundswell.mailings import actions, rendering
+from groundswell.mailings import actions, links, rendering
 from groundswell.mailings.forms import (
     MailingForm,
     ScheduleForm,
@@ -146,7 +146,7 @@ def mailing_detail(request: HttpRequest, mailing_id: int) -> HttpResponse:
         "links": TrackedLink.objects.filter(mailing=mailing).order_by("number"),
         "test_form": TestSendForm(initial={"addresses": request.user.email}),  # type: ignore[union-attr]
         "schedule_form": ScheduleForm(),
-        "web_version_path": rendering.web_version_path(mailing.pk),
+        "web_version_path": links.web_version_path(mailing.pk),
         "has_started": mailing.started_at is not None,
         "is_draft": mailing.status == MailingStatus.DRAFT,
         "unknown_count": _unknown(mailing).count(),
@@ -392,7 +392,7 @@ def mailing_unknown_again(request: HttpRequest, mailing_id: int) -> HttpResponse
 @require_GET
 def web_version(request: HttpRequest, mailing_id: int, tag: str) -> HttpResponse:
     """The public copy ("view in your browser"): only once the send has started."""
-    if not rendering.is_web_version_tag(mailing_id, tag):
+    if not links.is_web_version_tag(mailing_id, tag):
         raise Http404
     mailing = Mailing.objects.filter(pk=mailing_id, started_at__isnull=False).first()
     if mailing is None:
