@@ -11,7 +11,12 @@ import pytest
 from django.db import transaction
 
 from groundswell.mailings import claims, lanes
-from groundswell.mailings.actions import SendError, do_pause_send, do_resume_send, do_start_send
+from groundswell.mailings.actions.send import (
+    SendError,
+    do_pause_send,
+    do_resume_send,
+    do_start_send,
+)
 from groundswell.mailings.models import Mailing, MailingRecipient, MailingStatus, RecipientState
 from groundswell.orgs.models import MailingList, Organisation
 from tests.cast import default_list, make_mailing, make_org, make_people, subscribe_all

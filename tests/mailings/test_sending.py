@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from groundswell.mailings import claims, lanes, smtp
-from groundswell.mailings.actions import (
+from groundswell.mailings.actions.send import (
     SendError,
     do_cancel_send,
     do_schedule_send,

@@ -18,8 +18,9 @@ from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
-from groundswell.mailings import actions, claims, recovery, targeting
-from groundswell.mailings.actions import do_cancel_send, do_start_send
+from groundswell.mailings import claims, recovery, targeting
+from groundswell.mailings.actions import send
+from groundswell.mailings.actions.send import do_cancel_send, do_start_send
 from groundswell.mailings.models import (
     Mailing,
     MailingRecipient,
@@ -56,7 +57,7 @@ def nobody_twice(mailing: Mailing) -> bool:
 
 @pytest.fixture
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(actions, "FREEZE_BATCH", 3)
+    monkeypatch.setattr(send, "FREEZE_BATCH", 3)
 
 
 def between_batches(monkeypatch: pytest.MonkeyPatch, then: Any) -> None:
@@ -121,7 +122,7 @@ class TestFreezeInBatches:
         assert claims.claim_batch(mailing.pk, "eager-worker") == []
 
         monkeypatch.undo()
-        monkeypatch.setattr(actions, "FREEZE_BATCH", 3)
+        monkeypatch.setattr(send, "FREEZE_BATCH", 3)
         result = check_mailings()
 
         mailing.refresh_from_db()
@@ -141,7 +142,7 @@ class TestFreezeInBatches:
         mailing = make_mailing(org, supporters, status=MailingStatus.PREPARING)
         recovery.register_worker(mailing.pk)  # this very process, busy freezing
 
-        assert actions.do_finish_preparing(mailing.pk) is None
+        assert send.do_finish_preparing(mailing.pk) is None
         check_mailings()
 
         assert Mailing.objects.get(pk=mailing.pk).status == MailingStatus.PREPARING
@@ -217,9 +218,9 @@ def test_a_send_command_killed_mid_freeze_is_finished_by_a_worker_once_each(
 
     # The watchdog's part (check_mailings, without the lanes it then starts): the dead
     # command's pid says it is gone, and the freeze is carried on.
-    monkeypatch.setattr(actions, "_after_start", lambda mailing_id: None)
+    monkeypatch.setattr(send, "after_start", lambda mailing_id: None)
     recovery.recover_dead_workers()
-    assert actions.do_finish_preparing(mailing.pk) is not None
+    assert send.do_finish_preparing(mailing.pk) is not None
 
     mailing.refresh_from_db()
     assert mailing.status == MailingStatus.SENDING

@@ -20,7 +20,7 @@ import pytest
 from django.utils import timezone
 
 from groundswell.mailings import claims, journal, lanes, recovery, smtp
-from groundswell.mailings.actions import do_start_send
+from groundswell.mailings.actions.send import do_start_send
 from groundswell.mailings.models import Mailing, MailingRecipient, RecipientState, SendWorker
 from groundswell.orgs.models import MailingList, Organisation
 from tests.cast import make_mailing, make_people, subscribe_all

@@ -16,7 +16,7 @@ import pytest
 from django.utils import timezone
 
 from groundswell.mailings import claims, lanes, smtp
-from groundswell.mailings.actions import (
+from groundswell.mailings.actions.send import (
     do_cancel_send,
     do_pause_send,
     do_resume_send,

@@ -18,15 +18,17 @@ from django.test import Client
 from django.utils import timezone
 
 from groundswell.mailings import claims, progress, smtp
-from groundswell.mailings.actions import (
-    DECIDED_AGAIN,
-    DECIDED_SENT,
+from groundswell.mailings.actions.send import (
     SendError,
     do_cancel_send,
-    do_mark_unknown_sent,
     do_pause_send,
-    do_send_unknown_again,
     do_start_send,
+)
+from groundswell.mailings.actions.unknown import (
+    DECIDED_AGAIN,
+    DECIDED_SENT,
+    do_mark_unknown_sent,
+    do_send_unknown_again,
 )
 from groundswell.mailings.models import Mailing, MailingRecipient, MailingStatus, RecipientState
 from groundswell.members.models import AuditEntry

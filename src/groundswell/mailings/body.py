@@ -12,10 +12,7 @@ from markdown_it.token import Token
 
 from groundswell.lib.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, _parser
 from groundswell.mailings import merge
-from groundswell.mailings.models import (
-    LinkKind,
-    Mailing,
-)
+from groundswell.mailings.models import LinkKind, Mailing
 
 from .holes import M_OPEN, MERGE_URL, mark
 from .links import LinkSpec, Petitions, classify, link_label

@@ -1,4 +1,4 @@
-"""Forms for the staff compose pages: they parse and validate; actions.py writes."""
+"""Forms for the staff compose pages: they parse and validate; actions/ writes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from groundswell.lib.forms import AccessibleErrorsMixin
 from groundswell.mailings import merge
-from groundswell.mailings.actions import MAX_TEST_ADDRESSES
+from groundswell.mailings.actions.compose import MAX_TEST_ADDRESSES
 from groundswell.mailings.models import Mailing
 from groundswell.mailings.targeting import parse_country_codes
 from groundswell.orgs.models import MailingList, Organisation

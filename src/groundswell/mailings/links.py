@@ -18,12 +18,7 @@ from django.utils.translation import gettext as _
 from markdown_it.token import Token
 
 from groundswell.lib import signing
-from groundswell.mailings.models import (
-    LinkKind,
-    Mailing,
-    MailingStatus,
-    TrackedLink,
-)
+from groundswell.mailings.models import LinkKind, Mailing, MailingStatus, TrackedLink
 from groundswell.petitions.models import Petition
 
 from .holes import MARKER, MERGE_URL, site_base

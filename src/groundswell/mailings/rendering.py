@@ -32,11 +32,7 @@ from django.utils.translation import gettext as _
 from groundswell.lib import mime
 from groundswell.lib.tokens import make_member_token
 from groundswell.mailings import merge
-from groundswell.mailings.models import (
-    LinkKind,
-    Mailing,
-    MailingRecipient,
-)
+from groundswell.mailings.models import LinkKind, Mailing, MailingRecipient
 from groundswell.members.models import Person
 
 from .body import html_to_text, render_body

@@ -18,15 +18,8 @@ from django.utils import timezone
 from django_tasks import default_task_backend, task
 
 from . import lanes, progress, recovery
-from .actions import (
-    SendError,
-    do_choose_ab_winner,
-    do_finish_preparing,
-    do_finish_send,
-    do_set_ab_decision_time,
-    do_start_send,
-    is_waiting_for_ab_winner,
-)
+from .actions.ab import do_choose_ab_winner, do_set_ab_decision_time, is_waiting_for_ab_winner
+from .actions.send import SendError, do_finish_preparing, do_finish_send, do_start_send
 from .models import Mailing, MailingStatus
 
 logger = logging.getLogger(__name__)

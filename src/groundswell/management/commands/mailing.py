@@ -10,14 +10,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from groundswell.mailings import lanes, progress, recovery
-from groundswell.mailings.actions import (
+from groundswell.mailings.actions.ab import do_choose_ab_winner, is_waiting_for_ab_winner
+from groundswell.mailings.actions.send import (
     SendError,
     do_cancel_send,
-    do_choose_ab_winner,
     do_pause_send,
     do_resume_send,
     do_start_send,
-    is_waiting_for_ab_winner,
 )
 from groundswell.mailings.models import Mailing, MailingStatus
 from groundswell.reports.mailings import format_report_text, mailing_report
