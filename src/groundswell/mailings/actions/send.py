@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -221,12 +222,18 @@ def _audit_send(mailing: Mailing, action: AuditAction, actor: str, **details: An
     record_audit(action, actor, details={"mailing": mailing.pk, **details})
 
 
+def _locked_if(mailing: Mailing, allowed: Callable[[Mailing], bool], refusal: str) -> Mailing:
+    """The mailing, locked; refused unless its model allows the change, as the page asked."""
+    mailing = locked(mailing)
+    if not allowed(mailing):
+        raise SendError(refusal)
+    return mailing
+
+
 def do_unschedule_send(mailing: Mailing, *, actor: str = "staff") -> Mailing:
     """Back to a draft: nothing goes out at the scheduled time (its task finds it unscheduled)."""
     with transaction.atomic():
-        mailing = locked(mailing)
-        if not mailing.can_unschedule():
-            raise SendError(_("This mailing is not scheduled."))
+        mailing = _locked_if(mailing, Mailing.can_unschedule, _("This mailing is not scheduled."))
         was_at = mailing.scheduled_at
         mailing.status = MailingStatus.DRAFT
         mailing.scheduled_at = None
@@ -246,9 +253,9 @@ def do_pause_send(mailing: Mailing, *, actor: str = "staff") -> Mailing:
     A message being handed to the server at this instant finishes and is recorded.
     """
     with transaction.atomic():
-        mailing = locked(mailing)
-        if not mailing.can_pause():
-            raise SendError(_("Only a mailing that is sending can be paused."))
+        mailing = _locked_if(
+            mailing, Mailing.can_pause, _("Only a mailing that is sending can be paused.")
+        )
         mailing.status = MailingStatus.PAUSED
         mailing.save(update_fields=["status", "updated_at"])
         MailingRecipient.objects.filter(mailing=mailing, state=RecipientState.CLAIMED).update(
@@ -260,9 +267,9 @@ def do_pause_send(mailing: Mailing, *, actor: str = "staff") -> Mailing:
 
 def do_resume_send(mailing: Mailing, *, actor: str = "staff") -> Mailing:
     with transaction.atomic():
-        mailing = locked(mailing)
-        if not mailing.can_resume():
-            raise SendError(_("Only a paused mailing can be resumed."))
+        mailing = _locked_if(
+            mailing, Mailing.can_resume, _("Only a paused mailing can be resumed.")
+        )
         mailing.status = MailingStatus.SENDING
         mailing.save(update_fields=["status", "updated_at"])
         _audit_send(mailing, AuditAction.MAILING_RESUMED, actor)
@@ -274,9 +281,11 @@ def do_resume_send(mailing: Mailing, *, actor: str = "staff") -> Mailing:
 def do_cancel_send(mailing: Mailing, *, actor: str = "staff") -> Mailing:
     """No more messages go out; those not yet handed to the server become cancelled."""
     with transaction.atomic():
-        mailing = locked(mailing)
-        if not mailing.can_cancel():
-            raise SendError(_("Only a scheduled, sending or paused mailing can be cancelled."))
+        mailing = _locked_if(
+            mailing,
+            Mailing.can_cancel,
+            _("Only a scheduled, sending or paused mailing can be cancelled."),
+        )
         was = mailing.status
         mailing.status = MailingStatus.CANCELLED
         mailing.finished_at = timezone.now()
