@@ -52,6 +52,13 @@ def _undecided(
     return chosen
 
 
+def _update_still_unknown(chosen: list[MailingRecipient], **fields: Any) -> None:
+    """Write the decision to the chosen rows; the state check keeps it to the undecided."""
+    MailingRecipient.objects.filter(
+        pk__in=[recipient.pk for recipient in chosen], state=RecipientState.UNKNOWN
+    ).update(**fields)
+
+
 def _record_decisions(
     mailing: Mailing, recipients: list[MailingRecipient], action: AuditAction, actor: str
 ) -> None:
@@ -110,9 +117,8 @@ def do_mark_unknown_sent(
         chosen = _undecided(mailing, recipient_ids, expected)
         now = timezone.now()
         note = f"no answer recorded; assumed sent, decided by {actor} at {now:%Y-%m-%d %H:%M} UTC"
-        MailingRecipient.objects.filter(
-            pk__in=[recipient.pk for recipient in chosen], state=RecipientState.UNKNOWN
-        ).update(
+        _update_still_unknown(
+            chosen,
             state=RecipientState.SENT,
             sent_at=Coalesce(F("claimed_at"), Value(now)),
             smtp_response=note[:500],
@@ -145,9 +151,8 @@ def do_send_unknown_again(
             )
         chosen = _undecided(mailing, recipient_ids, expected)
         now = timezone.now()
-        MailingRecipient.objects.filter(
-            pk__in=[recipient.pk for recipient in chosen], state=RecipientState.UNKNOWN
-        ).update(
+        _update_still_unknown(
+            chosen,
             state=RecipientState.QUEUED,
             claimed_by="",
             claimed_at=None,
