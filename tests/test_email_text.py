@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from groundswell.bounces.complaints import warn_if_complaint_rate_alarming
 from groundswell.lib.tokens import make_member_token
-from groundswell.mailings.actions import do_send_test, do_start_send
+from groundswell.mailings.actions.compose import do_send_test
+from groundswell.mailings.actions.send import do_start_send
 from groundswell.mailings.models import Mailing, MailingRecipient, MailingStatus, RecipientState
 from groundswell.members.models import Person
 from groundswell.petitions.actions.signing import SignatureDetails, do_sign_petition

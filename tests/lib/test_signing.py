@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from groundswell.lib import signing
 from groundswell.lib.tokens import MEMBER_TOKEN
-from groundswell.mailings.rendering import WEB_VERSION
+from groundswell.mailings.links import WEB_VERSION
 from groundswell.petitions.referrals import REFERRAL_CODE
 
 PURPOSES = [MEMBER_TOKEN, REFERRAL_CODE, WEB_VERSION]

@@ -7,7 +7,7 @@ import pytest
 from django.test import override_settings
 
 from groundswell.lib.tokens import make_member_token, read_member_token
-from groundswell.mailings.rendering import is_web_version_tag, web_version_path
+from groundswell.mailings.links import is_web_version_tag, web_version_path
 from groundswell.petitions.referrals import make_referral_code, read_referral_code
 
 PINNED_KEY = "pinned-key-for-tests-0123456789-abcdefghijklmnopqrstuvwxyz"

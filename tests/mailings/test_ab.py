@@ -9,7 +9,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from groundswell.mailings.actions import SendError, ab_scores, do_choose_ab_winner, do_start_send
+from groundswell.mailings.actions.ab import ab_scores, do_choose_ab_winner
+from groundswell.mailings.actions.send import SendError, do_start_send
 from groundswell.mailings.models import AbMetric, Mailing, MailingRecipient, MailingStatus
 from groundswell.mailings.tasks import check_mailings
 from groundswell.orgs.models import MailingList, Organisation

@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from groundswell.mailings.actions import SendError, do_schedule_send, do_start_send
+from groundswell.mailings.actions.send import SendError, do_schedule_send, do_start_send
 from groundswell.mailings.models import Mailing, MailingStatus
 from groundswell.orgs.models import MailingList, Organisation
 from tests.mailings.test_compose_pages import form_data

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from groundswell.mailings import journal, sending
+from groundswell.mailings import journal, lanes, recovery
 from groundswell.mailings.models import Mailing, MailingRecipient, MailingStatus, RecipientState
 from tests.cast import default_list, make_mailing, make_org, make_people, subscribe_all
 from tests.mailings.processes import (
@@ -106,7 +106,7 @@ def test_a_killed_worker_loses_and_repeats_nothing_but_its_one_message_in_flight
         print(f"at the kill: {dict(at_kill)}")
         assert at_kill[RecipientState.SENT] < recipients, "the worker finished before the kill"
         # The dead worker left a window in *sending*, and its journal.
-        assert at_kill[RecipientState.SENDING] <= sending.WINDOW
+        assert at_kill[RecipientState.SENDING] <= lanes.WINDOW
         (left,) = (data_dir / "send-journal").glob("*.journal")
         replay = journal.parse(left.read_bytes())
         assert replay is not None
@@ -136,7 +136,7 @@ def test_without_its_journal_a_killed_worker_leaves_at_most_its_window_unknown(
                 mailing=mailing, state=RecipientState.SENDING
             ).values_list("email", flat=True)
         )
-        assert len(in_window) <= sending.WINDOW
+        assert len(in_window) <= lanes.WINDOW
         for left in (data_dir / "send-journal").iterdir():
             left.unlink()  # as if the worker's machine were gone
 
@@ -144,7 +144,7 @@ def test_without_its_journal_a_killed_worker_leaves_at_most_its_window_unknown(
         received = sink.counts()
 
     unknown = assert_everyone_got_one_copy_but(
-        mailing, received, recipients, most_unknown=sending.WINDOW
+        mailing, received, recipients, most_unknown=lanes.WINDOW
     )
     assert set(unknown) == in_window
     reasons = set(
@@ -152,4 +152,4 @@ def test_without_its_journal_a_killed_worker_leaves_at_most_its_window_unknown(
             "smtp_response", flat=True
         )
     )
-    assert reasons <= {sending.UNKNOWN_NO_JOURNAL}
+    assert reasons <= {recovery.UNKNOWN_NO_JOURNAL}

@@ -10,8 +10,13 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from groundswell.mailings import sending
-from groundswell.mailings.actions import SendError, do_pause_send, do_resume_send, do_start_send
+from groundswell.mailings import claims, lanes
+from groundswell.mailings.actions.send import (
+    SendError,
+    do_pause_send,
+    do_resume_send,
+    do_start_send,
+)
 from groundswell.mailings.models import Mailing, MailingRecipient, MailingStatus, RecipientState
 from groundswell.orgs.models import MailingList, Organisation
 from tests.cast import default_list, make_mailing, make_org, make_people, subscribe_all
@@ -76,15 +81,15 @@ class TestPauseInProcess:
         settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
         subscribe_all(make_people(20), supporters)
         mailing = do_start_send(make_mailing(org, supporters))
-        claimed = sending.claim_batch(mailing.pk, "worker-1", size=5)
+        claimed = claims.claim_batch(mailing.pk, "worker-1", size=5)
 
         do_pause_send(mailing)
 
         assert states(mailing) == {RecipientState.QUEUED: 20}
         # The worker that held them can no longer start any of them.
         with transaction.atomic():
-            assert sending.mark_window([claimed[0]], "worker-1") == set()
-        report = sending.SendLane(mailing.pk).run()
+            assert claims.mark_window([claimed[0]], "worker-1") == set()
+        report = lanes.SendLane(mailing.pk).run()
         assert report.sent == 0 and report.stopped_because == "mailing paused"
 
     def test_resume_and_pause_refuse_the_wrong_state(

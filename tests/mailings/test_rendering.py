@@ -9,16 +9,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from groundswell.mailings.models import LinkKind, Mailing, MailingStatus, TrackedLink
-from groundswell.mailings.rendering import (
+from groundswell.mailings.links import (
     LinksFrozen,
     RenderError,
     is_web_version_tag,
-    prepare_mailing,
-    render_preview,
-    render_web_version,
     web_version_path,
 )
+from groundswell.mailings.models import LinkKind, Mailing, MailingStatus, TrackedLink
+from groundswell.mailings.rendering import prepare_mailing, render_preview, render_web_version
 from groundswell.members.models import Person
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from groundswell.mailings.actions import (
+from groundswell.mailings.actions.send import (
     SendError,
     do_cancel_send,
     do_pause_send,

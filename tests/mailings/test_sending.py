@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from groundswell.mailings import sending
-from groundswell.mailings.actions import (
+from groundswell.mailings import claims, lanes, smtp
+from groundswell.mailings.actions.send import (
     SendError,
     do_cancel_send,
     do_schedule_send,
@@ -146,14 +146,14 @@ class TestServerAnswers:
         subscribe_all(make_people(1), supporters)
         mailing = do_start_send(make_mailing(org, supporters))
         MailingRecipient.objects.filter(mailing=mailing).update(
-            attempts=sending.RETRY.max_attempts - 1
+            attempts=claims.RETRY.max_attempts - 1
         )
 
         async def busy(server: Any, session: Any, envelope: Any) -> str:
             return "452 4.2.2 Mailbox full"
 
         smtp_sink.handler.handle_DATA = busy  # type: ignore[method-assign]
-        sending.SendLane(mailing.pk).run()
+        lanes.SendLane(mailing.pk).run()
 
         row = MailingRecipient.objects.get(mailing=mailing)
         assert row.state == RecipientState.FAILED
@@ -169,7 +169,7 @@ class TestServerAnswers:
         subscribe_all(make_people(3), supporters)
         mailing = do_start_send(make_mailing(org, supporters))
 
-        report = sending.SendLane(mailing.pk).run()
+        report = lanes.SendLane(mailing.pk).run()
 
         assert report.stopped_because == "mail server unreachable"
         states = Counter(
@@ -186,13 +186,13 @@ class TestClaiming:
         subscribe_all(make_people(25), supporters)
         mailing = do_start_send(make_mailing(org, supporters))
 
-        first = sending.claim_batch(mailing.pk, "worker-1", size=10)
-        second = sending.claim_batch(mailing.pk, "worker-2", size=10)
-        third = sending.claim_batch(mailing.pk, "worker-3", size=10)
+        first = claims.claim_batch(mailing.pk, "worker-1", size=10)
+        second = claims.claim_batch(mailing.pk, "worker-2", size=10)
+        third = claims.claim_batch(mailing.pk, "worker-3", size=10)
 
         assert len(first) == 10 and len(second) == 10 and len(third) == 5
         assert not set(first) & set(second)
-        assert sending.claim_batch(mailing.pk, "worker-4") == []
+        assert claims.claim_batch(mailing.pk, "worker-4") == []
         assert MailingRecipient.objects.filter(claimed_by="worker-2", state="claimed").count() == 10
 
 
@@ -233,7 +233,7 @@ class TestSchedule:
 
 
 def test_smtplib_is_what_talks_to_the_server() -> None:
-    assert sending.SmtpTransport().connection is None
+    assert smtp.SmtpTransport().connection is None
     assert smtplib.SMTP is not None
 
 

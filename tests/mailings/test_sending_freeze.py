@@ -18,8 +18,9 @@ from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
-from groundswell.mailings import actions, sending, targeting
-from groundswell.mailings.actions import do_cancel_send, do_start_send
+from groundswell.mailings import claims, recovery, targeting
+from groundswell.mailings.actions import send
+from groundswell.mailings.actions.send import do_cancel_send, do_start_send
 from groundswell.mailings.models import (
     Mailing,
     MailingRecipient,
@@ -56,7 +57,7 @@ def nobody_twice(mailing: Mailing) -> bool:
 
 @pytest.fixture
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(actions, "FREEZE_BATCH", 3)
+    monkeypatch.setattr(send, "FREEZE_BATCH", 3)
 
 
 def between_batches(monkeypatch: pytest.MonkeyPatch, then: Any) -> None:
@@ -86,7 +87,7 @@ class TestFreezeInBatches:
 
         def look(number: int) -> None:
             status = Mailing.objects.get(pk=mailing.pk).status
-            claimed = sending.claim_batch(mailing.pk, "eager-worker")
+            claimed = claims.claim_batch(mailing.pk, "eager-worker")
             seen.append((connection.in_atomic_block, status, recipients(mailing), claimed))
 
         between_batches(monkeypatch, look)
@@ -118,10 +119,10 @@ class TestFreezeInBatches:
             do_start_send(mailing)
         mailing.refresh_from_db()
         assert (mailing.status, recipients(mailing)) == (MailingStatus.PREPARING, 6)
-        assert sending.claim_batch(mailing.pk, "eager-worker") == []
+        assert claims.claim_batch(mailing.pk, "eager-worker") == []
 
         monkeypatch.undo()
-        monkeypatch.setattr(actions, "FREEZE_BATCH", 3)
+        monkeypatch.setattr(send, "FREEZE_BATCH", 3)
         result = check_mailings()
 
         mailing.refresh_from_db()
@@ -139,9 +140,9 @@ class TestFreezeInBatches:
     ) -> None:
         subscribe_all(make_people(PEOPLE), supporters)
         mailing = make_mailing(org, supporters, status=MailingStatus.PREPARING)
-        sending.register_worker(mailing.pk)  # this very process, busy freezing
+        recovery.register_worker(mailing.pk)  # this very process, busy freezing
 
-        assert actions.do_finish_preparing(mailing.pk) is None
+        assert send.do_finish_preparing(mailing.pk) is None
         check_mailings()
 
         assert Mailing.objects.get(pk=mailing.pk).status == MailingStatus.PREPARING
@@ -152,9 +153,9 @@ class TestFreezeInBatches:
     ) -> None:
         subscribe_all(make_people(PEOPLE), supporters)
         mailing = make_mailing(org, supporters, status=MailingStatus.PREPARING)
-        worker_id = sending.register_worker(mailing.pk)
+        worker_id = recovery.register_worker(mailing.pk)
         SendWorker.objects.filter(worker_id=worker_id).update(
-            heartbeat_at=timezone.now() - sending.STALE_AFTER * 2
+            heartbeat_at=timezone.now() - recovery.STALE_AFTER * 2
         )
 
         check_mailings()
@@ -217,9 +218,9 @@ def test_a_send_command_killed_mid_freeze_is_finished_by_a_worker_once_each(
 
     # The watchdog's part (check_mailings, without the lanes it then starts): the dead
     # command's pid says it is gone, and the freeze is carried on.
-    monkeypatch.setattr(actions, "_after_start", lambda mailing_id: None)
-    sending.recover_dead_workers()
-    assert actions.do_finish_preparing(mailing.pk) is not None
+    monkeypatch.setattr(send, "after_start", lambda mailing_id: None)
+    recovery.recover_dead_workers()
+    assert send.do_finish_preparing(mailing.pk) is not None
 
     mailing.refresh_from_db()
     assert mailing.status == MailingStatus.SENDING

@@ -1,4 +1,4 @@
-"""Recovering a dead worker's window from its journal (sending.py, journal.py).
+"""Recovering a dead worker's window from its journal (recovery.py, journal.py).
 
 A worker marks a window of recipients *sending* in one commit and records the server's
 answers later, in bulk. If it dies in between, the journal it wrote line by line says
@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from groundswell.mailings import journal, sending
-from groundswell.mailings.actions import do_start_send
+from groundswell.mailings import claims, journal, lanes, recovery, smtp
+from groundswell.mailings.actions.send import do_start_send
 from groundswell.mailings.models import Mailing, MailingRecipient, RecipientState, SendWorker
 from groundswell.orgs.models import MailingList, Organisation
 from tests.cast import make_mailing, make_people, subscribe_all
@@ -40,7 +40,7 @@ def sending_mailing(org: Organisation, supporters: MailingList, mail_in_memory: 
     return do_start_send(make_mailing(org, supporters))
 
 
-def register(worker_id: str, *, hostname: str = sending._HOSTNAME, **fields: Any) -> SendWorker:
+def register(worker_id: str, *, hostname: str = recovery._HOSTNAME, **fields: Any) -> SendWorker:
     now = timezone.now()
     values: dict[str, Any] = {"started_at": now, "heartbeat_at": now, "pid": 1, **fields}
     return SendWorker.objects.create(worker_id=worker_id, hostname=hostname, **values)
@@ -48,8 +48,8 @@ def register(worker_id: str, *, hostname: str = sending._HOSTNAME, **fields: Any
 
 def take_window(mailing: Mailing, worker_id: str, marked: int) -> list[int]:
     """Claim every recipient for the worker and mark the first `marked` *sending*."""
-    ids = sending.claim_batch(mailing.pk, worker_id)
-    assert sending.mark_window(ids[:marked], worker_id) == set(ids[:marked])
+    ids = claims.claim_batch(mailing.pk, worker_id)
+    assert claims.mark_window(ids[:marked], worker_id) == set(ids[:marked])
     return ids
 
 
@@ -69,7 +69,7 @@ class TestReplay:
     def test_it_records_answers_marks_the_one_in_flight_unknown_and_requeues_the_rest(
         self, sending_mailing: Mailing, data_dir: Path
     ) -> None:
-        worker_id = sending.new_worker_id()
+        worker_id = recovery.new_worker_id()
         # Registered, fresh heartbeat, and its pid is this live process: only the
         # journal's free lock says it is gone.
         register(worker_id, pid=os.getpid(), mailing=sending_mailing)
@@ -91,7 +91,7 @@ class TestReplay:
         os.write(kept.fd, b"S %d" % ids[4])  # cut off mid-line: never acted on
         kept.close()  # the process is gone: the kernel let go of the lock
 
-        assert sending.recover_dead_workers() == (2 + 2, 1)
+        assert recovery.recover_dead_workers() == (2 + 2, 1)
 
         sent, failed, retry, in_flight, torn, never, claimed_1, claimed_2 = rows(ids)
         assert sent.state == RecipientState.SENT
@@ -105,9 +105,9 @@ class TestReplay:
         )
         assert retry.state == RecipientState.QUEUED and retry.attempts == 1
         assert retry.next_attempt_at is not None
-        assert retry.next_attempt_at.timestamp() == ANSWERED_AT + sending.RETRY.delays[0]
+        assert retry.next_attempt_at.timestamp() == ANSWERED_AT + claims.RETRY.delays[0]
         assert in_flight.state == RecipientState.UNKNOWN
-        assert in_flight.smtp_response == sending.UNKNOWN_IN_FLIGHT
+        assert in_flight.smtp_response == recovery.UNKNOWN_IN_FLIGHT
         for never_started in (torn, never, claimed_1, claimed_2):
             assert never_started.state == RecipientState.QUEUED
             assert (never_started.claimed_by, never_started.attempts) == ("", 0)
@@ -117,35 +117,35 @@ class TestReplay:
     def test_a_journal_whose_lane_holds_its_lock_is_alive_whatever_its_heartbeat(
         self, sending_mailing: Mailing, data_dir: Path
     ) -> None:
-        worker_id = sending.new_worker_id()
+        worker_id = recovery.new_worker_id()
         long_ago = timezone.now() - timedelta(minutes=10)
         register(worker_id, heartbeat_at=long_ago, pid=999_999_999)
         take_window(sending_mailing, worker_id, marked=3)
         held = journal.Journal(worker_id)
         try:
-            assert sending.recover_dead_workers() == (0, 0)
+            assert recovery.recover_dead_workers() == (0, 0)
             assert states(sending_mailing) == {RecipientState.SENDING: 3, RecipientState.CLAIMED: 5}
             assert SendWorker.objects.filter(worker_id=worker_id).exists()
         finally:
             held.close()
         # Its process gone, the same journal is replayed: nothing started, all back.
-        assert sending.recover_dead_workers() == (8, 0)
+        assert recovery.recover_dead_workers() == (8, 0)
         assert states(sending_mailing) == {RecipientState.QUEUED: 8}
 
     def test_without_a_journal_the_window_of_a_dead_worker_becomes_unknown(
         self, sending_mailing: Mailing
     ) -> None:
-        worker_id = sending.new_worker_id()
+        worker_id = recovery.new_worker_id()
         register(worker_id, heartbeat_at=timezone.now() - timedelta(minutes=10))
         take_window(sending_mailing, worker_id, marked=3)
 
-        assert sending.recover_dead_workers() == (5, 3)
+        assert recovery.recover_dead_workers() == (5, 3)
 
         assert states(sending_mailing) == {RecipientState.UNKNOWN: 3, RecipientState.QUEUED: 5}
         reasons = MailingRecipient.objects.filter(state=RecipientState.UNKNOWN).values_list(
             "smtp_response", flat=True
         )
-        assert set(reasons) == {sending.UNKNOWN_NO_JOURNAL}
+        assert set(reasons) == {recovery.UNKNOWN_NO_JOURNAL}
 
     def test_a_worker_on_another_host_is_left_alone_until_its_heartbeat_is_stale(
         self, sending_mailing: Mailing
@@ -154,24 +154,24 @@ class TestReplay:
         worker = register(worker_id, hostname="elsewhere")
         take_window(sending_mailing, worker_id, marked=2)
 
-        assert sending.recover_dead_workers() == (0, 0)
+        assert recovery.recover_dead_workers() == (0, 0)
 
-        worker.heartbeat_at = timezone.now() - sending.STALE_AFTER - timedelta(seconds=1)
+        worker.heartbeat_at = timezone.now() - recovery.STALE_AFTER - timedelta(seconds=1)
         worker.save()
-        assert sending.recover_dead_workers() == (6, 2)
+        assert recovery.recover_dead_workers() == (6, 2)
         assert states(sending_mailing) == {RecipientState.UNKNOWN: 2, RecipientState.QUEUED: 6}
 
     def test_a_journal_from_before_a_reboot_is_not_trusted(
         self, sending_mailing: Mailing, data_dir: Path
     ) -> None:
-        worker_id = sending.new_worker_id()
+        worker_id = recovery.new_worker_id()
         ids = take_window(sending_mailing, worker_id, marked=2)
         path = journal.path_for(worker_id)
         path.parent.mkdir(parents=True)
         # Not started, by this journal; but the machine may have lost its last lines.
         path.write_text(f"{journal.FORMAT}\tsome-earlier-boot\t{worker_id}\nS {ids[0]}\n")
 
-        assert sending.recover_dead_workers() == (6, 2)
+        assert recovery.recover_dead_workers() == (6, 2)
 
         assert states(sending_mailing) == {RecipientState.UNKNOWN: 2, RecipientState.QUEUED: 6}
         assert not path.exists()
@@ -179,14 +179,14 @@ class TestReplay:
     def test_a_journal_left_by_a_worker_without_a_row_is_replayed_and_removed(
         self, sending_mailing: Mailing, data_dir: Path
     ) -> None:
-        worker_id = sending.new_worker_id()  # no SendWorker row: it was never written
+        worker_id = recovery.new_worker_id()  # no SendWorker row: it was never written
         ids = take_window(sending_mailing, worker_id, marked=2)
         kept = journal.Journal(worker_id)
         kept.started(ids[0])
         kept.answered(ids[0], "sent", "250 OK", "<one@riverbank.example>", ANSWERED_AT)
         kept.close()
 
-        assert sending.recover_dead_workers() == (7, 0)
+        assert recovery.recover_dead_workers() == (7, 0)
 
         assert states(sending_mailing) == {RecipientState.SENT: 1, RecipientState.QUEUED: 7}
         assert list((data_dir / "send-journal").iterdir()) == []
@@ -197,13 +197,13 @@ class TestReplay:
         worker_id = "elsewhere:4242:0123456789ab"
         register(worker_id, hostname="elsewhere", heartbeat_at=timezone.now() - timedelta(hours=1))
         ids = take_window(sending_mailing, worker_id, marked=2)
-        sending.recover_dead_workers()
+        recovery.recover_dead_workers()
         assert rows(ids[:1])[0].state == RecipientState.UNKNOWN
 
         # It was only slow: it records the server's answer, and hands back the other.
-        late = sending.Result(ids[0], 0, sending.Outcome("sent", "250 OK"), "<late@example>")
-        sending.write_results([late], worker_id)
-        sending.give_back([ids[1]], worker_id)
+        late = claims.Result(ids[0], 0, smtp.Outcome("sent", "250 OK"), "<late@example>")
+        claims.write_results([late], worker_id)
+        claims.give_back([ids[1]], worker_id)
 
         assert [r.state for r in rows(ids[:2])] == [RecipientState.SENT, RecipientState.QUEUED]
 
@@ -214,15 +214,15 @@ class TestJournalFile:
     ) -> None:
         seen: list[journal.Replay | None] = []
 
-        class Peeking(sending.DjangoBackendTransport):
+        class Peeking(smtp.DjangoBackendTransport):
             def send(
                 self, sender: str, recipient: str, message: bytes, next_recipient: str | None = None
-            ) -> sending.Outcome:
+            ) -> smtp.Outcome:
                 (path,) = (data_dir / "send-journal").glob("*.journal")
                 seen.append(journal.parse(path.read_bytes()))
                 return super().send(sender, recipient, message, next_recipient)
 
-        report = sending.SendLane(sending_mailing.pk, transport=Peeking()).run()
+        report = lanes.SendLane(sending_mailing.pk, transport=Peeking()).run()
 
         assert report.sent == 8
         assert list((data_dir / "send-journal").iterdir()) == []

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from groundswell.mailings import sending
+from groundswell.mailings import smtp
 from tests.conftest import SmtpSink
 from tests.mailings.processes import SinkProcess, sink_process
 
@@ -36,7 +36,7 @@ class TestWithPipelining:
     def test_it_announces_the_next_message_with_this_ones_body_and_each_arrives_once(
         self, pipelining_sink: SinkProcess
     ) -> None:
-        transport = sending.SmtpTransport()
+        transport = smtp.SmtpTransport()
         outcomes = []
         names = ["bob", "frank", "zoe"]
         for name, following in zip(names, [*names[1:], None], strict=True):
@@ -54,7 +54,7 @@ class TestWithPipelining:
     def test_an_announced_message_that_is_not_sent_never_arrives(
         self, pipelining_sink: SinkProcess
     ) -> None:
-        transport = sending.SmtpTransport()
+        transport = smtp.SmtpTransport()
         transport.send(SENDER, address("bob"), MESSAGE, address("frank"))
         # Someone else comes next after all (Frank's copy could not be built, say).
         outcome = transport.send(SENDER, address("zoe"), MESSAGE, address("charlie"))
@@ -62,7 +62,7 @@ class TestWithPipelining:
 
         assert outcome.state == "sent"
         # A later connection's message is logged after anything the first could still do.
-        assert sending.SmtpTransport().send(SENDER, address("alice"), MESSAGE).state == "sent"
+        assert smtp.SmtpTransport().send(SENDER, address("alice"), MESSAGE).state == "sent"
         assert pipelining_sink.counts() == Counter(
             [address("bob"), address("zoe"), address("alice")]
         )
@@ -72,7 +72,7 @@ class TestWithoutPipelining:
     def test_it_sends_one_command_at_a_time_and_announces_nothing(
         self, smtp_sink: SmtpSink
     ) -> None:
-        transport = sending.SmtpTransport()
+        transport = smtp.SmtpTransport()
         first = transport.send(SENDER, address("bob"), MESSAGE, address("frank"))
         assert transport.announced is None
         second = transport.send(SENDER, address("frank"), MESSAGE)

@@ -1,6 +1,6 @@
 """Pause, resume, cancel and the rate limit while a lane works through a window.
 
-A lane marks up to sending.WINDOW claimed recipients *sending* in one commit, then hands
+A lane marks up to lanes.WINDOW claimed recipients *sending* in one commit, then hands
 them to a real SMTP server on localhost one by one. Staff act in between: these tests
 do so from inside the lane, right after a given message was handed over.
 """
@@ -15,8 +15,8 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from groundswell.mailings import sending
-from groundswell.mailings.actions import (
+from groundswell.mailings import claims, lanes, smtp
+from groundswell.mailings.actions.send import (
     do_cancel_send,
     do_pause_send,
     do_resume_send,
@@ -36,7 +36,7 @@ from tests.conftest import SmtpSink
 RECIPIENTS = 120
 
 
-class Interrupting(sending.SmtpTransport):
+class Interrupting(smtp.SmtpTransport):
     """The real SMTP transport, and after the n-th message something staff do."""
 
     def __init__(self, after: int, then: Callable[[], None]) -> None:
@@ -47,7 +47,7 @@ class Interrupting(sending.SmtpTransport):
 
     def send(
         self, sender: str, recipient: str, message: bytes, next_recipient: str | None = None
-    ) -> sending.Outcome:
+    ) -> smtp.Outcome:
         outcome = super().send(sender, recipient, message, next_recipient)
         self.handed_over.append(recipient)
         if len(self.handed_over) == self.after:
@@ -74,7 +74,7 @@ def started(org: Organisation, supporters: MailingList, smtp_sink: SmtpSink) -> 
 @pytest.fixture
 def watchful(monkeypatch: pytest.MonkeyPatch) -> None:
     """Lanes read the mailing's status before every message, not every half second."""
-    monkeypatch.setattr(sending, "STATUS_EVERY", 0)
+    monkeypatch.setattr(lanes, "STATUS_EVERY", 0)
 
 
 class TestPauseDuringAWindow:
@@ -84,7 +84,7 @@ class TestPauseDuringAWindow:
     ) -> None:
         transport = Interrupting(10, lambda: do_pause_send(started))
 
-        report = sending.SendLane(started.pk, transport=transport).run()
+        report = lanes.SendLane(started.pk, transport=transport).run()
 
         assert report.stopped_because == "mailing paused"
         assert states(started) == {RecipientState.SENT: 10, RecipientState.QUEUED: 110}
@@ -95,12 +95,10 @@ class TestPauseDuringAWindow:
 
     @pytest.mark.usefixtures("watchful")
     def test_resuming_sends_everyone_else_once(self, started: Mailing, smtp_sink: SmtpSink) -> None:
-        sending.SendLane(
-            started.pk, transport=Interrupting(30, lambda: do_pause_send(started))
-        ).run()
+        lanes.SendLane(started.pk, transport=Interrupting(30, lambda: do_pause_send(started))).run()
         do_resume_send(started)  # on_commit not run: we play the lane ourselves
 
-        report = sending.SendLane(started.pk).run()
+        report = lanes.SendLane(started.pk).run()
 
         assert report.sent == RECIPIENTS - 30
         assert states(started) == {RecipientState.SENT: RECIPIENTS}
@@ -117,12 +115,12 @@ class TestPauseDuringAWindow:
         def pause_resume_and_let_another_worker_claim() -> None:
             do_pause_send(started)
             do_resume_send(started)
-            taken.extend(sending.claim_batch(started.pk, "other-worker", size=sending.WINDOW))
+            taken.extend(claims.claim_batch(started.pk, "other-worker", size=lanes.WINDOW))
 
-        transport = Interrupting(sending.WINDOW, pause_resume_and_let_another_worker_claim)
-        sending.SendLane(started.pk, transport=transport).run()
+        transport = Interrupting(lanes.WINDOW, pause_resume_and_let_another_worker_claim)
+        lanes.SendLane(started.pk, transport=transport).run()
 
-        assert len(taken) == sending.WINDOW
+        assert len(taken) == lanes.WINDOW
         taken_emails = set(
             MailingRecipient.objects.filter(pk__in=taken).values_list("email", flat=True)
         )
@@ -131,8 +129,8 @@ class TestPauseDuringAWindow:
             MailingRecipient.objects.filter(pk__in=taken).values_list("state", "claimed_by")
         ) == {(RecipientState.CLAIMED, "other-worker")}
         assert states(started) == {
-            RecipientState.SENT: RECIPIENTS - sending.WINDOW,
-            RecipientState.CLAIMED: sending.WINDOW,
+            RecipientState.SENT: RECIPIENTS - lanes.WINDOW,
+            RecipientState.CLAIMED: lanes.WINDOW,
         }
         assert set(delivered(smtp_sink).values()) == {1}
 
@@ -142,7 +140,7 @@ class TestCancelDuringAWindow:
     def test_nothing_more_goes_and_the_rest_of_the_window_is_cancelled(
         self, started: Mailing, smtp_sink: SmtpSink
     ) -> None:
-        report = sending.SendLane(
+        report = lanes.SendLane(
             started.pk, transport=Interrupting(10, lambda: do_cancel_send(started))
         ).run()
 
@@ -170,9 +168,7 @@ class TestRateLimit:
 
         # Only the send loop's own view of time: patching the time module itself would
         # also move this clock whenever another thread (the click flusher) sleeps.
-        monkeypatch.setattr(
-            sending, "time", SimpleNamespace(monotonic=lambda: clock[0], sleep=sleep)
-        )
+        monkeypatch.setattr(lanes, "time", SimpleNamespace(monotonic=lambda: clock[0], sleep=sleep))
         subscribe_all(make_people(21), supporters)
         mailing = do_start_send(make_mailing(org, supporters, rate_limit=10))
         # Another lane of this mailing is alive: this one takes half the limit.
@@ -185,14 +181,14 @@ class TestRateLimit:
             heartbeat_at=timezone.now(),
         )
 
-        class Timed(sending.DjangoBackendTransport):
+        class Timed(smtp.DjangoBackendTransport):
             def send(
                 self, sender: str, recipient: str, message: bytes, next_recipient: str | None = None
-            ) -> sending.Outcome:
+            ) -> smtp.Outcome:
                 handed_over_at.append(clock[0])
                 return super().send(sender, recipient, message, next_recipient)
 
-        report = sending.SendLane(mailing.pk, transport=Timed()).run()
+        report = lanes.SendLane(mailing.pk, transport=Timed()).run()
 
         assert report.sent == 21
         gaps = {round(b - a, 6) for a, b in pairwise(handed_over_at)}

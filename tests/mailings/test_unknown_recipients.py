@@ -17,16 +17,18 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
-from groundswell.mailings import sending
-from groundswell.mailings.actions import (
-    DECIDED_AGAIN,
-    DECIDED_SENT,
+from groundswell.mailings import claims, progress, smtp
+from groundswell.mailings.actions.send import (
     SendError,
     do_cancel_send,
-    do_mark_unknown_sent,
     do_pause_send,
-    do_send_unknown_again,
     do_start_send,
+)
+from groundswell.mailings.actions.unknown import (
+    DECIDED_AGAIN,
+    DECIDED_SENT,
+    do_mark_unknown_sent,
+    do_send_unknown_again,
 )
 from groundswell.mailings.models import Mailing, MailingRecipient, MailingStatus, RecipientState
 from groundswell.members.models import AuditEntry
@@ -71,7 +73,7 @@ def in_doubt(mailing: Mailing) -> list[MailingRecipient]:
 
 
 def states(mailing: Mailing) -> dict[str, int]:
-    return {state: n for state, n in sending.state_counts(mailing.pk).items() if n}
+    return {state: n for state, n in progress.state_counts(mailing.pk).items() if n}
 
 
 @pytest.fixture
@@ -191,7 +193,7 @@ class TestMarkAsSent:
     def test_it_marks_all_and_the_progress_and_report_follow(
         self, alice_client: Client, crashed: Mailing
     ) -> None:
-        before = sending.progress(crashed)
+        before = progress.progress(crashed)
         assert (before["sent"], before["unknown"]) == (3, 2)
         assert mailing_report(crashed)["unknown"] == 2
 
@@ -200,12 +202,12 @@ class TestMarkAsSent:
         )
 
         assert "2 recipients now count as sent." in page_text(response)
-        after = sending.progress(Mailing.objects.get(pk=crashed.pk))
+        after = progress.progress(Mailing.objects.get(pk=crashed.pk))
         assert (after["sent"], after["unknown"]) == (5, 0)
         report = mailing_report(crashed)
         assert (report["sent"], report["unknown"]) == (5, 0)
-        progress = alice_client.get(f"/staff/mailings/{crashed.pk}/progress.json").json()
-        assert (progress["sent"], progress["unknown"]) == (5, 0)
+        shown = alice_client.get(f"/staff/mailings/{crashed.pk}/progress.json").json()
+        assert (shown["sent"], shown["unknown"]) == (5, 0)
         assert AuditEntry.objects.filter(action=DECIDED_SENT).count() == 2
         assert mail.outbox == []
         assert Mailing.objects.get(pk=crashed.pk).status == MailingStatus.SENT
@@ -296,16 +298,16 @@ class TestSendAgain:
         assert [r.pk for r in in_doubt(crashed)] == [second.pk]
         mailing = Mailing.objects.get(pk=crashed.pk)
         assert (mailing.status, mailing.finished_at) == (MailingStatus.SENDING, None)
-        assert sending.progress(mailing)["waiting"] == 1
+        assert progress.progress(mailing)["waiting"] == 1
 
     def test_a_late_answer_from_the_dead_worker_cannot_overwrite_the_decision(
         self, crashed: Mailing
     ) -> None:
         first = in_doubt(crashed)[0]
         do_send_unknown_again(crashed, [first.pk])
-        late = sending.Result(first.pk, 0, sending.Outcome("sent", "250 OK"), "<late@example>")
+        late = claims.Result(first.pk, 0, smtp.Outcome("sent", "250 OK"), "<late@example>")
         with transaction.atomic():
-            sending.write_results([late], DEAD_WORKER)
+            claims.write_results([late], DEAD_WORKER)
         first.refresh_from_db()
         assert first.state == RecipientState.QUEUED
         assert first.message_id == ""

@@ -6,8 +6,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from groundswell.mailings.links import web_version_path
 from groundswell.mailings.models import Mailing, MailingStatus
-from groundswell.mailings.rendering import prepare_mailing, web_version_path
+from groundswell.mailings.rendering import prepare_mailing
 
 pytestmark = pytest.mark.django_db
 

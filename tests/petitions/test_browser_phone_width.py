@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from groundswell.mailings.links import web_version_path
 from groundswell.mailings.models import Mailing, MailingStatus
-from groundswell.mailings.rendering import prepare_mailing, web_version_path
+from groundswell.mailings.rendering import prepare_mailing
 from groundswell.orgs.models import Organisation
 from groundswell.petitions.models import Petition
 from tests.cast import make_mailing, make_petition

@@ -43,7 +43,7 @@ def ensure_mailbox_copy() -> MailboxCopy | None:
     from django.contrib.auth import get_user_model
 
     from groundswell.demo.staff import STAFF_USERNAME
-    from groundswell.mailings.actions import do_send_test
+    from groundswell.mailings.actions.compose import do_send_test
     from groundswell.mailings.models import Mailing
     from groundswell.members.models import Person, SubscriptionStatus
 

@@ -6,7 +6,7 @@ class MailingsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from groundswell.mailings.actions import mark_recipient_unsubscribed
+        from groundswell.mailings.actions.unsubscribes import mark_recipient_unsubscribed
         from groundswell.members.signals import person_unsubscribed
 
         # members tells who unsubscribed from which mailing; the copy is ours to mark.

@@ -1,4 +1,4 @@
-"""Forms for the staff compose pages: they parse and validate; actions.py writes."""
+"""Forms for the staff compose pages: they parse and validate; actions/ writes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from groundswell.lib.forms import AccessibleErrorsMixin
 from groundswell.mailings import merge
-from groundswell.mailings.actions import MAX_TEST_ADDRESSES
+from groundswell.mailings.actions.compose import MAX_TEST_ADDRESSES
 from groundswell.mailings.models import Mailing
 from groundswell.mailings.targeting import parse_country_codes
 from groundswell.orgs.models import MailingList, Organisation
@@ -115,7 +115,8 @@ class MailingForm(AccessibleErrorsMixin, forms.ModelForm):
         data = super().clean() or {}
         org = data.get("organisation")
         if "body" in data and not self.has_error("body"):
-            from groundswell.mailings.rendering import RenderError, render_body
+            from groundswell.mailings.body import render_body
+            from groundswell.mailings.links import RenderError
 
             trial = Mailing(body=data["body"], petition=data.get("petition"))
             try:

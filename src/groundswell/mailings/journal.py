@@ -1,7 +1,7 @@
 """A send lane's journal: what it handed to the mail server, before the database knows.
 
 A lane marks a whole window of recipients *sending* in one commit and records the
-server's answers in bulk (sending.py), so after a kill -9 the database alone cannot tell
+server's answers in bulk (lanes.py), so after a kill -9 the database alone cannot tell
 which of a window's recipients went. The journal can. Before a message's body goes to
 the server the lane appends ``S <id>``; once the server has answered, ``A <id> …`` with
 that answer. Each line is one ``os.write`` on a file opened with ``O_APPEND``: when the
@@ -123,7 +123,7 @@ class Journal:
 
 @dataclass(frozen=True)
 class Answer:
-    state: str  # as sending.Outcome: sent, failed, retry, unknown
+    state: str  # as smtp.Outcome: sent, failed, retry, unknown
     response: str
     message_id: str
     at: float  # seconds since the epoch

@@ -152,7 +152,7 @@ class RecipientState(models.TextChoices):
     # Taken by a worker in a batch, not yet handed to the mail server.
     CLAIMED = "claimed", _("claimed by a worker")
     # In a worker's window: being handed to the mail server now or in a moment; its
-    # journal says which (see sending.py).
+    # journal says which (see lanes.py).
     SENDING = "sending", _("sending")
     SENT = "sent", _("sent")
     FAILED = "failed", _("failed")
@@ -208,7 +208,7 @@ class SendWorker(models.Model):
     Recipients it claimed carry its `worker_id`. When it stops without cleaning up
     (killed, machine lost), another worker finds it dead (on this host: its journal's
     lock is free, or it had none and its process is gone; elsewhere: heartbeat too old)
-    and recovers its recipients: see sending.py. A freeze left without its worker is
+    and recovers its recipients: see recovery.py. A freeze left without its worker is
     carried on by the watchdog.
     """
 

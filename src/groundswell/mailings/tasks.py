@@ -17,16 +17,9 @@ from django.conf import settings
 from django.utils import timezone
 from django_tasks import default_task_backend, task
 
-from . import sending
-from .actions import (
-    SendError,
-    do_choose_ab_winner,
-    do_finish_preparing,
-    do_finish_send,
-    do_set_ab_decision_time,
-    do_start_send,
-    is_waiting_for_ab_winner,
-)
+from . import lanes, progress, recovery
+from .actions.ab import do_choose_ab_winner, do_set_ab_decision_time, is_waiting_for_ab_winner
+from .actions.send import SendError, do_finish_preparing, do_finish_send, do_start_send
 from .models import Mailing, MailingStatus
 
 logger = logging.getLogger(__name__)
@@ -72,25 +65,25 @@ def _queued_tasks(task_: Any, *args: Any) -> int:
 def ensure_lanes(mailing_id: int, *, when: datetime | None = None) -> int:
     """Top the mailing's lanes up to MAILING_SEND_LANES. Returns how many were enqueued."""
     missing = (
-        lanes_wanted() - sending.live_lanes(mailing_id) - _queued_tasks(send_mailing, mailing_id)
+        lanes_wanted() - progress.live_lanes(mailing_id) - _queued_tasks(send_mailing, mailing_id)
     )
     for _ in range(max(0, missing)):
         enqueue_at(send_mailing, when, mailing_id)
     return max(0, missing)
 
 
-def after_lane(mailing_id: int, report: sending.LaneReport) -> None:
+def after_lane(mailing_id: int, report: lanes.LaneReport) -> None:
     """Decide what comes next for the mailing once a lane stops."""
     mailing = Mailing.objects.filter(pk=mailing_id).first()
     if mailing is None or mailing.status != MailingStatus.SENDING:
         return
     if report.stopped_because == "mail server unreachable":
-        ensure_lanes(mailing_id, when=timezone.now() + timedelta(seconds=sending.SERVER_DOWN_DELAY))
+        ensure_lanes(mailing_id, when=timezone.now() + timedelta(seconds=lanes.SERVER_DOWN_DELAY))
         return
-    if sending.has_ready_recipients(mailing_id):
+    if progress.has_ready_recipients(mailing_id):
         ensure_lanes(mailing_id)
         return
-    retry_at = sending.next_retry_at(mailing_id)
+    retry_at = progress.next_retry_at(mailing_id)
     if retry_at is not None:
         ensure_lanes(mailing_id, when=retry_at)
         return
@@ -105,7 +98,7 @@ def after_lane(mailing_id: int, report: sending.LaneReport) -> None:
 @task()
 def send_mailing(mailing_id: int) -> dict[str, Any]:
     """One lane: send the mailing's ready recipients for up to LANE_SECONDS."""
-    report = sending.SendLane(mailing_id).run(seconds=LANE_SECONDS)
+    report = lanes.SendLane(mailing_id).run(seconds=LANE_SECONDS)
     after_lane(mailing_id, report)
     return {
         "sent": report.sent,
@@ -154,14 +147,14 @@ def check_mailings() -> dict[str, int]:
             started += 1
         except SendError as error:
             logger.error("Scheduled mailing %s could not start: %s", mailing.pk, error)
-    requeued, unknown = sending.recover_dead_workers()
+    requeued, unknown = recovery.recover_dead_workers()
     # A freeze cut short (its process died, its row just recovered): carry it on.
     for mailing_id in Mailing.objects.filter(status=MailingStatus.PREPARING).values_list(
         "pk", flat=True
     ):
         if do_finish_preparing(mailing_id) is not None:
             started += 1
-    lanes = 0
+    topped_up = 0
     for mailing in Mailing.objects.filter(status=MailingStatus.SENDING):
         if (
             is_waiting_for_ab_winner(mailing)
@@ -169,11 +162,11 @@ def check_mailings() -> dict[str, int]:
             and mailing.ab_decide_at <= now
         ):
             do_choose_ab_winner(mailing)
-        elif sending.has_ready_recipients(mailing.pk) and sending.live_lanes(mailing.pk) == 0:
-            lanes += ensure_lanes(mailing.pk)
-        elif sending.live_lanes(mailing.pk) == 0:
-            after_lane(mailing.pk, sending.LaneReport())
-    return {"started": started, "requeued": requeued, "unknown": unknown, "lanes": lanes}
+        elif progress.has_ready_recipients(mailing.pk) and progress.live_lanes(mailing.pk) == 0:
+            topped_up += ensure_lanes(mailing.pk)
+        elif progress.live_lanes(mailing.pk) == 0:
+            after_lane(mailing.pk, lanes.LaneReport())
+    return {"started": started, "requeued": requeued, "unknown": unknown, "lanes": topped_up}
 
 
 @task()

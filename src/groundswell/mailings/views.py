@@ -1,6 +1,6 @@
 """Staff compose pages at /staff/mailings/ and the public web version at /mail/.
 
-Thin views: forms parse, actions in actions.py write, rendering.py renders.
+Thin views: forms parse, actions in actions/ write, rendering.py renders.
 """
 
 from __future__ import annotations
@@ -23,7 +23,14 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from groundswell.lib.addresses import normalise_email
-from groundswell.mailings import actions, rendering
+from groundswell.mailings import links, rendering
+from groundswell.mailings.actions import compose, send
+from groundswell.mailings.actions.unknown import (
+    DECIDED_AGAIN,
+    DECIDED_SENT,
+    do_mark_unknown_sent,
+    do_send_unknown_again,
+)
 from groundswell.mailings.forms import (
     MailingForm,
     ScheduleForm,
@@ -37,7 +44,7 @@ from groundswell.mailings.models import (
     RecipientState,
     TrackedLink,
 )
-from groundswell.mailings.sending import sent_count
+from groundswell.mailings.progress import sent_count
 from groundswell.mailings.targeting import count_recipients
 from groundswell.members.models import AuditEntry, Person
 
@@ -85,7 +92,7 @@ def mailing_list(request: HttpRequest) -> HttpResponse:
 def mailing_create(request: HttpRequest) -> HttpResponse:
     form = MailingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        mailing = actions.do_create_mailing(by=request.user, **form.action_fields())
+        mailing = compose.do_create_mailing(by=request.user, **form.action_fields())
         messages.success(request, _("The draft is saved."))
         return redirect("mailings:detail", mailing_id=mailing.pk)
     return _page(request, "mailings/staff_form.html", {"form": form, "title": _("New mailing")})
@@ -100,8 +107,8 @@ def mailing_edit(request: HttpRequest, mailing_id: int) -> HttpResponse:
     form = MailingForm(request.POST or None, instance=mailing)
     if request.method == "POST" and form.is_valid():
         try:
-            actions.do_update_mailing(mailing, by=request.user, **form.action_fields())
-        except actions.ComposeError as error:
+            compose.do_update_mailing(mailing, by=request.user, **form.action_fields())
+        except compose.ComposeError as error:
             messages.error(request, str(error))
         else:
             messages.success(request, _("The draft is saved."))
@@ -146,7 +153,7 @@ def mailing_detail(request: HttpRequest, mailing_id: int) -> HttpResponse:
         "links": TrackedLink.objects.filter(mailing=mailing).order_by("number"),
         "test_form": TestSendForm(initial={"addresses": request.user.email}),  # type: ignore[union-attr]
         "schedule_form": ScheduleForm(),
-        "web_version_path": rendering.web_version_path(mailing.pk),
+        "web_version_path": links.web_version_path(mailing.pk),
         "has_started": mailing.started_at is not None,
         "is_draft": mailing.status == MailingStatus.DRAFT,
         "unknown_count": _unknown(mailing).count(),
@@ -214,7 +221,7 @@ def mailing_test_send(request: HttpRequest, mailing_id: int) -> HttpResponse:
         messages.error(request, _("No member has that address."))
         return redirect("mailings:detail", mailing_id=mailing.pk)
     try:
-        count = actions.do_send_test(
+        count = compose.do_send_test(
             mailing, form.cleaned_data["addresses"], person=person, by=request.user
         )
     except (ValueError, OSError) as error:
@@ -249,7 +256,7 @@ def _actor(request: HttpRequest) -> str:
 @require_POST
 def mailing_send(request: HttpRequest, mailing_id: int) -> HttpResponse:
     return _send_control(
-        request, mailing_id, actions.do_start_send, _("Sending has started."), actor=_actor(request)
+        request, mailing_id, send.do_start_send, _("Sending has started."), actor=_actor(request)
     )
 
 
@@ -263,7 +270,7 @@ def mailing_schedule(request: HttpRequest, mailing_id: int) -> HttpResponse:
     return _send_control(
         request,
         mailing_id,
-        actions.do_schedule_send,
+        send.do_schedule_send,
         _("The mailing is scheduled."),
         when=form.cleaned_data["send_at"],
         actor=_actor(request),
@@ -284,12 +291,12 @@ def _control_view(
 
 
 mailing_unschedule = _control_view(
-    actions.do_unschedule_send,
+    send.do_unschedule_send,
     gettext_lazy("The mailing is no longer scheduled: it is a draft again."),
 )
-mailing_pause = _control_view(actions.do_pause_send, gettext_lazy("Sending is paused."))
-mailing_resume = _control_view(actions.do_resume_send, gettext_lazy("Sending has resumed."))
-mailing_cancel = _control_view(actions.do_cancel_send, gettext_lazy("The send is cancelled."))
+mailing_pause = _control_view(send.do_pause_send, gettext_lazy("Sending is paused."))
+mailing_resume = _control_view(send.do_resume_send, gettext_lazy("Sending has resumed."))
+mailing_cancel = _control_view(send.do_cancel_send, gettext_lazy("The send is cancelled."))
 
 
 def _unknown(mailing: Mailing) -> QuerySet[MailingRecipient]:
@@ -308,7 +315,7 @@ def mailing_unknown(request: HttpRequest, mailing_id: int) -> HttpResponse:
     page = Paginator(unknown, UNKNOWN_PER_PAGE).get_page(request.GET.get("page"))
     decisions = list(
         AuditEntry.objects.filter(
-            action__in=(actions.DECIDED_SENT, actions.DECIDED_AGAIN),
+            action__in=(DECIDED_SENT, DECIDED_AGAIN),
             details__mailing=mailing.pk,
         ).order_by("-created_at", "-pk")[:100]
     )
@@ -325,7 +332,7 @@ def mailing_unknown(request: HttpRequest, mailing_id: int) -> HttpResponse:
         "decisions": [
             {
                 "entry": entry,
-                "is_sent": entry.action == actions.DECIDED_SENT,
+                "is_sent": entry.action == DECIDED_SENT,
                 "email": addresses.get(entry.details.get("recipient"), ""),
             }
             for entry in decisions
@@ -361,7 +368,7 @@ def mailing_unknown_sent(request: HttpRequest, mailing_id: int) -> HttpResponse:
     _decide(
         request,
         mailing_id,
-        actions.do_mark_unknown_sent,
+        do_mark_unknown_sent,
         ngettext_lazy(
             "%(count)d recipient now counts as sent.",
             "%(count)d recipients now count as sent.",
@@ -377,7 +384,7 @@ def mailing_unknown_again(request: HttpRequest, mailing_id: int) -> HttpResponse
     count = _decide(
         request,
         mailing_id,
-        actions.do_send_unknown_again,
+        do_send_unknown_again,
         ngettext_lazy(
             "%(count)d recipient is queued to be sent again.",
             "%(count)d recipients are queued to be sent again.",
@@ -392,7 +399,7 @@ def mailing_unknown_again(request: HttpRequest, mailing_id: int) -> HttpResponse
 @require_GET
 def web_version(request: HttpRequest, mailing_id: int, tag: str) -> HttpResponse:
     """The public copy ("view in your browser"): only once the send has started."""
-    if not rendering.is_web_version_tag(mailing_id, tag):
+    if not links.is_web_version_tag(mailing_id, tag):
         raise Http404
     mailing = Mailing.objects.filter(pk=mailing_id, started_at__isnull=False).first()
     if mailing is None:

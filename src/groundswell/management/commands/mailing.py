@@ -9,15 +9,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from groundswell.mailings import sending
-from groundswell.mailings.actions import (
+from groundswell.mailings import lanes, progress, recovery
+from groundswell.mailings.actions.ab import do_choose_ab_winner, is_waiting_for_ab_winner
+from groundswell.mailings.actions.send import (
     SendError,
     do_cancel_send,
-    do_choose_ab_winner,
     do_pause_send,
     do_resume_send,
     do_start_send,
-    is_waiting_for_ab_winner,
 )
 from groundswell.mailings.models import Mailing, MailingStatus
 from groundswell.reports.mailings import format_report_text, mailing_report
@@ -70,7 +69,7 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
 
     def list_mailings(self) -> None:
-        for mailing in Mailing.objects.annotate(sent=sending.sent_count()).order_by("pk"):
+        for mailing in Mailing.objects.annotate(sent=progress.sent_count()).order_by("pk"):
             self.stdout.write(
                 f"{mailing.pk}\t{mailing.status}\t{mailing.recipient_count}\t{mailing.sent}\t"
                 f"{mailing.subject}"
@@ -88,7 +87,7 @@ class Command(BaseCommand):
 
     def _progress_line(self, mailing_id: int) -> str:
         mailing = Mailing.objects.get(pk=mailing_id)
-        p = sending.progress(mailing)
+        p = progress.progress(mailing)
         return (
             f"{p['status']}: {p['sent']}/{p['total']} sent, {p['failed']} failed, "
             f"{p['unknown']} unknown, {p['waiting']} waiting, {p['rate']}/s"
@@ -98,7 +97,7 @@ class Command(BaseCommand):
         """Run lanes in this process until the mailing is sent, paused or cancelled."""
         last_print = 0.0
 
-        def show(report: sending.LaneReport) -> None:
+        def show(report: lanes.LaneReport) -> None:
             nonlocal last_print
             if time.monotonic() - last_print >= 1.0:
                 self.stdout.write(self._progress_line(mailing_id))
@@ -107,13 +106,13 @@ class Command(BaseCommand):
         from groundswell.mailings.tasks import after_lane
 
         while True:
-            report = sending.SendLane(mailing_id, progress=show).run()
+            report = lanes.SendLane(mailing_id, progress=show).run()
             mailing = Mailing.objects.get(pk=mailing_id)
             if mailing.status != MailingStatus.SENDING:
                 break
-            if sending.has_ready_recipients(mailing_id):
+            if progress.has_ready_recipients(mailing_id):
                 continue
-            retry_at = sending.next_retry_at(mailing_id)
+            retry_at = progress.next_retry_at(mailing_id)
             if report.stopped_because == "mail server unreachable" or retry_at is not None:
                 wait_until = retry_at or timezone.now()
                 wait = max(1.0, min(30.0, (wait_until - timezone.now()).total_seconds()))
@@ -136,9 +135,9 @@ class Command(BaseCommand):
                 mailing = do_choose_ab_winner(mailing)
                 self.stdout.write(f"Subject {mailing.ab_winner} won; sending it to the rest.")
                 continue
-            if sending.pending_count(mailing_id):
+            if progress.pending_count(mailing_id):
                 time.sleep(1.0)  # other workers are finishing their batches
-                sending.recover_dead_workers(mailing_id)
+                recovery.recover_dead_workers(mailing_id)
                 continue
             after_lane(mailing_id, report)
             break
