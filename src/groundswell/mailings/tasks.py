@@ -54,7 +54,8 @@ def _queued_tasks(task_: Any, *args: Any) -> int:
         from django_tasks_db.models import DBTaskResult
     except ImportError:  # pragma: no cover
         return 0
-    if not isinstance(default_task_backend, DatabaseBackend):
+    # default_task_backend is a proxy, never an instance of the backend's class.
+    if not isinstance(task_.get_backend(), DatabaseBackend):
         return 0
     queued = DBTaskResult.objects.filter(status="READY", task_path=task_.module_path)
     for index, value in enumerate(args):
