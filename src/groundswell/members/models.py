@@ -164,6 +164,19 @@ class AuditAction(models.TextChoices):
         _("unknown recipient assumed sent"),
     )
     MAILING_UNKNOWN_SENT_AGAIN = "mailing-unknown-sent-again", _("unknown recipient sent again")
+    MAILING_SENT = "mailing-sent", _("mailing sent")
+    MAILING_SCHEDULED = "mailing-scheduled", _("mailing scheduled")
+    SIGNATURES_EXPORTED = "signatures-exported", _("signatures exported")
+    PEOPLE_EXPORTED = "people-exported", _("people exported")
+    PEOPLE_IMPORTED = "people-imported", _("people imported")
+    STAFF_SIGNED_IN = "staff-signed-in", _("staff signed in")
+    STAFF_SIGN_IN_FAILED = "staff-sign-in-failed", _("staff sign-in failed")
+    STAFF_SIGNED_OUT = "staff-signed-out", _("staff signed out")
+    STAFF_LOCKED_OUT = "staff-locked-out", _("staff sign-in locked out")
+    TWO_FACTOR_CHANGED = "two-factor-changed", _("two-factor sign-in changed")
+    ROLE_GRANTED = "role-granted", _("staff role granted")
+    ROLE_REMOVED = "role-removed", _("staff role removed")
+    SETTING_CHANGED = "setting-changed", _("setting changed")
 
 
 class AuditEntry(models.Model):
@@ -182,6 +195,15 @@ class AuditEntry(models.Model):
     person = models.ForeignKey(
         Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_entries"
     )
+    organisation = models.ForeignKey(
+        "orgs.Organisation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_entries",
+        help_text=_("The organisation the action was for, when it was for one."),
+    )
+    ip_address = models.GenericIPAddressField(_("from address"), null=True, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
 

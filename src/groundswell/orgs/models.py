@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -61,3 +62,35 @@ class MailingList(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation.name}: {self.name}"
+
+
+class Role(models.TextChoices):
+    """What a staff user may do for one organisation."""
+
+    OWNER = "owner", _("owner")  # everything, including the organisation's staff and roles
+    CAMPAIGNER = "campaigner", _("campaigner")  # petitions, mailings, people, exports
+    VIEWER = "viewer", _("viewer")  # figures only: no personal data, no writes
+
+
+class StaffRole(models.Model):
+    """One staff user's role in one organisation; a user may hold roles in several."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_roles"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="staff_roles"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(_("since"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["organisation__name", "user__username"]
+        verbose_name = _("staff role")
+        verbose_name_plural = _("staff roles")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="one_role_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.organisation} · {self.get_role_display()}"

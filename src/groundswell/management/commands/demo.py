@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
 from groundswell.demo.run import Demo, DemoFailed
-from groundswell.demo.staff import ensure_demo_staff
+from groundswell.demo.staff import ensure_demo_logins
 from groundswell.mailbox.store import mail_dir
 from groundswell.petitions.models import Petition
 
@@ -48,7 +48,7 @@ class Command(BaseCommand):
         if not Petition.objects.exists():
             self.say("Loading the demo campaigns (a few seconds)…")
             call_command("load_demo", stdout=self.stdout)
-        username, password = ensure_demo_staff()
+        logins = ensure_demo_logins()
         connections.close_all()
 
         demo = Demo(
@@ -72,13 +72,17 @@ class Command(BaseCommand):
                 for petition in Petition.objects.order_by("created_at")
             )
             connections.close_all()
+            staff = "\n".join(
+                f"                {login.username} / {login.password}  ({login.story})"
+                for login in logins
+            )
             self.say(
                 "\n"
                 "Groundswell demo: ready.\n\n"
                 f"  Site:         {base}/\n"
                 f"  Petitions:\n{pages}\n"
                 f"  Staff admin:  {base}/admin/\n"
-                f"  Staff login:  {username} / {password}\n"
+                f"  Staff logins:\n{staff}\n"
                 f"  Mailbox:      {base}/staff/mailbox/\n"
                 f"  Mail folder:  {mail_dir()}\n"
                 f"  SMTP catcher: 127.0.0.1:{smtp_port}\n\n"

@@ -8,6 +8,7 @@ from groundswell.members.models import (
     AuditEntry,
     Person,
 )
+from groundswell.orgs.models import Organisation
 
 
 def record_audit(
@@ -17,14 +18,19 @@ def record_audit(
     details: dict | None = None,
     person: Person | None = None,
     subject: str = "",
+    organisation: Organisation | int | None = None,
+    ip_address: str | None = None,
 ) -> AuditEntry:
     """One audit entry, written in the caller's transaction. `subject` is the person's
     email hash, found from `person` when not given. An entry not about a person (a mailing
-    paused) has neither: its details name the object."""
+    paused) has neither: its details name the object. `organisation` is the one the action
+    was for (an owner sees its entries) and `ip_address` where the actor was."""
     return AuditEntry.objects.create(
         action=action,
         actor=actor,
         person=person,
         subject_hash=subject or (email_hash(person.email_normalised) if person else ""),
         details=details or {},
+        organisation_id=organisation.pk if isinstance(organisation, Organisation) else organisation,
+        ip_address=ip_address,
     )

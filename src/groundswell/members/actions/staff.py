@@ -1,0 +1,87 @@
+"""Staff accounts and their roles per organisation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from groundswell.members.actions.audit import record_audit
+from groundswell.members.models import AuditAction
+from groundswell.orgs.models import Organisation, Role, StaffRole
+
+
+@dataclass(frozen=True)
+class StaffUserResult:
+    user: AbstractBaseUser
+    created: bool
+
+
+def do_grant_role(
+    actor: str,
+    *,
+    username: str,
+    organisation: Organisation,
+    role: Role,
+    email: str = "",
+    password: str | None = None,
+    ip_address: str | None = None,
+) -> StaffUserResult:
+    """Give `username` this role in this organisation, creating the user (with
+    `password`) when there is none. A role already held there is replaced."""
+    user_model = get_user_model()
+    with transaction.atomic():
+        user = user_model.objects.filter(username=username).first()
+        created = user is None
+        if user is None:
+            if not password:
+                raise ValueError("A new staff user needs a password.")
+            user = user_model.objects.create_user(username, email or "", password)
+        elif email and user.email != email:
+            user.email = email
+            user.save(update_fields=["email"])
+        previous = StaffRole.objects.filter(user=user, organisation=organisation).first()
+        if previous is None:
+            StaffRole.objects.create(user=user, organisation=organisation, role=role)
+        elif previous.role != role:
+            previous.role = role
+            previous.save(update_fields=["role"])
+        if previous is None or previous.role != role or created:
+            record_audit(
+                AuditAction.ROLE_GRANTED,
+                actor,
+                organisation=organisation,
+                ip_address=ip_address,
+                details={
+                    "user": username,
+                    "role": str(role),
+                    "previous": previous.role if previous else "",
+                    "created": created,
+                },
+            )
+    return StaffUserResult(user=user, created=created)
+
+
+def do_make_administrator(
+    actor: str, *, username: str, email: str = "", password: str | None = None
+) -> StaffUserResult:
+    """An installation administrator: manages organisations, sees everything."""
+    user_model = get_user_model()
+    with transaction.atomic():
+        user = user_model.objects.filter(username=username).first()
+        created = user is None
+        if user is None:
+            if not password:
+                raise ValueError("A new staff user needs a password.")
+            user = user_model.objects.create_superuser(username, email or "", password)
+        elif not (user.is_superuser and user.is_staff):
+            user.is_superuser = user.is_staff = True
+            user.save(update_fields=["is_superuser", "is_staff"])
+        record_audit(
+            AuditAction.ROLE_GRANTED,
+            actor,
+            details={"user": username, "role": "administrator", "created": created},
+        )
+    return StaffUserResult(user=user, created=created)
