@@ -9,9 +9,15 @@ from collections.abc import Iterable
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def is_formula(text: str) -> bool:
+    """Would a spreadsheet read this cell as a formula? Some skip leading spaces before
+    looking, so we do too."""
+    return text.lstrip(" ").startswith(_FORMULA_STARTS)
+
+
 def safe_cell(value: object) -> str:
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    return "'" + text if is_formula(text) else text
 
 
 def csv_text(rows: Iterable[Iterable[object]]) -> str:
