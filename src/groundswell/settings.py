@@ -95,6 +95,7 @@ ALLOWED_HOSTS = [_base.hostname or "", *env_list("ALLOWED_HOSTS")]
 if DEBUG or DEMO_MODE:
     ALLOWED_HOSTS += ["127.0.0.1", "localhost"]
 CSRF_TRUSTED_ORIGINS = [f"{_base.scheme}://{_base.netloc}"]
+CSRF_FAILURE_VIEW = "groundswell.lib.errors.csrf_failure"
 if _base.scheme == "https":
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
