@@ -16,9 +16,11 @@ from tests.tracking.cast import make_cast
 PEOPLE = ["Chrome/126 Safari/537.36", "Firefox/128.0", "Mobile/15E148 Safari/604.1"]
 
 
-def make_realistic_mailing(recipients: int = 2400, seed: int = 7) -> Mailing:
+def make_realistic_mailing(recipients: int = 2400, seed: int = 7, age_hours: float = 36) -> Mailing:
+    """`age_hours` is how long ago it was sent; everything happens in that time."""
     rng = random.Random(seed)
-    cast = make_cast(sent_ago=timedelta(hours=36))
+    cast = make_cast(sent_ago=timedelta(hours=age_hours))
+    scale = age_hours / 36
     mailing = cast.mailing
     TrackedLink.objects.filter(mailing=mailing, number=3).update(label="Share on Facebook")
     TrackedLink.objects.create(
@@ -68,7 +70,8 @@ def make_realistic_mailing(recipients: int = 2400, seed: int = 7) -> Mailing:
     MailingRecipient.objects.bulk_create(rows, batch_size=500)
 
     def later(mean_hours: float) -> timedelta:
-        return timedelta(hours=min(35.5, rng.expovariate(1 / mean_hours) + 0.02))
+        hours = rng.expovariate(1 / (mean_hours * scale)) + 0.02 * scale
+        return timedelta(hours=min(35.5 * scale, hours))
 
     opens, clicks = [], []
     for n, person in enumerate(people):

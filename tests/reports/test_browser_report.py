@@ -30,3 +30,19 @@ def test_the_chart_draws_and_the_legend_toggles_machine_clicks(live_server: Any,
     page.reload()
     page.wait_for_selector("#report-chart canvas")
     assert errors == []
+
+
+def test_a_fresh_mailings_chart_spans_minutes_not_years(live_server: Any, page: Any, tmp_path: Any):
+    mailing = make_realistic_mailing(recipients=200, age_hours=0.5)
+    make_staff(password="a long staff password")
+    page.goto(f"{live_server.url}/admin/login/?next=/staff/reports/mailings/{mailing.pk}/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", "a long staff password")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#report-chart canvas")
+    holder = page.locator("#report-chart")
+    span = float(holder.get_attribute("data-x-to")) - float(holder.get_attribute("data-x-from"))
+    assert 10 * 60 <= span <= 60 * 60  # about the half hour of events, not months
+    page.set_viewport_size({"width": 1100, "height": 900})
+    assert "per minute" in page.locator(".report-chart figcaption").inner_text()
+    page.locator(".report-chart").screenshot(path=str(tmp_path / "fresh-chart.png"))

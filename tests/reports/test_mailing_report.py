@@ -14,7 +14,7 @@ from django.utils import timezone
 from groundswell.mailings.models import MailingRecipient, RecipientState
 from groundswell.members.models import Person
 from groundswell.petitions.models import Signature, SignatureStatus
-from groundswell.reports.mailings import format_report_text, mailing_report
+from groundswell.reports.mailings import chart_timeline, format_report_text, mailing_report
 from groundswell.tracking.machine import scanner_reason
 from groundswell.tracking.recording import ClickEvent, OpenEvent, write_clicks, write_opens
 from tests.cast import make_person, make_staff
@@ -211,6 +211,43 @@ class TestMailingReport:
         assert "Unique clicks (people)" in text
         assert "WARNING: complaints" in text
         assert "https://news.example.com/2018/06/contract" in text
+
+
+class TestChartTimeline:
+    """The chart's axis fits the events: minutes in the first hours, then hours, then days."""
+
+    def test_it_steps_by_minutes_while_the_events_span_minutes(self, cast):
+        write_opens([opened(cast, 2, cast.bob.pk), opened(cast, 14, cast.dora.pk)])
+        chart = chart_timeline(cast.mailing)
+        assert chart["step"] == "minute"
+        assert len(chart["times"]) == 13
+        assert sum(chart["series"]["opens"]) == 2
+
+    def test_it_gives_a_single_event_an_axis_of_two_steps_not_years(self, cast):
+        write_opens([opened(cast, 3, cast.bob.pk)])
+        chart = chart_timeline(cast.mailing)
+        assert (chart["step"], len(chart["times"]), chart["series"]["opens"]) == (
+            "minute",
+            2,
+            [1, 0],
+        )
+
+    def test_it_steps_by_hours_over_a_few_days(self, cast):
+        write_opens([opened(cast, 5, cast.bob.pk), opened(cast, 60 * 30, cast.dora.pk)])
+        chart = chart_timeline(cast.mailing)
+        assert chart["step"] == "hour"
+        assert 30 <= len(chart["times"]) <= 32
+
+    def test_it_steps_by_days_over_weeks(self, cast):
+        write_opens([opened(cast, 5, cast.bob.pk), opened(cast, 60 * 24 * 20, cast.dora.pk)])
+        write_clicks([click(cast, 1, 60 * 24 * 3, cast.bob.pk)])
+        chart = chart_timeline(cast.mailing)
+        assert chart["step"] == "day"
+        assert 20 <= len(chart["times"]) <= 22
+        assert sum(chart["series"]["clicks"]) == 1
+
+    def test_it_is_empty_without_events(self, cast):
+        assert chart_timeline(cast.mailing)["times"] == []
 
 
 class TestReportPage:

@@ -11,11 +11,11 @@ into the text `groundswell mailing report ID` prints.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q
-from django.db.models.functions import TruncHour
+from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models.functions import TruncDay, TruncHour, TruncMinute
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -59,24 +59,32 @@ def _recipient_counts(mailing: Mailing) -> dict[str, int]:
     )
 
 
-def _timeline(mailing: Mailing) -> list[dict[str, Any]]:
-    """Opens, people's clicks and actions per hour, from the first hour with any to
-    the last, hours without any included as zeros."""
-    series: dict[str, dict[datetime, int]] = {}
-    queries = {
+def _events(mailing: Mailing) -> dict[str, tuple[QuerySet[Any], str]]:
+    """Each line of the timeline: its rows and their time field."""
+    return {
         "opens": (Open.objects.filter(mailing=mailing), "opened_at"),
         "clicks": (Click.objects.filter(mailing=mailing, is_machine=False), "clicked_at"),
         "machine_clicks": (Click.objects.filter(mailing=mailing, is_machine=True), "clicked_at"),
         "actions": (_signatures(mailing), "created_at"),
     }
-    for name, (queryset, field) in queries.items():
-        rows = (
-            queryset.annotate(hour=TruncHour(field))
-            .values("hour")
+
+
+def _counts_by(mailing: Mailing, trunc: Any) -> dict[str, dict[datetime, int]]:
+    return {
+        name: dict(
+            queryset.annotate(at=trunc(field))
+            .values("at")
             .annotate(n=Count("id"))
-            .values_list("hour", "n")
+            .values_list("at", "n")
         )
-        series[name] = dict(rows)
+        for name, (queryset, field) in _events(mailing).items()
+    }
+
+
+def _timeline(mailing: Mailing) -> list[dict[str, Any]]:
+    """Opens, people's clicks and actions per hour, from the first hour with any to
+    the last, hours without any included as zeros."""
+    series = _counts_by(mailing, TruncHour)
     hours = [hour for counts in series.values() for hour in counts]
     if not hours:
         return []
@@ -90,6 +98,50 @@ def _timeline(mailing: Mailing) -> list[dict[str, Any]]:
         )
         hour += timedelta(hours=1)
     return timeline
+
+
+# The chart's step follows how long the events span, so its axis fits them: minutes
+# while a mailing is fresh, then hours, then days.
+CHART_STEPS = (
+    ("minute", timedelta(minutes=1), TruncMinute, timedelta(hours=3)),
+    ("hour", timedelta(hours=1), TruncHour, timedelta(days=7)),
+    ("day", timedelta(days=1), TruncDay, None),
+)
+
+
+def chart_timeline(mailing: Mailing) -> dict[str, Any]:
+    """The chart's points: `step` (minute, hour or day), `times` (ISO, every step from
+    the first event's to the last's, at least two) and each line's counts."""
+    bounds = [
+        queryset.aggregate(first=Min(field), last=Max(field))
+        for queryset, field in _events(mailing).values()
+    ]
+    firsts = [b["first"] for b in bounds if b["first"] is not None]
+    if not firsts:
+        return {"step": "minute", "times": [], "series": {}}
+    span = max(b["last"] for b in bounds if b["last"] is not None) - min(firsts)
+    name, step, trunc, _ = next(
+        option for option in CHART_STEPS if option[3] is None or span <= option[3]
+    )
+    series = _counts_by(mailing, trunc)
+    moments = sorted({moment for counts in series.values() for moment in counts})
+    first, last = moments[0], max(moments[-1], moments[0] + step)
+    times = []
+    moment = first
+    while moment <= last:
+        times.append(moment)
+        # Days step by the local calendar (a day with a clock change is 23 or 25 hours),
+        # minutes and hours by the clock.
+        moment = (
+            timezone.localtime(moment) + step if name == "day" else moment.astimezone(UTC) + step
+        )
+    return {
+        "step": name,
+        "times": [moment.isoformat() for moment in times],
+        "series": {
+            key: [counts.get(moment, 0) for moment in times] for key, counts in series.items()
+        },
+    }
 
 
 def _signatures(mailing: Mailing) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
@@ -13,7 +14,37 @@ from django.utils.translation import gettext as _
 
 from groundswell.lib.csvsafe import csv_text
 from groundswell.mailings.models import Mailing
-from groundswell.reports.mailings import mailing_report, report_csv_rows, summary_rows
+from groundswell.reports.mailings import (
+    chart_timeline,
+    mailing_report,
+    report_csv_rows,
+    summary_rows,
+)
+
+
+def _chart(mailing: Mailing) -> dict[str, Any]:
+    points = chart_timeline(mailing)
+    labels = {
+        "opens": _("Opens"),
+        "clicks": _("Clicks by people"),
+        # Scanners click at the first minute in hundreds: shown, they flatten every
+        # other line. One click on the legend shows them.
+        "machine_clicks": _("Machine clicks"),
+        "actions": _("Actions"),
+    }
+    return {
+        "timezone": timezone.get_current_timezone_name(),
+        "step": points["step"],
+        "times": points["times"],
+        "series": [
+            {
+                "label": str(label),
+                "values": points["series"].get(key, []),
+                "hidden": key == "machine_clicks",
+            }
+            for key, label in labels.items()
+        ],
+    }
 
 
 @staff_member_required
@@ -34,28 +65,7 @@ def mailing(request: HttpRequest, mailing_id: int) -> HttpResponse:
                 {**row, "hour_at": datetime.fromisoformat(row["hour"])}
                 for row in report["timeline"]
             ],
-            "chart": {
-                "timezone": timezone.get_current_timezone_name(),
-                "hours": [row["hour"] for row in report["timeline"]],
-                "series": [
-                    {"label": str(_("Opens")), "values": [r["opens"] for r in report["timeline"]]},
-                    {
-                        "label": str(_("Clicks by people")),
-                        "values": [r["clicks"] for r in report["timeline"]],
-                    },
-                    {
-                        "label": str(_("Machine clicks")),
-                        "values": [r["machine_clicks"] for r in report["timeline"]],
-                        # Scanners click at the first minute in hundreds: shown, they
-                        # flatten every other line. One click on the legend shows them.
-                        "hidden": True,
-                    },
-                    {
-                        "label": str(_("Actions")),
-                        "values": [r["actions"] for r in report["timeline"]],
-                    },
-                ],
-            },
+            "chart": _chart(mailing),
         },
     )
 

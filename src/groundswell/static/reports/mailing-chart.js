@@ -1,5 +1,6 @@
-// The mailing report's chart: opens, clicks and actions per hour, drawn by uPlot,
-// in the site's time zone (the same hours as the table under it).
+// The mailing report's chart: opens, clicks and actions per minute, hour or day (the
+// server picks the step that fits how long the events span), drawn by uPlot in the
+// site's time zone.
 (function () {
   "use strict";
   var holder = document.getElementById("report-chart");
@@ -7,11 +8,13 @@
   if (!holder || !source || typeof uPlot === "undefined") return;
   var chart = JSON.parse(source.textContent);
   var colours = ["#2f6fb0", "#1f8a4c", "#8a8f94", "#c0392b"];
-  var hours = chart.hours.map(function (h) { return Date.parse(h) / 1000; });
-  var data = [hours];
+  var times = chart.times.map(function (t) { return Date.parse(t) / 1000; });
+  var daily = chart.step === "day";
+  var stepSeconds = { minute: 60, hour: 3600, day: 86400 }[chart.step] || 3600;
+  var data = [times];
   var series = [{
-    label: holder.dataset.timeLabel || "Hour",
-    value: function (u, ts) { return ts == null ? "--" : stamp(ts, true); },
+    label: holder.dataset.timeLabel || "Time",
+    value: function (u, ts) { return ts == null ? "--" : daily ? date(ts) : stamp(ts, true); },
   }];
   chart.series.forEach(function (s, i) {
     data.push(s.values);
@@ -21,16 +24,26 @@
       width: 2,
       dash: i === 2 ? [5, 4] : undefined,
       show: !s.hidden,
-      points: { show: hours.length <= 24 },
+      points: { show: times.length <= 24 },
     });
   });
 
   function local(ts) { return uPlot.tzDate(new Date(ts * 1000), chart.timezone); }
   function pad(n) { return n < 10 ? "0" + n : String(n); }
+  function date(ts) {
+    var d = local(ts);
+    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate());
+  }
   function stamp(ts, withDate) {
     var d = local(ts);
     var time = pad(d.getHours()) + ":" + pad(d.getMinutes());
-    return withDate ? d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + time : time;
+    return withDate ? date(ts) + " " + time : time;
+  }
+  // The axis spans the data, never less than two steps: one point alone would
+  // otherwise get an axis of years.
+  function xRange(u, min, max) {
+    if (min == null) return [0, stepSeconds];
+    return [min, Math.max(max, min + stepSeconds)];
   }
   function size() {
     return { width: Math.max(320, holder.clientWidth), height: 380 };
@@ -41,11 +54,12 @@
       tzDate: local,
       padding: [12, 28, 0, 0],
       series: series,
-      scales: { y: { range: function (u, min, max) { return [0, Math.max(4, Math.ceil(max * 1.1))]; } } },
+      scales: { x: { time: true, range: xRange }, y: { range: function (u, min, max) { return [0, Math.max(4, Math.ceil(max * 1.1))]; } } },
       axes: [
         {
           values: function (u, splits) {
             lastDay = null;
+            if (daily) return splits.map(date);
             return splits.map(function (ts) {
               var d = local(ts);
               var day = pad(d.getMonth() + 1) + "-" + pad(d.getDate());
@@ -58,6 +72,14 @@
         { size: 50 },
       ],
       legend: { live: true },
+      // The time axis's span, on the holder, for whoever checks the chart fits its data.
+      hooks: {
+        setScale: [function (u, key) {
+          if (key !== "x") return;
+          holder.dataset.xFrom = String(u.scales.x.min);
+          holder.dataset.xTo = String(u.scales.x.max);
+        }],
+      },
     }),
     data,
     holder
