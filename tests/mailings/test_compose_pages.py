@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from groundswell.mailings.models import Mailing, MailingStatus
 from groundswell.members.models import Person
@@ -155,14 +157,37 @@ class TestPreview:
 
 
 class TestSendControls:
-    def test_the_send_button_starts_the_send(
+    def test_the_send_button_asks_again_with_the_count_sender_and_subject(
         self, alice_client: Client, mailing: Mailing, bob: Person
     ) -> None:
         response = alice_client.post(f"/staff/mailings/{mailing.pk}/send/")
+        assert response.status_code == 200
+        text = response.content.decode()
+        assert "It will go to 1 person at once." in text
+        assert mailing.subject in text
+        assert mailing.from_email in text
+        assert 'name="confirmed" value="1"' in text
+        assert Mailing.objects.get(pk=mailing.pk).status == MailingStatus.DRAFT
+
+    def test_the_confirmed_send_starts_the_send(
+        self, alice_client: Client, mailing: Mailing, bob: Person
+    ) -> None:
+        response = alice_client.post(f"/staff/mailings/{mailing.pk}/send/", {"confirmed": "1"})
         assert response.status_code == 302
         mailing.refresh_from_db()
         assert mailing.status in (MailingStatus.SENDING, MailingStatus.SENT)
         assert mailing.recipient_count == 1
+
+    def test_scheduling_asks_again_then_schedules(
+        self, alice_client: Client, mailing: Mailing, bob: Person
+    ) -> None:
+        url = f"/staff/mailings/{mailing.pk}/schedule/"
+        when = (timezone.localtime() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+        asked = alice_client.post(url, {"send_at": when}).content.decode()
+        assert "it will go to 1 person (counted again then)" in asked
+        assert Mailing.objects.get(pk=mailing.pk).status == MailingStatus.DRAFT
+        alice_client.post(url, {"send_at": when, "confirmed": "1"})
+        assert Mailing.objects.get(pk=mailing.pk).status == MailingStatus.SCHEDULED
 
     def test_pause_and_cancel_reach_the_send_actions(
         self, alice_client: Client, mailing: Mailing, bob: Person

@@ -252,10 +252,26 @@ def _actor(request: HttpRequest) -> str:
     return f"staff:{request.user.get_username()}"
 
 
+def _confirm(request: HttpRequest, mailing_id: int, send_at: Any = None) -> HttpResponse | None:
+    """Sending (or scheduling) takes two clicks: the first shows what is about to happen
+    (how many people, from whom, which subject) and asks again. None once confirmed."""
+    if request.POST.get("confirmed") == "1":
+        return None
+    mailing = get_object_or_404(Mailing.objects.select_related("organisation"), pk=mailing_id)
+    context = {
+        "mailing": mailing,
+        "title": _("Confirm: %(subject)s") % {"subject": mailing.subject},
+        "recipient_count": count_recipients(mailing),
+        "send_at": send_at,
+        "send_at_value": request.POST.get("send_at", ""),
+    }
+    return _page(request, "mailings/staff_confirm.html", context)
+
+
 @staff_member_required
 @require_POST
 def mailing_send(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    return _send_control(
+    return _confirm(request, mailing_id) or _send_control(
         request, mailing_id, send.do_start_send, _("Sending has started."), actor=_actor(request)
     )
 
@@ -267,7 +283,7 @@ def mailing_schedule(request: HttpRequest, mailing_id: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Give the date and time to send at."))
         return redirect("mailings:detail", mailing_id=mailing_id)
-    return _send_control(
+    return _confirm(request, mailing_id, form.cleaned_data["send_at"]) or _send_control(
         request,
         mailing_id,
         send.do_schedule_send,
