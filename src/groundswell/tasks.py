@@ -14,8 +14,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 from django_tasks import task
-from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
+
+from groundswell.lib.periodic import keep_queued
 
 logger = logging.getLogger(__name__)
 
@@ -40,14 +41,7 @@ def prune_task_results() -> int:
 
 
 def schedule_pruning() -> None:
-    # The immediate backend (tests, scripts) keeps no rows and cannot wait.
-    if not isinstance(prune_task_results.get_backend(), DatabaseBackend):
-        return
-    waiting = DBTaskResult.objects.filter(
-        status="READY", task_path=prune_task_results.module_path
-    ).exists()
-    if not waiting:
-        prune_task_results.using(run_after=timezone.now() + PRUNE_EVERY).enqueue()
+    keep_queued(prune_task_results, PRUNE_EVERY)
 
 
 def start_pruning() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from groundswell.members.models import Person
 from groundswell.petitions.models import Signature, SignatureStatus
+from groundswell.petitions.tally import tallies_follow
 
 
 def export_person(person: Person) -> dict[str, list[dict[str, object]]]:
@@ -29,8 +30,11 @@ def export_person(person: Person) -> dict[str, list[dict[str, object]]]:
 def forget_person(person: Person) -> dict[str, int]:
     """Signatures stay, so counts stay right, without anything that points back."""
     signatures = Signature.objects.filter(person=person)
-    count = signatures.count()
-    signatures.update(person=None, comment="", show_name=False, http_referer="", referrer=None)
+    ids = list(signatures.values_list("pk", flat=True))
+    # The dashboard's tallies counted the signer's country and region: they follow.
+    with tallies_follow(ids):
+        signatures.update(person=None, comment="", show_name=False, http_referer="", referrer=None)
+    count = len(ids)
     Signature.objects.filter(referrer=person).update(referrer=None)
     return {"signatures_anonymised": count}
 
@@ -39,7 +43,17 @@ def merge_people(keep: Person, other: Person) -> dict[str, int]:
     """`other`'s signatures become `keep`'s; a petition both signed counts once."""
     moved = {"signatures": 0, "duplicate_signatures": 0}
     signed = set(Signature.objects.filter(person=keep).values_list("petition_id", flat=True))
-    for signature in Signature.objects.filter(person=other):
+    theirs = list(Signature.objects.filter(person=other))
+    with tallies_follow([signature.pk for signature in theirs]):
+        _move_signatures(theirs, keep, signed, moved)
+    Signature.objects.filter(referrer=other).update(referrer=keep)
+    return moved
+
+
+def _move_signatures(
+    theirs: list[Signature], keep: Person, signed: set[int], moved: dict[str, int]
+) -> None:
+    for signature in theirs:
         if signature.petition_id in signed:
             # The other row stays as an invalidated, anonymous record rather than
             # disappearing.
@@ -51,5 +65,3 @@ def merge_people(keep: Person, other: Person) -> dict[str, int]:
             signature.person = keep
         moved["signatures"] += 1
         signature.save()
-    Signature.objects.filter(referrer=other).update(referrer=keep)
-    return moved

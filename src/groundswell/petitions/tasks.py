@@ -17,9 +17,11 @@ from django_tasks_db.models import DBTaskResult, get_date_max
 
 from groundswell.lib.db import insert_all
 from groundswell.lib.emails import render_plain_text
+from groundswell.lib.periodic import keep_queued
 from groundswell.lib.retry import RetryPolicy, retry_task_later
 from groundswell.lib.tokens import email_hashes
 from groundswell.members.models import Suppression
+from groundswell.petitions import tally
 from groundswell.petitions.models import Signature, SignatureStatus
 from groundswell.petitions.referrals import make_referral_code
 
@@ -178,3 +180,16 @@ def enqueue_thank_yous(signature_ids: list[int]) -> None:
             )
         ]
     )
+
+
+@task()
+def refresh_tallies() -> int:
+    """Bring every petition's dashboard tallies up to now, then again in TALLY_EVERY
+    (one such task waits in the queue). Returns how many petitions were refreshed."""
+    try:
+        due = tally.petitions_to_refresh()
+        for petition_id in due:
+            tally.refresh(petition_id)
+        return len(due)
+    finally:
+        keep_queued(refresh_tallies, tally.TALLY_EVERY)

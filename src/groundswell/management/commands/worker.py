@@ -24,11 +24,16 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, burst: bool, interval: float, **options: Any) -> None:
         # Recipients a killed worker left claimed are recovered before any send runs.
+        from groundswell.lib.periodic import keep_queued
         from groundswell.mailings.tasks import on_worker_start
+        from groundswell.petitions.tally import TALLY_EVERY
+        from groundswell.petitions.tasks import refresh_tallies
         from groundswell.tasks import start_pruning
 
         on_worker_start()
         start_pruning()
+        # The dashboard's tallies: the first refresh soon, then every TALLY_EVERY.
+        keep_queued(refresh_tallies, TALLY_EVERY)
         call_command(
             "db_worker",
             batch=burst,

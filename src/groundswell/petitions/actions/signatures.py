@@ -20,6 +20,7 @@ from groundswell.petitions.models import (
     Signature,
     SignatureStatus,
 )
+from groundswell.petitions.tally import tallies_follow
 
 
 def _set_signature_status(
@@ -40,7 +41,9 @@ def _set_signature_status(
         )
         if not signatures:
             return 0
-        Signature.objects.filter(pk__in=[s.pk for s in signatures]).update(status=status, **changes)
+        changed = [s.pk for s in signatures]
+        with tallies_follow(changed):
+            Signature.objects.filter(pk__in=changed).update(status=status, **changes)
         for signature in signatures:
             record_audit(
                 action,
