@@ -15,11 +15,10 @@ from django.utils import timezone
 
 from groundswell.mailings.models import Mailing, MailingRecipient, MailingStatus, RecipientState
 from groundswell.orgs.models import MailingList, Organisation
-from tests.cast import make_mailing, make_people, make_staff, subscribe_all
+from tests.browsing import sign_in
+from tests.cast import make_mailing, make_people, subscribe_all
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "a long staff password"
 
 
 def sending_mailing(org: Organisation, supporters: MailingList) -> Mailing:
@@ -36,19 +35,11 @@ def sending_mailing(org: Organisation, supporters: MailingList) -> Mailing:
     return mailing
 
 
-def log_in(page: Any, live_server: Any, next_path: str) -> None:
-    make_staff(password=PASSWORD)
-    page.goto(f"{live_server.url}/admin/login/?next={next_path}")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-
-
 def test_the_page_shows_the_end_of_the_send_and_a_copy_in_doubt(
     live_server: Any, page: Any, org: Organisation, supporters: MailingList
 ) -> None:
     mailing = sending_mailing(org, supporters)
-    log_in(page, live_server, f"/staff/mailings/{mailing.pk}/")
+    sign_in(page, live_server.url, f"/staff/mailings/{mailing.pk}/")
     page.wait_for_selector("text=0 of 4 sent")
     assert page.locator(".status").inner_text() == "sending"
     assert page.locator("button", has_text="Pause").count() == 1
@@ -79,7 +70,7 @@ def test_the_page_waits_while_staff_type_a_test_address(
     live_server: Any, page: Any, org: Organisation, supporters: MailingList
 ) -> None:
     mailing = sending_mailing(org, supporters)
-    log_in(page, live_server, f"/staff/mailings/{mailing.pk}/")
+    sign_in(page, live_server.url, f"/staff/mailings/{mailing.pk}/")
     page.wait_for_selector("text=0 of 4 sent")
     page.fill("#id_addresses", "alice@example.org, half-typed@")
 
@@ -100,7 +91,7 @@ def test_staff_unschedule_a_scheduled_mailing_and_are_offered_no_pause(
     Mailing.objects.filter(pk=mailing.pk).update(
         status=MailingStatus.SCHEDULED, scheduled_at=timezone.now() + timedelta(days=1)
     )
-    log_in(page, live_server, f"/staff/mailings/{mailing.pk}/")
+    sign_in(page, live_server.url, f"/staff/mailings/{mailing.pk}/")
     assert page.locator(".status").inner_text() == "scheduled"
     assert page.locator("button", has_text="Pause").count() == 0
 

@@ -7,23 +7,16 @@ from typing import Any
 
 import pytest
 
-from tests.cast import make_staff
+from tests.browsing import sign_in
 from tests.reports.realistic import make_realistic_mailing
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "a long staff password"
-
 
 def test_the_staff_mailing_pages_fit_a_phone(live_server: Any, page: Any) -> None:
     mailing = make_realistic_mailing(recipients=60)
-    make_staff(password=PASSWORD, superuser=True)
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(f"{live_server.url}/admin/login/?next=/staff/mailings/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url("**/staff/mailings/")
+    sign_in(page, live_server.url, "/staff/mailings/")
     for path in [
         "/staff/mailings/",
         f"/staff/mailings/{mailing.pk}/",

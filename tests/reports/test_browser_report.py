@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.cast import make_staff
+from tests.browsing import sign_in
 from tests.reports.realistic import make_realistic_mailing
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -14,11 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_the_chart_draws_and_the_legend_toggles_machine_clicks(live_server: Any, page: Any):
     mailing = make_realistic_mailing(recipients=300)
-    make_staff(password="a long staff password")
-    page.goto(f"{live_server.url}/admin/login/?next=/staff/reports/mailings/{mailing.pk}/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", "a long staff password")
-    page.click("input[type=submit]")
+    sign_in(page, live_server.url, f"/staff/reports/mailings/{mailing.pk}/")
     page.wait_for_selector("#report-chart canvas")
     legend = page.locator(".u-legend .u-series", has_text="Machine clicks")
     assert "u-off" in (legend.get_attribute("class") or "")
@@ -34,11 +30,7 @@ def test_the_chart_draws_and_the_legend_toggles_machine_clicks(live_server: Any,
 
 def test_a_fresh_mailings_chart_spans_minutes_not_years(live_server: Any, page: Any, tmp_path: Any):
     mailing = make_realistic_mailing(recipients=200, age_hours=0.5)
-    make_staff(password="a long staff password")
-    page.goto(f"{live_server.url}/admin/login/?next=/staff/reports/mailings/{mailing.pk}/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", "a long staff password")
-    page.click("input[type=submit]")
+    sign_in(page, live_server.url, f"/staff/reports/mailings/{mailing.pk}/")
     page.wait_for_selector("#report-chart canvas")
     holder = page.locator("#report-chart")
     span = float(holder.get_attribute("data-x-to")) - float(holder.get_attribute("data-x-from"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -19,6 +20,19 @@ class StaffUserResult:
     created: bool
 
 
+def _find_or_create(
+    username: str, email: str, password: str | None, *, superuser: bool
+) -> tuple[Any, bool]:
+    user_model = get_user_model()
+    user = user_model.objects.filter(username=username).first()
+    if user is not None:
+        return user, False
+    if not password:
+        raise ValueError("A new staff user needs a password.")
+    create = user_model.objects.create_superuser if superuser else user_model.objects.create_user
+    return create(username, email or "", password), True
+
+
 def do_grant_role(
     actor: str,
     *,
@@ -31,15 +45,9 @@ def do_grant_role(
 ) -> StaffUserResult:
     """Give `username` this role in this organisation, creating the user (with
     `password`) when there is none. A role already held there is replaced."""
-    user_model = get_user_model()
     with transaction.atomic():
-        user = user_model.objects.filter(username=username).first()
-        created = user is None
-        if user is None:
-            if not password:
-                raise ValueError("A new staff user needs a password.")
-            user = user_model.objects.create_user(username, email or "", password)
-        elif email and user.email != email:
+        user, created = _find_or_create(username, email, password, superuser=False)
+        if not created and email and user.email != email:
             user.email = email
             user.save(update_fields=["email"])
         previous = StaffRole.objects.filter(user=user, organisation=organisation).first()
@@ -68,15 +76,9 @@ def do_make_administrator(
     actor: str, *, username: str, email: str = "", password: str | None = None
 ) -> StaffUserResult:
     """An installation administrator: manages organisations, sees everything."""
-    user_model = get_user_model()
     with transaction.atomic():
-        user = user_model.objects.filter(username=username).first()
-        created = user is None
-        if user is None:
-            if not password:
-                raise ValueError("A new staff user needs a password.")
-            user = user_model.objects.create_superuser(username, email or "", password)
-        elif not (user.is_superuser and user.is_staff):
+        user, created = _find_or_create(username, email, password, superuser=True)
+        if not (user.is_superuser and user.is_staff):
             user.is_superuser = user.is_staff = True
             user.save(update_fields=["is_superuser", "is_staff"])
         record_audit(
