@@ -16,7 +16,16 @@ import groundswell
 SRC = Path(groundswell.__file__).resolve().parent
 
 # Lowest first. An app may import lib and the apps before it in this list.
-LAYERS = ["orgs", "members", "petitions", "mailings", "tracking", "bounces", "reports"]
+LAYERS = [
+    "orgs",
+    "members",
+    "petitions",
+    "mailings",
+    "tracking",
+    "bounces",
+    "reports",
+    "workspace",
+]
 # Parts that may use only lib: the local mail catcher knows nothing of our models.
 LIB_ONLY = {"lib", "mailbox"}
 # Parts above every app, which wire them together: they may import any of them.

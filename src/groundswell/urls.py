@@ -15,6 +15,7 @@ urlpatterns = [
     path("staff/mailbox/", include("groundswell.mailbox.urls")),
     path("staff/reports/", include("groundswell.reports.urls")),
     path("staff/mailings/", include("groundswell.mailings.urls")),
+    path("staff/", include("groundswell.workspace.urls")),
     path("mail/", include("groundswell.mailings.public_urls")),
     path("", include("groundswell.tracking.urls")),
     path("webhooks/anymail/", include("anymail.urls")),

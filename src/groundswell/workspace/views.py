@@ -1,0 +1,99 @@
+"""The workspace's pages: thin views over petitions/tally.py and workspace/scope.py."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from groundswell.orgs.access import staff_required
+from groundswell.petitions import tally
+from groundswell.petitions.counter import petition_count
+from groundswell.workspace import scope
+
+SIGNERS_PER_PAGE = 50
+# How often the dashboard asks stats.json again; `?refresh=N` picks another (2 to 300).
+REFRESH_SECONDS = 15
+
+
+def _refresh_seconds(request: HttpRequest) -> int:
+    asked = request.GET.get("refresh", "")
+    return min(300, max(2, int(asked))) if asked.isdigit() and len(asked) < 4 else REFRESH_SECONDS
+
+
+def _stats(petition: scope.Petition) -> dict:
+    figures = tally.figures(petition)
+    # The headline is the public count, so staff and the public page agree; `counted`
+    # is the sum of the hours, which runs ahead of it by at most a few seconds.
+    figures["counted"] = figures["total"]
+    figures["total"] = petition_count(petition).count
+    return figures
+
+
+def _top(stats: dict, rows: int = 10) -> dict[str, list[tuple[str, int]]]:
+    """The first rows of each ranking, with a name for the empty value."""
+    blank = {
+        "by_source": _("direct or unknown"),
+        "by_referrer": _("none (typed, an app or an email)"),
+        "by_country": _("not given"),
+    }
+    key = {"by_source": "source", "by_referrer": "referrer", "by_country": "country"}
+    return {
+        ranking: [
+            (row[key[ranking]] or str(blank[ranking]), row["count"])
+            for row in stats[ranking][:rows]
+        ]
+        for ranking in blank
+    }
+
+
+@staff_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    petitions = [
+        {"petition": p, "count": petition_count(p).count}
+        for p in scope.petitions(request.user).order_by("-created_at")
+    ]
+    mailings = (
+        scope.mailings(request.user).select_related("organisation").order_by("-created_at")[:20]
+    )
+    return render(request, "workspace/home.html", {"petitions": petitions, "mailings": mailings})
+
+
+@staff_required
+@require_GET
+def petition_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
+    petition = scope.petition(request.user, slug)
+    stats = _stats(petition)
+    organisations = scope.people_organisations(request.user, petition)
+    signers = None
+    if organisations:
+        signatures = scope.consenting_signatures(petition, organisations)
+        signers = Paginator(signatures, SIGNERS_PER_PAGE).get_page(request.GET.get("page"))
+        shown = signers.paginator.count
+        others = max(0, stats["counted"] - shown)
+    else:
+        others = stats["counted"]
+    return render(
+        request,
+        "workspace/petition.html",
+        {
+            "petition": petition,
+            "stats": stats,
+            "organisations": organisations,
+            "signers": signers,
+            "others": others,
+            "top": _top(stats),
+            "refresh_seconds": _refresh_seconds(request),
+        },
+    )
+
+
+@staff_required
+@require_GET
+def petition_stats(request: HttpRequest, slug: str) -> JsonResponse:
+    response = JsonResponse(_stats(scope.petition(request.user, slug)))
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,43 @@
+"""The dashboard in chromium: its charts are drawn and its figures follow new
+signatures without a reload; it fits a phone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from groundswell.petitions.counter import clear_process_cache
+from groundswell.petitions.models import Signature
+from tests.browsing import sign_in
+from tests.cast import make_org, make_person, make_petition
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_dashboard_draws_its_charts_and_follows_new_signatures(
+    live_server: Any, page: Any, settings: Any
+) -> None:
+    settings.COUNT_REFRESH_SECONDS = 0
+    settings.COUNT_CACHE_SECONDS = 0
+    petition = make_petition(sponsors=[make_org()])
+    for n in range(3):
+        Signature.objects.create(petition=petition, person=make_person(f"p{n}@example.org"))
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    path = f"/staff/petitions/{petition.slug}/"
+    sign_in(page, live_server.url, path)
+    page.goto(f"{live_server.url}{path}?refresh=2")
+    page.wait_for_selector("#chart-daily canvas")
+    page.wait_for_selector("#chart-hourly canvas")
+    assert page.locator("[data-stat=total]").inner_text() == "3"
+    for n in range(3, 5):
+        Signature.objects.create(petition=petition, person=make_person(f"p{n}@example.org"))
+    clear_process_cache()
+    page.wait_for_function(
+        "document.querySelector('[data-stat=total]').textContent === '5'", timeout=15_000
+    )
+    page.set_viewport_size({"width": 390, "height": 844})
+    # The charts redraw at the new width when the window says it has resized.
+    page.wait_for_function("document.documentElement.scrollWidth <= 390", timeout=5_000)
+    assert errors == []
