@@ -21,8 +21,8 @@ def sign_in(
     (an installation administrator unless told otherwise) when `create`."""
     if create:
         make_staff(username, password=password, superuser=superuser)
-    page.goto(f"{base_url}/admin/login/?next={next_path}")
+    page.goto(f"{base_url}/staff/login/?next={next_path}")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
-    page.click("input[type=submit]")
+    page.click("button[type=submit]")
     page.wait_for_url(f"**{next_path.split('?')[0]}*")

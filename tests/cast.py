@@ -23,7 +23,7 @@ from groundswell.mailings.models import Mailing
 from groundswell.members.actions.consent import do_subscribe
 from groundswell.members.actions.people import PersonDetails, do_find_or_create_person
 from groundswell.members.models import Person, Subscription, SubscriptionStatus
-from groundswell.orgs.models import MailingList, Organisation
+from groundswell.orgs.models import MailingList, Organisation, StaffRole
 from groundswell.petitions.models import Petition, PetitionSponsor
 
 SPONSOR = "Open Press"
@@ -142,11 +142,17 @@ def make_staff(
     password: str = PASSWORD,
     *,
     superuser: bool = False,
+    organisation: Organisation | None = None,
+    role: str = "campaigner",
 ) -> User:
-    """Alice the organiser: staff, or with every permission as a superuser."""
+    """Alice the organiser: an installation administrator (superuser), or holding a
+    role in one organisation, or signed up with no role anywhere."""
     if superuser:
         return User.objects.create_superuser(username, email, password)
-    return User.objects.create_user(username, email, password, is_staff=True)
+    user = User.objects.create_user(username, email, password)
+    if organisation is not None:
+        StaffRole.objects.create(user=user, organisation=organisation, role=role)
+    return user
 
 
 def make_people(

@@ -92,8 +92,9 @@ def petition(open_press: Organisation, action_fund: Organisation) -> Petition:
 
 @pytest.fixture
 def alice(db: None) -> User:
-    """Alice the organiser, staff."""
-    return cast.make_staff()
+    """Alice the organiser, an installation administrator: she sees everything (tests
+    of what other staff may see give roles per organisation instead)."""
+    return cast.make_staff(superuser=True)
 
 
 @pytest.fixture

@@ -115,7 +115,7 @@ class RunningDemo:
     def site_answers(self) -> bool:
         assert self.process.poll() is None, f"demo exited early:\n{self.output}"
         try:
-            return httpx.get(f"{self.base_url}/admin/login/", timeout=2).status_code == 200
+            return httpx.get(f"{self.base_url}/staff/login/", timeout=2).status_code == 200
         except httpx.HTTPError:
             return False
 
@@ -168,16 +168,16 @@ def start_demo(tmp_path: Path) -> Iterator[StartDemo]:
 
 
 def log_in(client: httpx.Client, password: str) -> None:
-    client.get("/admin/login/")
+    client.get("/staff/login/")
     response = client.post(
-        "/admin/login/",
+        "/staff/login/",
         data={
             "username": "staff",
             "password": password,
             "csrfmiddlewaretoken": client.cookies["csrftoken"],
             "next": "/admin/",
         },
-        headers={"Referer": f"{client.base_url}/admin/login/"},
+        headers={"Referer": f"{client.base_url}/staff/login/"},
     )
     assert response.status_code == 302, response.text[:2000]
 
@@ -230,7 +230,7 @@ class TestDemoCommand:
         assert "Groundswell demo stopped." in demo.output
         assert [pid for pid in children if is_alive(pid)] == []
         with pytest.raises(httpx.HTTPError):
-            httpx.get(f"{demo.base_url}/admin/login/", timeout=2)
+            httpx.get(f"{demo.base_url}/staff/login/", timeout=2)
 
     def test_it_keeps_the_staff_password_and_data_across_restarts_and_sigterm(
         self, start_demo: StartDemo

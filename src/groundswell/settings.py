@@ -183,6 +183,12 @@ TEMPLATES = [
     }
 ]
 
+LOGIN_URL = "/staff/login/"
+# Staff sessions end after this long without a request (each request starts it again).
+SESSION_COOKIE_AGE = 60 * env_int("STAFF_SESSION_IDLE_MINUTES", 30, minimum=5)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

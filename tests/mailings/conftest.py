@@ -104,7 +104,7 @@ def mailing(fieldstone: Organisation, petition: Petition, members_list: MailingL
 
 @pytest.fixture
 def alice(db: Any) -> User:
-    return cast.make_staff(email="alice@fieldstone.example")
+    return cast.make_staff(email="alice@fieldstone.example", superuser=True)
 
 
 @pytest.fixture

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from groundswell.mailings.models import Mailing, MailingRecipient
 from groundswell.mailings.rendering import prepare_mailing
 from groundswell.members.models import Person
+from tests.browsing import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,7 +30,6 @@ OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 @pytest.fixture
 def demo(db: None) -> Mailing:
     call_command("load_demo", signatures=60, stdout=StringIO())
-    User.objects.create_superuser("alice", "alice@fieldstone.example", "Worms-are-great-42")
     return Mailing.objects.get()
 
 
@@ -52,10 +51,7 @@ def test_shoot(demo: Mailing, live_server: Any, browser: Any, tmp_path: Path) ->
 
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
     page = context.new_page()
-    page.goto(f"{live_server.url}/admin/login/?next=/staff/mailings/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", "Worms-are-great-42")
-    page.click("input[type=submit]")
+    sign_in(page, live_server.url, "/staff/mailings/")
     page.goto(f"{live_server.url}/staff/mailings/{demo.pk}/preview/?email=katy@example.org")
     page.wait_for_timeout(500)
     page.screenshot(path=str(OUT / "mailing-preview-desktop.png"), full_page=False)

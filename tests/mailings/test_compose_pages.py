@@ -48,7 +48,7 @@ class TestStaffOnly:
     def test_it_sends_strangers_to_the_login_page(self, path: str, db: Any) -> None:
         response = Client().get(path)
         assert response.status_code == 302
-        assert "/admin/login/" in response["Location"]
+        assert "/staff/login/" in response["Location"]
 
     def test_it_keeps_strangers_from_sending(self, mailing: Mailing) -> None:
         response = Client().post(f"/staff/mailings/{mailing.pk}/send/")

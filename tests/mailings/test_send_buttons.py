@@ -55,6 +55,7 @@ def buttons(client: Client, mailing: Mailing) -> set[str]:
 
 def press(client: Client, mailing: Mailing, control: str) -> list[Any]:
     data = {"send_at": "2030-01-01T09:00"} if control == "schedule" else {}
+    data["confirmed"] = "1"  # sending and scheduling ask first; this is the second click
     response = client.post(f"/staff/mailings/{mailing.pk}/{control}/", data, follow=True)
     assert response.status_code == 200
     return list(response.context["messages"])

@@ -134,13 +134,13 @@ class TestUnknownPage:
     def test_it_keeps_strangers_out(self, crashed: Mailing) -> None:
         response = Client().get(f"/staff/mailings/{crashed.pk}/unknown/")
         assert response.status_code == 302
-        assert "/admin/login/" in response["Location"]
+        assert "/staff/login/" in response["Location"]
 
     def test_it_keeps_members_who_are_not_staff_from_deciding(self, crashed: Mailing) -> None:
         client = Client()
         client.force_login(User.objects.create_user("bob", "bob@example.org", "x-Pass-12345"))
         response = client.post(f"/staff/mailings/{crashed.pk}/unknown/sent/", {"expected": 2})
-        assert response.status_code == 302
+        assert response.status_code == 404
         assert len(in_doubt(crashed)) == 2
 
     def test_it_says_when_none_is_left_and_shows_who_decided(

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 
+from tests.browsing import sign_in
 from tests.reports.realistic import make_realistic_mailing
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,12 +24,8 @@ OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 def test_shoot(live_server: Any, browser: Any) -> None:
     mailing = make_realistic_mailing()
-    User.objects.create_user("alice", "alice@example.org", "a long staff password", is_staff=True)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(f"{live_server.url}/admin/login/?next=/staff/reports/mailings/{mailing.pk}/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", "a long staff password")
-    page.click("input[type=submit]")
+    sign_in(page, live_server.url, f"/staff/reports/mailings/{mailing.pk}/")
     page.wait_for_selector("#report-chart canvas")
     OUT.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(OUT / "report-mailing.png"), full_page=True)

@@ -254,13 +254,13 @@ class TestReportPage:
     def test_it_is_for_staff_only(self, client: Client, busy):
         response = client.get(f"/staff/reports/mailings/{busy.mailing.pk}/")
         assert response.status_code == 302
-        assert "/admin/login/" in response["Location"]
+        assert "/staff/login/" in response["Location"]
         User.objects.create_user("charlie", "c@example.org", "pw")
         client.login(username="charlie", password="pw")
-        assert client.get(f"/staff/reports/mailings/{busy.mailing.pk}/").status_code == 302
+        assert client.get(f"/staff/reports/mailings/{busy.mailing.pk}/").status_code == 404
 
     def test_it_shows_the_table_chart_and_warning(self, client: Client, busy):
-        client.force_login(make_staff())
+        client.force_login(make_staff(organisation=busy.mailing.organisation))
         response = client.get(f"/staff/reports/mailings/{busy.mailing.pk}/")
         assert response.status_code == 200
         content = response.content.decode()
@@ -272,13 +272,13 @@ class TestReportPage:
         assert "the news report" in content
 
     def test_it_answers_404_for_an_unknown_mailing(self, client: Client, cast):
-        client.force_login(make_staff())
+        client.force_login(make_staff(organisation=cast.mailing.organisation))
         assert client.get("/staff/reports/mailings/999999/").status_code == 404
 
     def test_it_exports_csv_safe_for_spreadsheets(self, client: Client, busy):
         busy.links[1].label = '=HYPERLINK("https://evil.example")'
         busy.links[1].save()
-        client.force_login(make_staff())
+        client.force_login(make_staff(organisation=busy.mailing.organisation))
         response = client.get(f"/staff/reports/mailings/{busy.mailing.pk}/csv/")
         assert response.status_code == 200
         assert response["Content-Type"] == "text/csv; charset=utf-8"

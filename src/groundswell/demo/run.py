@@ -110,7 +110,7 @@ class Demo:
 
     def _wait_until_site_answers(self) -> bool:
         deadline = time.monotonic() + READY_TIMEOUT
-        url = f"{self.base_url}/admin/login/"
+        url = f"{self.base_url}/staff/login/"
         while self.stop_signal is None:
             self._check_children()
             try:

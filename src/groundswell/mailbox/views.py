@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from django.contrib import admin
-from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -31,6 +34,24 @@ LINKS_IN_NEW_TABS = '<base target="_blank">'
 HEAD_TAG = re.compile(r"<head(\s[^>]*)?>", re.IGNORECASE)
 
 
+View = TypeVar("View", bound=Callable[..., HttpResponse])
+
+
+def administrators_only(view: View) -> View:
+    """The caught mail holds members' links: only installation administrators read it.
+    Visitors go to the staff sign-in; anyone else signed in gets 404."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not (request.user.is_active and request.user.is_superuser):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return cast(View, wrapper)
+
+
 def _page(request: HttpRequest) -> dict[str, object]:
     # The admin's app sidebar has nothing to do with the mailbox and narrows the email.
     return {**admin.site.each_context(request), "is_nav_sidebar_enabled": False}
@@ -43,7 +64,7 @@ def links_in_new_tabs(html: str) -> str:
     return html[: head.end()] + LINKS_IN_NEW_TABS + html[head.end() :]
 
 
-@staff_member_required
+@administrators_only
 def message_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(store.message_names(), PER_PAGE).get_page(request.GET.get("page"))
     return render(
@@ -58,7 +79,7 @@ def message_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_member_required
+@administrators_only
 def message_detail(request: HttpRequest, name: str) -> HttpResponse:
     path = _path_or_404(name)
     message = store.read_message(path)
@@ -76,7 +97,7 @@ def message_detail(request: HttpRequest, name: str) -> HttpResponse:
     )
 
 
-@staff_member_required
+@administrators_only
 @xframe_options_sameorigin
 def message_html(request: HttpRequest, name: str) -> HttpResponse:
     html = store.body_text(store.read_message(_path_or_404(name)), "html")
@@ -89,7 +110,7 @@ def message_html(request: HttpRequest, name: str) -> HttpResponse:
     return response
 
 
-@staff_member_required
+@administrators_only
 def message_raw(request: HttpRequest, name: str) -> HttpResponse:
     response = HttpResponse(
         _path_or_404(name).read_bytes(), content_type="text/plain; charset=utf-8"

@@ -6,12 +6,13 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.admin.views.decorators import staff_member_required
 from django.db.models import Count, Min, Q
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+
+from groundswell.orgs.access import staff_required
 
 from .models import Mailing, MailingRecipient, RecipientState, SendWorker
 from .recovery import STALE_AFTER
@@ -107,7 +108,7 @@ def pending_count(mailing_id: int, states: Iterable[str] = PENDING_STATES) -> in
 
 
 @never_cache
-@staff_member_required
+@staff_required
 def progress_json(request: HttpRequest, mailing_id: int) -> JsonResponse:
     mailing = get_object_or_404(Mailing, pk=mailing_id)
     return JsonResponse(progress(mailing))

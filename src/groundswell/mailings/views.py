@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -47,6 +46,7 @@ from groundswell.mailings.models import (
 from groundswell.mailings.progress import sent_count
 from groundswell.mailings.targeting import count_recipients
 from groundswell.members.models import AuditEntry, Person
+from groundswell.orgs.access import staff_required
 
 # The preview frame runs nothing and loads nothing: no scripts, no forms, no
 # images (the open-tracking image would count staff previews as opens).
@@ -73,7 +73,7 @@ def _member(email: str) -> Person | None:
     return Person.objects.filter(email_normalised=normalised).first()
 
 
-@staff_member_required
+@staff_required
 @require_GET
 def mailing_list(request: HttpRequest) -> HttpResponse:
     mailings = (
@@ -88,7 +88,7 @@ def mailing_list(request: HttpRequest) -> HttpResponse:
     return _page(request, "mailings/staff_list.html", {"rows": rows, "title": _("Mailings")})
 
 
-@staff_member_required
+@staff_required
 def mailing_create(request: HttpRequest) -> HttpResponse:
     form = MailingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -98,7 +98,7 @@ def mailing_create(request: HttpRequest) -> HttpResponse:
     return _page(request, "mailings/staff_form.html", {"form": form, "title": _("New mailing")})
 
 
-@staff_member_required
+@staff_required
 def mailing_edit(request: HttpRequest, mailing_id: int) -> HttpResponse:
     mailing = get_object_or_404(Mailing, pk=mailing_id)
     if mailing.status != MailingStatus.DRAFT:
@@ -138,7 +138,7 @@ _SEND_BUTTONS = [
 ]
 
 
-@staff_member_required
+@staff_required
 @require_GET
 def mailing_detail(request: HttpRequest, mailing_id: int) -> HttpResponse:
     mailing = get_object_or_404(
@@ -162,7 +162,7 @@ def mailing_detail(request: HttpRequest, mailing_id: int) -> HttpResponse:
     return _page(request, "mailings/staff_detail.html", context)
 
 
-@staff_member_required
+@staff_required
 @require_GET
 def mailing_preview(request: HttpRequest, mailing_id: int) -> HttpResponse:
     mailing = get_object_or_404(Mailing, pk=mailing_id)
@@ -189,7 +189,7 @@ def mailing_preview(request: HttpRequest, mailing_id: int) -> HttpResponse:
     return _page(request, "mailings/staff_preview.html", context)
 
 
-@staff_member_required
+@staff_required
 @require_GET
 @xframe_options_sameorigin
 def mailing_preview_html(request: HttpRequest, mailing_id: int) -> HttpResponse:
@@ -206,7 +206,7 @@ def mailing_preview_html(request: HttpRequest, mailing_id: int) -> HttpResponse:
     return response
 
 
-@staff_member_required
+@staff_required
 @require_POST
 def mailing_test_send(request: HttpRequest, mailing_id: int) -> HttpResponse:
     mailing = get_object_or_404(Mailing, pk=mailing_id)
@@ -268,7 +268,7 @@ def _confirm(request: HttpRequest, mailing_id: int, send_at: Any = None) -> Http
     return _page(request, "mailings/staff_confirm.html", context)
 
 
-@staff_member_required
+@staff_required
 @require_POST
 def mailing_send(request: HttpRequest, mailing_id: int) -> HttpResponse:
     return _confirm(request, mailing_id) or _send_control(
@@ -276,7 +276,7 @@ def mailing_send(request: HttpRequest, mailing_id: int) -> HttpResponse:
     )
 
 
-@staff_member_required
+@staff_required
 @require_POST
 def mailing_schedule(request: HttpRequest, mailing_id: int) -> HttpResponse:
     form = ScheduleForm(request.POST)
@@ -298,7 +298,7 @@ def _control_view(
 ) -> Callable[[HttpRequest, int], HttpResponse]:
     """A staff button that runs one send action on a mailing and says how it went."""
 
-    @staff_member_required
+    @staff_required
     @require_POST
     def view(request: HttpRequest, mailing_id: int) -> HttpResponse:
         return _send_control(request, mailing_id, action, str(done), actor=_actor(request))
@@ -322,7 +322,7 @@ def _unknown(mailing: Mailing) -> QuerySet[MailingRecipient]:
 UNKNOWN_PER_PAGE = 100
 
 
-@staff_member_required
+@staff_required
 @require_GET
 def mailing_unknown(request: HttpRequest, mailing_id: int) -> HttpResponse:
     """The copies in doubt (their worker stopped mid hand-over), and what staff decided."""
@@ -378,7 +378,7 @@ def _decide(
     return count
 
 
-@staff_member_required
+@staff_required
 @require_POST
 def mailing_unknown_sent(request: HttpRequest, mailing_id: int) -> HttpResponse:
     _decide(
@@ -394,7 +394,7 @@ def mailing_unknown_sent(request: HttpRequest, mailing_id: int) -> HttpResponse:
     return redirect("mailings:unknown", mailing_id=mailing_id)
 
 
-@staff_member_required
+@staff_required
 @require_POST
 def mailing_unknown_again(request: HttpRequest, mailing_id: int) -> HttpResponse:
     count = _decide(

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from groundswell.lib.clients import client_address
 from groundswell.lib.csvsafe import csv_text
 from groundswell.lib.downloads import attachment, json_attachment
 from groundswell.lib.tokens import MemberToken, read_member_token
@@ -31,10 +32,6 @@ ONE_CLICK_BODY = "List-Unsubscribe=One-Click"
 SUBSCRIPTIONS_WORDING = _(
     "I want to keep receiving emails from the lists ticked above. I can unsubscribe at any time."
 )
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def member_for_token(token: str) -> tuple[Person, MemberToken]:
@@ -70,7 +67,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
             "one-click" if request.body.strip() == ONE_CLICK_BODY.encode() else "unsubscribe-page"
         )
         do_unsubscribe_from_link(
-            person, mailing_id=member.mailing_id, source=source, ip_address=client_ip(request)
+            person, mailing_id=member.mailing_id, source=source, ip_address=client_address(request)
         )
         if source == "one-click":
             return HttpResponse(
@@ -95,7 +92,7 @@ def subscriptions(request: HttpRequest, token: str) -> HttpResponse:
             wanted,
             source="subscriptions-page",
             wording=str(SUBSCRIPTIONS_WORDING),
-            ip_address=client_ip(request),
+            ip_address=client_address(request),
         )
         saved = True
     return render(

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from groundswell.lib.clients import client_address
 from groundswell.members.recognition import forget, recognise, remember
 from groundswell.petitions import pages
 from groundswell.petitions.actions.signing import SignatureDetails, prepare_signature
@@ -113,7 +114,7 @@ def _sign(request: HttpRequest, slug: str) -> HttpResponse:
                 referral_code=attribution["ref"],
                 http_referer=attribution["referer"],
             ),
-            ip_address=request.META.get("REMOTE_ADDR"),
+            ip_address=client_address(request),
             sponsor_lists=public.sponsor_lists,
             # A recognised member's address is theirs on file, not typed here.
             normalised_email=None if person else submission.normalised_email,

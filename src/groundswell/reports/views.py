@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from groundswell.lib.csvsafe import csv_text
 from groundswell.mailings.models import Mailing
+from groundswell.orgs.access import staff_required
 from groundswell.reports.mailings import (
     chart_timeline,
     mailing_report,
@@ -47,7 +47,7 @@ def _chart(mailing: Mailing) -> dict[str, Any]:
     }
 
 
-@staff_member_required
+@staff_required
 def mailing(request: HttpRequest, mailing_id: int) -> HttpResponse:
     mailing = get_object_or_404(Mailing, pk=mailing_id)
     report = mailing_report(mailing)
@@ -70,7 +70,7 @@ def mailing(request: HttpRequest, mailing_id: int) -> HttpResponse:
     )
 
 
-@staff_member_required
+@staff_required
 def mailing_csv(request: HttpRequest, mailing_id: int) -> HttpResponse:
     mailing = get_object_or_404(Mailing, pk=mailing_id)
     response = HttpResponse(

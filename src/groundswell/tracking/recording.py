@@ -17,6 +17,7 @@ from django.db import IntegrityError, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from groundswell.lib.clients import client_address
 from groundswell.lib.tokens import MemberToken, read_member_token
 from groundswell.mailings.models import MailingRecipient
 from groundswell.tracking import machine
@@ -53,7 +54,7 @@ class OpenEvent:
 
 
 def _client(request: HttpRequest) -> tuple[str | None, str]:
-    ip = request.META.get("REMOTE_ADDR") or None
+    ip = client_address(request)
     return ip, request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH]
 
 

@@ -1,11 +1,13 @@
 from django.urls import path
 
-from groundswell.workspace import views
+from groundswell.workspace import signin, views
 
 app_name = "workspace"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("login/", signin.sign_in, name="sign-in"),
+    path("logout/", signin.sign_out, name="sign-out"),
     path("petitions/<slug:slug>/", views.petition_dashboard, name="petition"),
     path("petitions/<slug:slug>/stats.json", views.petition_stats, name="petition-stats"),
 ]
