@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from groundswell.lib.forms import AccessibleErrorsMixin
@@ -15,6 +17,7 @@ from groundswell.mailings.actions.compose import MAX_TEST_ADDRESSES
 from groundswell.mailings.models import Mailing
 from groundswell.mailings.targeting import parse_country_codes
 from groundswell.orgs.models import MailingList, Organisation
+from groundswell.petitions.models import Petition
 
 COMPOSE_FIELDS = [
     "organisation",
@@ -59,18 +62,30 @@ class MailingForm(AccessibleErrorsMixin, forms.ModelForm):
             "from_email": _("Empty: the organisation's default sender address."),
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, organisations: Iterable[int], **kwargs: Any) -> None:
+        """`organisations`: those the user may write mailings for. The choices hold
+        only them, their lists and the petitions they sponsor, so a partner's mailing
+        reaches only people on that partner's lists."""
         super().__init__(*args, **kwargs)
+        allowed = list(organisations)
         self.fields["from_name"].required = False
         self.fields["from_email"].required = False
-        for name in ("organisation", "include_lists", "exclude_lists"):
+        choices: dict[str, QuerySet[Any]] = {
+            "organisation": Organisation.objects.filter(pk__in=allowed).order_by("name"),
+            "include_lists": MailingList.objects.filter(organisation__in=allowed).select_related(
+                "organisation"
+            ),
+            "exclude_lists": MailingList.objects.filter(organisation__in=allowed).select_related(
+                "organisation"
+            ),
+        }
+        sponsored = Petition.objects.filter(sponsors__in=allowed).distinct().order_by("title")
+        for name in ("petition", "exclude_signers_of", "only_signers_of"):
+            choices[name] = sponsored
+        for name, queryset in choices.items():
             field = self.fields[name]
             assert isinstance(field, forms.ModelChoiceField)
-            field.queryset = (
-                Organisation.objects.order_by("name")
-                if name == "organisation"
-                else MailingList.objects.select_related("organisation")
-            )
+            field.queryset = queryset
 
     def is_valid(self) -> bool:
         valid = super().is_valid()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from groundswell.members.models import Person
+from groundswell.orgs.access import Permission, organisation_ids
 from groundswell.orgs.models import MailingList, Organisation
 from groundswell.petitions.models import Petition
 
@@ -25,6 +28,12 @@ class MailingStatus(models.TextChoices):
 class AbMetric(models.TextChoices):
     CLICKS = "clicks", _("unique clicks")
     ACTIONS = "actions", _("actions (signatures)")
+
+
+class MailingQuerySet(models.QuerySet["Mailing"]):
+    def visible_to(self, user: Any, permission: Permission = Permission.FIGURES) -> MailingQuerySet:
+        """Mailings of the organisations where this staff user has this permission."""
+        return self.filter(organisation_id__in=organisation_ids(user, permission))
 
 
 class Mailing(models.Model):
@@ -113,6 +122,8 @@ class Mailing(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = MailingQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -110,5 +110,5 @@ def pending_count(mailing_id: int, states: Iterable[str] = PENDING_STATES) -> in
 @never_cache
 @staff_required
 def progress_json(request: HttpRequest, mailing_id: int) -> JsonResponse:
-    mailing = get_object_or_404(Mailing, pk=mailing_id)
+    mailing = get_object_or_404(Mailing.objects.visible_to(request.user), pk=mailing_id)
     return JsonResponse(progress(mailing))

@@ -38,6 +38,7 @@ from groundswell.mailings.forms import (
 )
 from groundswell.mailings.models import (
     Mailing,
+    MailingQuerySet,
     MailingRecipient,
     MailingStatus,
     RecipientState,
@@ -46,7 +47,7 @@ from groundswell.mailings.models import (
 from groundswell.mailings.progress import sent_count
 from groundswell.mailings.targeting import count_recipients
 from groundswell.members.models import AuditEntry, Person
-from groundswell.orgs.access import staff_required
+from groundswell.orgs.access import Permission, can, organisation_ids, staff_required
 
 # The preview frame runs nothing and loads nothing: no scripts, no forms, no
 # images (the open-tracking image would count staff previews as opens).
@@ -63,34 +64,75 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpR
     return render(request, template, {**base, **context})
 
 
-def _member(email: str) -> Person | None:
-    if not email:
+def _mailing(
+    request: HttpRequest,
+    mailing_id: int,
+    permission: Permission = Permission.FIGURES,
+    queryset: MailingQuerySet | None = None,
+) -> Mailing:
+    """The mailing, if the user has this permission in its organisation; else 404."""
+    mailings = queryset if queryset is not None else Mailing.objects.all()
+    return get_object_or_404(mailings.visible_to(request.user, permission), pk=mailing_id)
+
+
+def _member(request: HttpRequest, mailing: Mailing, email: str) -> Person | None:
+    """A member of the mailing's organisation, if this user may see their details."""
+    if not email or not can(request.user, mailing.organisation_id, Permission.PEOPLE):
         return None
     try:
         normalised = normalise_email(email)
     except (ValueError, ValidationError):
         return None
-    return Person.objects.filter(email_normalised=normalised).first()
+    return (
+        Person.objects.known_to([mailing.organisation_id])
+        .filter(email_normalised=normalised)
+        .first()
+    )
+
+
+def _powers(request: HttpRequest, mailing: Mailing) -> dict[str, bool]:
+    """What the page offers: buttons only for what the user may do."""
+    return {
+        "can_write": can(request.user, mailing.organisation_id, Permission.WRITE),
+        "can_see_people": can(request.user, mailing.organisation_id, Permission.PEOPLE),
+    }
 
 
 @staff_required
 @require_GET
 def mailing_list(request: HttpRequest) -> HttpResponse:
-    mailings = (
-        Mailing.objects.select_related("organisation")
-        .annotate(sent=sent_count())
+    mailings = list(
+        Mailing.objects.visible_to(request.user)
+        .select_related("organisation")
         .order_by("-created_at")[:200]
     )
-    rows = [
-        {"mailing": mailing, "sent": mailing.sent if mailing.started_at else 0}
-        for mailing in mailings
-    ]
-    return _page(request, "mailings/staff_list.html", {"rows": rows, "title": _("Mailings")})
+    sent = dict(
+        Mailing.objects.filter(pk__in=[m.pk for m in mailings if m.started_at])
+        .annotate(sent=sent_count())
+        .values_list("pk", "sent")
+    )
+    rows = [{"mailing": mailing, "sent": sent.get(mailing.pk, 0)} for mailing in mailings]
+    context = {
+        "rows": rows,
+        "title": _("Mailings"),
+        "can_write": bool(organisation_ids(request.user, Permission.WRITE)),
+    }
+    return _page(request, "mailings/staff_list.html", context)
+
+
+def _form(request: HttpRequest, instance: Mailing | None = None) -> MailingForm:
+    return MailingForm(
+        request.POST or None,
+        instance=instance,
+        organisations=organisation_ids(request.user, Permission.WRITE),
+    )
 
 
 @staff_required
 def mailing_create(request: HttpRequest) -> HttpResponse:
-    form = MailingForm(request.POST or None)
+    if not organisation_ids(request.user, Permission.WRITE):
+        raise Http404
+    form = _form(request)
     if request.method == "POST" and form.is_valid():
         mailing = compose.do_create_mailing(by=request.user, **form.action_fields())
         messages.success(request, _("The draft is saved."))
@@ -100,11 +142,11 @@ def mailing_create(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def mailing_edit(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    mailing = get_object_or_404(Mailing, pk=mailing_id)
+    mailing = _mailing(request, mailing_id, Permission.WRITE)
     if mailing.status != MailingStatus.DRAFT:
         messages.error(request, _("Only a draft can be changed."))
         return redirect("mailings:detail", mailing_id=mailing.pk)
-    form = MailingForm(request.POST or None, instance=mailing)
+    form = _form(request, mailing)
     if request.method == "POST" and form.is_valid():
         try:
             compose.do_update_mailing(mailing, by=request.user, **form.action_fields())
@@ -141,12 +183,14 @@ _SEND_BUTTONS = [
 @staff_required
 @require_GET
 def mailing_detail(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    mailing = get_object_or_404(
-        Mailing.objects.select_related("organisation", "petition", "only_signers_of"),
-        pk=mailing_id,
+    mailing = _mailing(
+        request,
+        mailing_id,
+        queryset=Mailing.objects.select_related("organisation", "petition", "only_signers_of"),
     )
     is_draft = mailing.status in (MailingStatus.DRAFT, MailingStatus.SCHEDULED)
     context = {
+        **_powers(request, mailing),
         "mailing": mailing,
         "title": mailing.subject,
         "recipient_count": count_recipients(mailing) if is_draft else mailing.recipient_count,
@@ -165,9 +209,9 @@ def mailing_detail(request: HttpRequest, mailing_id: int) -> HttpResponse:
 @staff_required
 @require_GET
 def mailing_preview(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    mailing = get_object_or_404(Mailing, pk=mailing_id)
+    mailing = _mailing(request, mailing_id)
     email = request.GET.get("email", "").strip()
-    person = _member(email)
+    person = _member(request, mailing, email)
     error = ""
     subject = html = text = ""
     if email and person is None:
@@ -185,6 +229,7 @@ def mailing_preview(request: HttpRequest, mailing_id: int) -> HttpResponse:
         "has_html": bool(html),
         "error": error,
         "title": _("Preview"),
+        **_powers(request, mailing),
     }
     return _page(request, "mailings/staff_preview.html", context)
 
@@ -193,10 +238,10 @@ def mailing_preview(request: HttpRequest, mailing_id: int) -> HttpResponse:
 @require_GET
 @xframe_options_sameorigin
 def mailing_preview_html(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    mailing = get_object_or_404(Mailing, pk=mailing_id)
+    mailing = _mailing(request, mailing_id)
     try:
         _subject, html, _text = rendering.render_preview(
-            mailing, _member(request.GET.get("email", "").strip())
+            mailing, _member(request, mailing, request.GET.get("email", "").strip())
         )
     except ValueError as problem:
         return HttpResponse(str(problem), content_type="text/plain; charset=utf-8", status=400)
@@ -209,14 +254,14 @@ def mailing_preview_html(request: HttpRequest, mailing_id: int) -> HttpResponse:
 @staff_required
 @require_POST
 def mailing_test_send(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    mailing = get_object_or_404(Mailing, pk=mailing_id)
+    mailing = _mailing(request, mailing_id, Permission.WRITE)
     form = TestSendForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, str(error))
         return redirect("mailings:detail", mailing_id=mailing.pk)
-    person = _member(form.cleaned_data["as_member"] or "")
+    person = _member(request, mailing, form.cleaned_data["as_member"] or "")
     if form.cleaned_data["as_member"] and person is None:
         messages.error(request, _("No member has that address."))
         return redirect("mailings:detail", mailing_id=mailing.pk)
@@ -238,7 +283,7 @@ def _send_control(
     done: str,
     **kwargs: Any,
 ) -> HttpResponse:
-    mailing = get_object_or_404(Mailing, pk=mailing_id)
+    mailing = _mailing(request, mailing_id, Permission.WRITE)
     try:
         action(mailing, **kwargs)
     except ValueError as error:
@@ -255,9 +300,11 @@ def _actor(request: HttpRequest) -> str:
 def _confirm(request: HttpRequest, mailing_id: int, send_at: Any = None) -> HttpResponse | None:
     """Sending (or scheduling) takes two clicks: the first shows what is about to happen
     (how many people, from whom, which subject) and asks again. None once confirmed."""
+    mailing = _mailing(
+        request, mailing_id, Permission.WRITE, Mailing.objects.select_related("organisation")
+    )
     if request.POST.get("confirmed") == "1":
         return None
-    mailing = get_object_or_404(Mailing.objects.select_related("organisation"), pk=mailing_id)
     context = {
         "mailing": mailing,
         "title": _("Confirm: %(subject)s") % {"subject": mailing.subject},
@@ -279,6 +326,7 @@ def mailing_send(request: HttpRequest, mailing_id: int) -> HttpResponse:
 @staff_required
 @require_POST
 def mailing_schedule(request: HttpRequest, mailing_id: int) -> HttpResponse:
+    _mailing(request, mailing_id, Permission.WRITE)
     form = ScheduleForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give the date and time to send at."))
@@ -326,7 +374,7 @@ UNKNOWN_PER_PAGE = 100
 @require_GET
 def mailing_unknown(request: HttpRequest, mailing_id: int) -> HttpResponse:
     """The copies in doubt (their worker stopped mid hand-over), and what staff decided."""
-    mailing = get_object_or_404(Mailing, pk=mailing_id)
+    mailing = _mailing(request, mailing_id, Permission.PEOPLE)
     unknown = _unknown(mailing).select_related("person").order_by("claimed_at", "pk")
     page = Paginator(unknown, UNKNOWN_PER_PAGE).get_page(request.GET.get("page"))
     decisions = list(
@@ -354,6 +402,7 @@ def mailing_unknown(request: HttpRequest, mailing_id: int) -> HttpResponse:
             for entry in decisions
         ],
         "can_send_again": mailing.status != MailingStatus.CANCELLED,
+        **_powers(request, mailing),
     }
     return _page(request, "mailings/staff_unknown.html", context)
 
@@ -363,7 +412,7 @@ def _decide(
 ) -> int:
     """Run a decision about unknown recipients and say how many it covered (0 when
     refused). `done` is an ngettext_lazy message counting them as %(count)d."""
-    mailing = get_object_or_404(Mailing, pk=mailing_id)
+    mailing = _mailing(request, mailing_id, Permission.WRITE)
     form = UnknownDecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose one recipient, or all of them."))

@@ -1,11 +1,33 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
+from groundswell.orgs.access import Permission, is_administrator, organisation_ids
 from groundswell.orgs.models import MailingList
+
+
+class PersonQuerySet(models.QuerySet["Person"]):
+    def known_to(self, organisations: Iterable[int]) -> PersonQuerySet:
+        """People who subscribed at some time to a list of one of these organisations
+        (and may since have left it): the only people whose details its staff see."""
+        return self.filter(
+            Exists(
+                Subscription.objects.filter(
+                    person=OuterRef("pk"), mailing_list__organisation_id__in=list(organisations)
+                )
+            )
+        )
+
+    def visible_to(self, user: Any) -> PersonQuerySet:
+        """The people whose details this staff user may see."""
+        if is_administrator(user):
+            return self.all()
+        return self.known_to(organisation_ids(user, Permission.PEOPLE))
 
 
 class Person(models.Model):
@@ -32,6 +54,8 @@ class Person(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = PersonQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

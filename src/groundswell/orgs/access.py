@@ -14,7 +14,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 
 from groundswell.orgs.models import Organisation, Role, StaffRole
@@ -99,6 +98,9 @@ def staff_required(view: View) -> View:
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Here, not at the top: models import this module before the auth app is ready.
+        from django.contrib.auth.views import redirect_to_login
+
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not is_staff_user(request.user):

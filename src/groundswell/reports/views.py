@@ -49,7 +49,7 @@ def _chart(mailing: Mailing) -> dict[str, Any]:
 
 @staff_required
 def mailing(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    mailing = get_object_or_404(Mailing, pk=mailing_id)
+    mailing = get_object_or_404(Mailing.objects.visible_to(request.user), pk=mailing_id)
     report = mailing_report(mailing)
     return render(
         request,
@@ -72,7 +72,7 @@ def mailing(request: HttpRequest, mailing_id: int) -> HttpResponse:
 
 @staff_required
 def mailing_csv(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    mailing = get_object_or_404(Mailing, pk=mailing_id)
+    mailing = get_object_or_404(Mailing.objects.visible_to(request.user), pk=mailing_id)
     response = HttpResponse(
         csv_text(report_csv_rows(mailing_report(mailing))), content_type="text/csv; charset=utf-8"
     )

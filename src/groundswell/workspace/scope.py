@@ -28,7 +28,7 @@ def petition(user: Any, slug: str) -> Petition:
 
 
 def mailings(user: Any) -> QuerySet[Mailing]:
-    return Mailing.objects.filter(organisation_id__in=organisation_ids(user, Permission.FIGURES))
+    return Mailing.objects.visible_to(user)
 
 
 def people_organisations(user: Any, petition: Petition) -> list[Organisation]:

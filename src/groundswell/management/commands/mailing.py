@@ -69,11 +69,13 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
 
     def list_mailings(self) -> None:
-        for mailing in Mailing.objects.annotate(sent=progress.sent_count()).order_by("pk"):
-            self.stdout.write(
-                f"{mailing.pk}\t{mailing.status}\t{mailing.recipient_count}\t{mailing.sent}\t"
-                f"{mailing.subject}"
-            )
+        rows = (
+            Mailing.objects.annotate(sent=progress.sent_count())
+            .order_by("pk")
+            .values_list("pk", "status", "recipient_count", "sent", "subject")
+        )
+        for row in rows:
+            self.stdout.write("\t".join(str(value) for value in row))
 
     def send(self, mailing: Mailing, *, now: bool) -> None:
         mailing = do_start_send(mailing, actor="cli")
