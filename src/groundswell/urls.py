@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from groundswell.orgs.access import is_administrator
+from groundswell.orgs.access import administrators_only, is_administrator
 from groundswell.workspace.signin import admin_sign_in
 
 admin.site.site_header = "Groundswell staff"
@@ -12,6 +12,7 @@ admin.site.index_template = "admin/groundswell_index.html"
 # The admin is for installation administrators, who sign in through the staff sign-in.
 admin.site.has_permission = lambda request: is_administrator(request.user)  # type: ignore[method-assign]
 admin.site.login = admin_sign_in  # type: ignore[method-assign]
+admin.site.admin_view = administrators_only(admin.site.admin_view)  # type: ignore[method-assign]
 
 urlpatterns = [
     # First: the public petition pages take nearly all the traffic, and Django tries

@@ -11,6 +11,7 @@ from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 
 from groundswell.orgs.access import staff_required
 
@@ -108,6 +109,7 @@ def pending_count(mailing_id: int, states: Iterable[str] = PENDING_STATES) -> in
 
 
 @never_cache
+@require_GET
 @staff_required
 def progress_json(request: HttpRequest, mailing_id: int) -> JsonResponse:
     mailing = get_object_or_404(Mailing.objects.visible_to(request.user), pk=mailing_id)

@@ -108,3 +108,22 @@ def staff_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return cast(View, wrapper)
+
+
+def administrators_only(admin_view: Callable[..., Any]) -> Callable[..., Any]:
+    """Wraps AdminSite.admin_view: a signed-in user who is not an administrator gets
+    404 from every admin URL at once (the admin itself would send them to its login
+    page, which confirms that the page exists); anonymous visitors still go to sign in."""
+
+    def wrap(view: Callable[..., Any], cacheable: bool = False) -> Callable[..., Any]:
+        inner = admin_view(view, cacheable)
+
+        @wraps(view)
+        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.user.is_authenticated and not is_administrator(request.user):
+                raise Http404
+            return cast(HttpResponse, inner(request, *args, **kwargs))
+
+        return guarded
+
+    return wrap

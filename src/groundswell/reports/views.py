@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from groundswell.lib.csvsafe import csv_text
 from groundswell.mailings.models import Mailing
@@ -47,6 +48,7 @@ def _chart(mailing: Mailing) -> dict[str, Any]:
     }
 
 
+@require_GET
 @staff_required
 def mailing(request: HttpRequest, mailing_id: int) -> HttpResponse:
     mailing = get_object_or_404(Mailing.objects.visible_to(request.user), pk=mailing_id)
@@ -70,6 +72,7 @@ def mailing(request: HttpRequest, mailing_id: int) -> HttpResponse:
     )
 
 
+@require_GET
 @staff_required
 def mailing_csv(request: HttpRequest, mailing_id: int) -> HttpResponse:
     mailing = get_object_or_404(Mailing.objects.visible_to(request.user), pk=mailing_id)
