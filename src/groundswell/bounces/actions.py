@@ -22,6 +22,7 @@ from groundswell.members.actions.consent import (
     do_mark_bounced,
     do_mark_complained,
     do_unsubscribe_everywhere,
+    do_unsubscribe_from_link,
 )
 from groundswell.members.models import Person
 
@@ -125,7 +126,10 @@ def do_record_report(
                 transaction.on_commit(lambda: warn_if_complaint_rate_alarming(mailing))
         elif kind == BounceKind.UNSUBSCRIBE:
             _stamp_once(recipient, "unsubscribed_at")
-            if person is not None:
+            if person is not None and recipient is not None:
+                # The provider's unsubscribe is the email's one-click: its lists only.
+                do_unsubscribe_from_link(person, mailing_id=recipient.mailing_id, source=source)
+            elif person is not None:
                 do_unsubscribe_everywhere(person, source=source)
         logger.info(
             "%s from %s: matched %s (event %s)", kind, source, matched or "nobody", event.pk

@@ -6,8 +6,15 @@ class MailingsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from groundswell.mailings.actions.unsubscribes import mark_recipient_unsubscribed
+        from groundswell.mailings.actions.unsubscribes import (
+            email_source,
+            mark_recipient_unsubscribed,
+        )
+        from groundswell.members import mail_sources
         from groundswell.members.signals import person_unsubscribed
+
+        # An unsubscribe link acts on the lists the mailing went to.
+        mail_sources.register(email_source)
 
         # members tells who unsubscribed from which mailing; the copy is ours to mark.
         person_unsubscribed.connect(

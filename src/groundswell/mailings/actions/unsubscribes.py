@@ -6,9 +6,22 @@ from typing import Any
 
 from django.utils import timezone
 
+from groundswell.members.mail_sources import EmailSource
 from groundswell.members.models import Person
 
-from ..models import MailingRecipient
+from ..models import Mailing, MailingRecipient
+
+
+def email_source(mailing_id: int) -> EmailSource | None:
+    """Registered with members (apps.py): the organisation and lists a mailing went to,
+    which its unsubscribe link acts on."""
+    mailing = Mailing.objects.filter(pk=mailing_id).only("pk", "organisation_id").first()
+    if mailing is None:
+        return None
+    return EmailSource(
+        organisation_id=mailing.organisation_id,
+        list_ids=frozenset(mailing.include_lists.values_list("pk", flat=True)),
+    )
 
 
 def mark_recipient_unsubscribed(sender: Any, *, person: Person, mailing_id: int, **_: Any) -> None:

@@ -3,6 +3,7 @@ or a link, and the subscriptions a bounce or a complaint ends."""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence, Set
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from groundswell.lib.db import insert_all, savepoint_for_races
 from groundswell.members.actions.suppression import do_suppress, lift_suppressions
+from groundswell.members.mail_sources import email_source
 from groundswell.members.models import (
     ConsentEvent,
     Person,
@@ -201,6 +203,8 @@ def do_update_subscriptions(
 
     Only lists the person already has a subscription to can be chosen here: joining
     an organisation's list for the first time needs that organisation's own consent.
+    Leaving every list does not suppress the address: that is the unsubscribe page's
+    separate choice of every organisation on the site.
     """
     with transaction.atomic():
         subscriptions = list(
@@ -220,19 +224,51 @@ def do_update_subscriptions(
                 do_unsubscribe(
                     person, subscription.mailing_list, source=source, ip_address=ip_address
                 )
-        if not any(s.mailing_list_id in wanted for s in subscriptions):
-            do_suppress(
-                person.email_normalised, reason=SuppressionReason.UNSUBSCRIBED, source=source
-            )
+
+
+class UnsubscribeScope(enum.StrEnum):
+    """How far an unsubscribe from an email's link reaches."""
+
+    LISTS = "lists"  # the lists the email was sent to (what one click does)
+    ORGANISATION = "organisation"  # every list of the organisation that sent it
+    EVERYWHERE = "everywhere"  # every organisation on the site, and suppress the address
 
 
 def do_unsubscribe_from_link(
-    person: Person, *, mailing_id: int, source: str, ip_address: str | None = None
+    person: Person,
+    *,
+    mailing_id: int,
+    scope: UnsubscribeScope = UnsubscribeScope.LISTS,
+    source: str,
+    ip_address: str | None = None,
 ) -> list[Subscription]:
-    """Unsubscribe everywhere from an email's link, and tell the app that sent that
-    email (person_unsubscribed) in the same transaction. `mailing_id` 0: from no mailing."""
+    """Unsubscribe as far as `scope` says from an email's link, and tell the app that
+    sent that email (person_unsubscribed) in the same transaction. `mailing_id` 0: from
+    no mailing, so no organisation is known and only EVERYWHERE can be honoured, which
+    is what any scope then does.
+
+    Only EVERYWHERE suppresses the address: leaving one organisation's lists leaves the
+    person's consent to every other organisation as it was."""
     with transaction.atomic():
-        changed = do_unsubscribe_everywhere(person, source=source, ip_address=ip_address)
+        found = email_source(mailing_id)
+        tagged = f"{source}:{scope}"
+        if scope == UnsubscribeScope.EVERYWHERE or found is None:
+            changed = do_unsubscribe_everywhere(
+                person, source=f"{source}:{UnsubscribeScope.EVERYWHERE}", ip_address=ip_address
+            )
+        else:
+            subscribed = person.subscriptions.select_related("mailing_list").filter(
+                status=SubscriptionStatus.SUBSCRIBED,
+                mailing_list__organisation_id=found.organisation_id,
+            )
+            if scope == UnsubscribeScope.LISTS:
+                # Sent to a list the person has left since, or through another of the
+                # organisation's lists: the organisation's lists are what they meant.
+                subscribed = subscribed.filter(mailing_list_id__in=found.list_ids) or subscribed
+            changed = [
+                do_unsubscribe(person, s.mailing_list, source=tagged, ip_address=ip_address)
+                for s in subscribed
+            ]
         person_unsubscribed.send(sender=Person, person=person, mailing_id=mailing_id)
         return changed
 
