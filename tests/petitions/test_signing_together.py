@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.core import mail
 from django.db import IntegrityError, connection, connections
 from django.test import Client
 from django.utils import timezone
@@ -146,8 +147,8 @@ class TestDoSignPetitions:
             "signer2@example.org"
         ]
 
-    def test_it_resubscribes_lapsed_members_and_lifts_their_suppression(
-        self, petition: Petition
+    def test_it_signs_for_lapsed_members_but_neither_resubscribes_them_nor_lifts_suppression(
+        self, petition: Petition, django_capture_on_commit_callbacks: Any
     ) -> None:
         do_sign_petition(make_petition("old", sponsors=[]), signer(1, consents=set()))
         person = Person.objects.get()
@@ -160,13 +161,18 @@ class TestDoSignPetitions:
             email_hash=email_hash(person.email_normalised), reason=SuppressionReason.UNSUBSCRIBED
         )
 
-        do_sign_petitions([pending(petition, signer(1)), pending(petition, signer(2))])
+        with django_capture_on_commit_callbacks(execute=True):
+            do_sign_petitions([pending(petition, signer(1)), pending(petition, signer(2))])
 
+        assert Signature.objects.filter(petition=petition).count() == 2
         assert set(Subscription.objects.values_list("person__email", "status")) == {
-            ("signer1@example.org", "subscribed"),
+            ("signer1@example.org", "unsubscribed"),
             ("signer2@example.org", "subscribed"),
         }
-        assert not Suppression.objects.exists()
+        assert Suppression.objects.count() == 1
+        # Signer 1 is asked, at the address, whether to hear from Open Press again.
+        asked = [(m.to, m.subject) for m in mail.outbox if "again" in m.subject]
+        assert asked == [(["signer1@example.org"], "Do you want to hear from Open Press again?")]
 
     def test_it_records_referrals_that_point_at_someone_and_not_at_oneself(
         self, petition: Petition

@@ -7,6 +7,7 @@ urlpatterns = [
     path("subscriptions/<str:token>/", views.subscriptions, name="subscriptions"),
     path("profile/confirm-email/<str:signed>/", views.confirm_email, name="confirm-email"),
     path("profile/<str:token>/", views.profile, name="profile"),
+    path("welcome-back/<str:signed>/", views.welcome_back, name="welcome-back"),
     path("privacy/", views.privacy, name="privacy"),
     path("privacy/confirm/<str:signed>/", views.privacy_confirm, name="privacy-confirm"),
 ]

@@ -13,6 +13,7 @@ from groundswell.lib.downloads import attachment, json_attachment
 from groundswell.lib.tokens import MemberToken, read_member_token
 from groundswell.members.actions.consent import (
     UnsubscribeScope,
+    do_renew_consent,
     do_unsubscribe_from_link,
     do_update_subscriptions,
 )
@@ -28,11 +29,13 @@ from groundswell.members.emails import (
     EMAIL_CHANGE_SALT,
     PRIVACY_MAX_AGE,
     PRIVACY_SALT,
+    RENEWAL_MAX_AGE,
+    RENEWAL_SALT,
 )
 from groundswell.members.forms import PrivacyRequestForm, ProfileForm
 from groundswell.members.mail_sources import email_source
 from groundswell.members.models import Person
-from groundswell.orgs.models import Organisation
+from groundswell.orgs.models import MailingList, Organisation
 
 ONE_CLICK_BODY = "List-Unsubscribe=One-Click"
 SUBSCRIPTIONS_WORDING = _(
@@ -211,6 +214,49 @@ def confirm_email(request: HttpRequest, signed: str) -> HttpResponse:
             request, _("Email address changed"), _("We will use your new address from now on.")
         )
     return render(request, "members/confirm_email.html", {"new_email": value["e"]})
+
+
+RENEWAL_WORDING = _(
+    "Yes, I want to hear from %(organisation)s again. I can unsubscribe at any time."
+)
+
+
+@require_http_methods(["GET", "POST"])
+def welcome_back(request: HttpRequest, signed: str) -> HttpResponse:
+    """The button of the "hear from <organisation> again?" email: a fresh consent from
+    the address itself, which a signature typed by anyone could not give."""
+    found = read_emailed_link(signed, salt=RENEWAL_SALT, max_age=RENEWAL_MAX_AGE)
+    if found is None:
+        return render(request, "members/link_expired.html", status=404)
+    person, value = found
+    lists = list(
+        MailingList.objects.filter(pk__in=value["l"])
+        .select_related("organisation")
+        .order_by("name")
+    )
+    if not lists:
+        return render(request, "members/link_expired.html", status=404)
+    organisation = lists[0].organisation
+    wording = RENEWAL_WORDING % {"organisation": organisation.name}
+    if request.method == "POST":
+        do_renew_consent(
+            person,
+            lists,
+            source="consent-renewal",
+            wording=wording,
+            ip_address=client_address(request),
+        )
+        return _notice(
+            request,
+            _("Welcome back"),
+            _("%(organisation)s may email you again. Every email has a link to stop.")
+            % {"organisation": organisation.name},
+        )
+    return render(
+        request,
+        "members/welcome_back.html",
+        {"organisation": organisation, "lists": lists, "wording": wording},
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -8,10 +8,14 @@ from collections.abc import Sequence, Set
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from groundswell.lib.db import insert_all, savepoint_for_races
-from groundswell.members.actions.suppression import do_suppress, lift_suppressions
+from groundswell.members.actions.suppression import (
+    do_suppress,
+    lift_suppressions,
+    suppressed_people,
+)
+from groundswell.members.emails import renewal_link
 from groundswell.members.mail_sources import email_source
 from groundswell.members.models import (
     ConsentEvent,
@@ -21,6 +25,7 @@ from groundswell.members.models import (
     SuppressionReason,
 )
 from groundswell.members.signals import person_unsubscribed
+from groundswell.members.tasks import send_member_email
 from groundswell.orgs.models import MailingList
 
 
@@ -98,17 +103,25 @@ class Consent:
     ip_address: str | None = None
 
 
-def do_subscribe_many(consents: Sequence[Consent], *, new_people: Set[int] = frozenset()) -> None:
-    """do_subscribe for many at once, in a few statements whatever their number, for
-    signatures written together. Every consent gets its own event with its wording.
-    `new_people` are ids of people created in this transaction: they have no
+def do_subscribe_many(
+    consents: Sequence[Consent], *, new_people: Set[int] = frozenset()
+) -> list[Consent]:
+    """Consents given on a form anyone can fill in (a petition's), for many at once, in
+    a few statements whatever their number. Every consent gets its own event with its
+    wording. `new_people` are ids of people created in this transaction: they have no
     subscriptions to look up.
+
+    Typing an address proves nothing: a consent for an address that left the list
+    (unsubscribed, bounced, complained) or is suppressed (erased, or left every
+    organisation) changes nothing here. It is returned, held, and once committed the
+    address is asked by email whether it wants to hear from the organisation again;
+    its button is the consent (do_subscribe), which lifts the suppression.
 
     A subscription created by a concurrent transaction (PostgreSQL) makes the insert
     raise IntegrityError: the caller retries the whole transaction, which then finds it.
     """
     if not consents:
-        return
+        return []
     if any(not c.wording.strip() for c in consents):
         raise ValueError("Consent needs the wording the person was shown.")
     with transaction.atomic(savepoint=False):
@@ -118,7 +131,7 @@ def do_subscribe_many(consents: Sequence[Consent], *, new_people: Set[int] = fro
         existing = (
             {
                 (s.person_id, s.mailing_list_id): s
-                for s in Subscription.objects.select_for_update().filter(
+                for s in Subscription.objects.filter(
                     person_id__in={person for person, _ in wanted},
                     mailing_list_id__in={mailing_list for _, mailing_list in wanted},
                 )
@@ -127,14 +140,17 @@ def do_subscribe_many(consents: Sequence[Consent], *, new_people: Set[int] = fro
             if wanted
             else {}
         )
-        lapsed = [s.pk for s in existing.values() if s.status != SubscriptionStatus.SUBSCRIBED]
-        if lapsed:
-            Subscription.objects.filter(pk__in=lapsed).update(
-                status=SubscriptionStatus.SUBSCRIBED, updated_at=timezone.now()
-            )
-        new = {}
+        suppressed = suppressed_people([c.person for c in consents])
+        held: list[Consent] = []
+        new: dict[tuple[int, int], Subscription] = {}
+        recorded: list[Consent] = []
         for c in consents:
             key = (c.person.pk, c.mailing_list.pk)
+            lapsed = key in existing and existing[key].status != SubscriptionStatus.SUBSCRIBED
+            if c.person.pk in suppressed or lapsed:
+                held.append(c)
+                continue
+            recorded.append(c)
             if key not in existing and key not in new:
                 new[key] = Subscription(
                     person=c.person,
@@ -152,10 +168,48 @@ def do_subscribe_many(consents: Sequence[Consent], *, new_people: Set[int] = fro
                     ip_address=c.ip_address,
                     wording=c.wording,
                 )
-                for c in consents
+                for c in recorded
             ]
         )
-        lift_suppressions([c.person for c in consents])
+        if held:
+            ask_again(held)
+        return held
+
+
+def ask_again(held: Sequence[Consent]) -> None:
+    """Once committed, email each held person one question per organisation: hear from
+    it again? (members.emails.renewal_link)."""
+    asks: dict[tuple[int, int], tuple[Person, MailingList, set[int]]] = {}
+    for c in held:
+        key = (c.person.pk, c.mailing_list.organisation_id)
+        entry = asks.setdefault(key, (c.person, c.mailing_list, set()))
+        entry[2].add(c.mailing_list.pk)
+    for person, first_list, list_ids in asks.values():
+        link = renewal_link(person.pk, sorted(list_ids))
+        context = {"link": link, "organisation": first_list.organisation.name}
+        to = person.email
+        transaction.on_commit(
+            lambda to=to, context=context: send_member_email.enqueue(  # type: ignore[misc]
+                "consent-renewal", to, context
+            )
+        )
+
+
+def do_renew_consent(
+    person: Person,
+    lists: Sequence[MailingList],
+    *,
+    source: str,
+    wording: str,
+    ip_address: str | None = None,
+) -> None:
+    """The person, from their own address, wants these lists again: subscribe them and
+    lift the suppression (do_subscribe does both)."""
+    with transaction.atomic():
+        for mailing_list in lists:
+            do_subscribe(
+                person, mailing_list, source=source, wording=wording, ip_address=ip_address
+            )
 
 
 def do_unsubscribe(

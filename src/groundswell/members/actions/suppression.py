@@ -26,6 +26,15 @@ def do_suppress(normalised_email: str, *, reason: SuppressionReason, source: str
     )
 
 
+def suppressed_people(people: Sequence[Person]) -> set[int]:
+    """Ids of those of these people whose address is suppressed, in one query."""
+    by_hash = {h: person.pk for person in people for h in email_hashes(person.email_normalised)}
+    if not by_hash:
+        return set()
+    found = Suppression.objects.filter(email_hash__in=by_hash).values_list("email_hash", flat=True)
+    return {by_hash[h] for h in found}
+
+
 def lift_suppressions(people: Sequence[Person]) -> None:
     # A fresh consent from the person is the one thing that lifts a suppression.
     hashes = {h for person in people for h in email_hashes(person.email_normalised)}
