@@ -38,6 +38,16 @@ class TestTheStaffUserCommand:
         assert entry.organisation == open_press
         assert entry.details["user"] == "maria"
 
+    def test_it_records_a_changed_role_with_the_one_it_replaced(self, open_press: Organisation):
+        staff_user("maria", "--org", open_press.slug, "--role", "viewer")
+        staff_user("maria", "--org", open_press.slug, "--role", "campaigner")
+        staff_user("maria", "--org", open_press.slug, "--role", "campaigner")
+        changes = [
+            (e.details["previous"], e.details["role"])
+            for e in AuditEntry.objects.filter(action=AuditAction.ROLE_GRANTED).order_by("pk")
+        ]
+        assert changes == [("", "viewer"), ("viewer", "campaigner")]
+
     def test_it_takes_the_password_from_the_environment_when_set(
         self, open_press: Organisation, monkeypatch: pytest.MonkeyPatch
     ):

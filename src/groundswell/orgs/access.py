@@ -16,6 +16,7 @@ from typing import Any, TypeVar, cast
 
 from django.http import Http404, HttpRequest, HttpResponse
 
+from groundswell.lib.clients import acting_from
 from groundswell.orgs.models import Organisation, Role, StaffRole
 
 
@@ -69,6 +70,11 @@ def organisation_ids(user: Any, permission: Permission = Permission.FIGURES) -> 
     return frozenset(org for org, role in roles(user).items() if permission in GRANTS[role])
 
 
+def manages_staff_anywhere(user: Any) -> bool:
+    """An administrator, or an owner somewhere: reads an audit log, manages staff."""
+    return is_administrator(user) or bool(organisation_ids(user, Permission.MANAGE_STAFF))
+
+
 def can(user: Any, organisation_id: int | None, permission: Permission) -> bool:
     if is_administrator(user):
         return True
@@ -105,7 +111,8 @@ def staff_required(view: View) -> View:
             return redirect_to_login(request.get_full_path())
         if not is_staff_user(request.user):
             raise Http404
-        return view(request, *args, **kwargs)
+        with acting_from(request):
+            return view(request, *args, **kwargs)
 
     return cast(View, wrapper)
 
@@ -122,7 +129,8 @@ def administrators_only(admin_view: Callable[..., Any]) -> Callable[..., Any]:
         def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if request.user.is_authenticated and not is_administrator(request.user):
                 raise Http404
-            return cast(HttpResponse, inner(request, *args, **kwargs))
+            with acting_from(request):
+                return cast(HttpResponse, inner(request, *args, **kwargs))
 
         return guarded
 

@@ -84,6 +84,15 @@ class Petition(models.Model):
     def get_absolute_url(self) -> str:
         return f"/sign/{self.slug}/"
 
+    def lead_sponsor_id(self) -> int | None:
+        """The first sponsor on the page: the organisation the petition's audit entries
+        are filed under."""
+        return (
+            self.sponsorships.order_by("position", "pk")
+            .values_list("organisation_id", flat=True)
+            .first()
+        )
+
     def sponsors_with_lists(self) -> list[tuple[Organisation, MailingList | None]]:
         """The sponsors in page order, each with the default list its consent goes to."""
         sponsors = [s.organisation for s in self.sponsorships.select_related("organisation")]

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from groundswell.workspace import signin, views
+from groundswell.workspace import audit, signin, views
 
 app_name = "workspace"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("audit/", audit.audit_log, name="audit"),
     path("login/", signin.sign_in, name="sign-in"),
     path("logout/", signin.sign_out, name="sign-out"),
     path("petitions/<slug:slug>/", views.petition_dashboard, name="petition"),

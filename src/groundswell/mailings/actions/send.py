@@ -219,7 +219,12 @@ def _after_schedule(mailing_id: int, when: datetime) -> None:
 
 
 def _audit_send(mailing: Mailing, action: AuditAction, actor: str, **details: Any) -> None:
-    record_audit(action, actor, details={"mailing": mailing.pk, **details})
+    record_audit(
+        action,
+        actor,
+        details={"mailing": mailing.pk, **details},
+        organisation=mailing.organisation_id,
+    )
 
 
 def _locked_if(mailing: Mailing, allowed: Callable[[Mailing], bool], refusal: str) -> Mailing:

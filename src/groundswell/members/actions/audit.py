@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from groundswell.lib.clients import acting_address
 from groundswell.lib.tokens import email_hash
 from groundswell.members.models import (
     AuditAction,
@@ -24,7 +25,8 @@ def record_audit(
     """One audit entry, written in the caller's transaction. `subject` is the person's
     email hash, found from `person` when not given. An entry not about a person (a mailing
     paused) has neither: its details name the object. `organisation` is the one the action
-    was for (an owner sees its entries) and `ip_address` where the actor was."""
+    was for (an owner sees its entries) and `ip_address` where the actor was: by default
+    the address of the staff page running, if one is (lib.clients.acting_from)."""
     return AuditEntry.objects.create(
         action=action,
         actor=actor,
@@ -32,5 +34,5 @@ def record_audit(
         subject_hash=subject or (email_hash(person.email_normalised) if person else ""),
         details=details or {},
         organisation_id=organisation.pk if isinstance(organisation, Organisation) else organisation,
-        ip_address=ip_address,
+        ip_address=ip_address or acting_address(),
     )

@@ -51,12 +51,13 @@ def do_grant_role(
             user.email = email
             user.save(update_fields=["email"])
         previous = StaffRole.objects.filter(user=user, organisation=organisation).first()
+        was = previous.role if previous is not None else ""
         if previous is None:
             StaffRole.objects.create(user=user, organisation=organisation, role=role)
         elif previous.role != role:
             previous.role = role
             previous.save(update_fields=["role"])
-        if previous is None or previous.role != role or created:
+        if was != role or created:
             record_audit(
                 AuditAction.ROLE_GRANTED,
                 actor,
@@ -65,7 +66,7 @@ def do_grant_role(
                 details={
                     "user": username,
                     "role": str(role),
-                    "previous": previous.role if previous else "",
+                    "previous": was,
                     "created": created,
                 },
             )

@@ -33,6 +33,7 @@ def _change_status(
             action,
             actor,
             details={"petition": petition.pk, "slug": petition.slug, "was": previous},
+            organisation=petition.lead_sponsor_id(),
         )
     return petition
 

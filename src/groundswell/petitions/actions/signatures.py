@@ -51,6 +51,7 @@ def _set_signature_status(
                 person=signature.person,
                 details={"petition": signature.petition_id, "signature": signature.pk}
                 | {k: v for k, v in changes.items() if k == "invalidated_reason"},
+                organisation=signature.petition.lead_sponsor_id(),
             )
         petitions = {s.petition_id: s.petition for s in signatures}
 

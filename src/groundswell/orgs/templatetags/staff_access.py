@@ -1,0 +1,17 @@
+"""What the staff navigation shows a user, decided by orgs.access."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from groundswell.orgs.access import manages_staff_anywhere
+
+register = template.Library()
+
+
+@register.filter
+def may_read_audit(user: Any) -> bool:
+    """Owners read their organisations' audit entries; administrators all of them."""
+    return manages_staff_anywhere(user)
