@@ -148,9 +148,16 @@ class TestEmailsToOBrien:
         self, obrien: Person, client: Client, smtp_sink: SmtpSink, capture: Any
     ) -> None:
         with capture(execute=True):
-            response = client.post(
-                f"/profile/{make_member_token(obrien.pk)}/", {"new_email": "sons@example.org"}
-            )
+            response = client.post(f"/profile/{make_member_token(obrien.pk)}/")
+        assert response.status_code == 200
+        text = part(only(smtp_sink, EMAIL), "plain")
+        assert_plain(text)
+        assert f"Hello {NAME}," in str(text)
+        link = re.search(r"http://testserver(/profile/edit/\S+/)", str(text))
+        assert link is not None
+        smtp_sink.handler.messages.clear()
+        with capture(execute=True):
+            response = client.post(link[1], {"new_email": "sons@example.org"})
         assert response.status_code == 200
         for to in ("sons@example.org", EMAIL):
             text = part(only(smtp_sink, to), "plain")

@@ -1,9 +1,9 @@
-"""The demo's mailbox holds a test copy of the demo mailing from the start, never two.
+"""The demo's mailbox holds one member's copy of the demo mailing from the start, never two.
 
-The copy is what the staff page's "Test send" makes: [TEST] in the subject, sent to the
-demo's staff address, rendered as the first member on Fieldstone Action's list, so
-its links are that member's. It goes through a real SMTP session to the demo's own
-mail catcher, which files it where the staff mailbox reads.
+The copy is the first member of Fieldstone Action's list's own, as a send renders it:
+addressed to them, with their links. It goes through a real SMTP session to the demo's
+own mail catcher, which files it where the staff mailbox reads. (A staff test copy
+would not show the greeting: its links act for no one.)
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def text_part(message: EmailMessage) -> str:
 
 
 class TestMailboxCopy:
-    def test_it_files_a_members_test_copy_of_the_demo_mailing_for_staff(
+    def test_it_files_a_member_s_own_copy_of_the_demo_mailing(
         self, demo: Mailing, catcher: Path, django_capture_on_commit_callbacks: Any
     ) -> None:
         member = first_member(demo)
@@ -103,17 +103,19 @@ class TestMailboxCopy:
         assert copy is not None and copy.sent_now
         assert member.email in copy.describe()
         [message] = caught(catcher)
-        assert message["To"] == STAFF_ADDRESS
-        assert message["X-Envelope-To"] == STAFF_ADDRESS
-        assert message["Subject"] == "[TEST] Tell Microsoft to stop enabling ICE"
-        assert str(message["Message-ID"]).startswith(f"<{demo.pk}.test.")
+        assert message["To"] == member.email
+        assert message["X-Envelope-To"] == member.email
+        assert message["Subject"] == "Tell Microsoft to stop enabling ICE"
+        assert str(message["Message-ID"]).startswith(f"<{demo.pk}.demo.")
+        # It records nothing: the mailing's figures stay as they were.
+        assert not demo.recipients.exists()
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         text = text_part(message)
         assert f"Dear {member.first_name}," in text
         assert f"akid={make_member_token(member.pk, demo.pk)}" in text
         # The staff mailbox lists it.
         assert [store.summary(name).subject for name in store.message_names()] == [
-            "[TEST] Tell Microsoft to stop enabling ICE"
+            "Tell Microsoft to stop enabling ICE"
         ]
 
     def test_its_petition_link_greets_the_member_by_first_name(
@@ -185,13 +187,12 @@ class TestDemoCommand:
         first = start_demo()
         first.wait_until_site_answers()
         first.wait_for_output("Press Ctrl-C")
-        assert "Mailbox: a test copy of the demo mailing" in first.output
+        assert "Mailbox: the demo mailing" in first.output
         password = (first.data_dir / "staff_password").read_text().strip()
         with httpx.Client(base_url=first.base_url, timeout=10) as client:
             log_in(client, password)
             mailbox = client.get("/staff/mailbox/")
-        assert "[TEST] Tell Microsoft to stop enabling ICE" in mailbox.text
-        assert STAFF_ADDRESS in mailbox.text
+        assert "Tell Microsoft to stop enabling ICE" in mailbox.text
         first.process.send_signal(signal.SIGINT)
         assert first.wait_for_exit() == 0, first.output
 
@@ -204,6 +205,6 @@ class TestDemoCommand:
         copies = [
             path
             for path in (second.data_dir / "mail").glob("*.eml")
-            if b"[TEST] Tell Microsoft to stop enabling ICE" in path.read_bytes()
+            if b"Subject: Tell Microsoft to stop enabling ICE" in path.read_bytes()
         ]
         assert len(copies) == 1

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from groundswell.lib.tokens import read_member_token
+from groundswell.lib.tokens import PREVIEW_TOKEN, make_member_token, read_member_token
 from groundswell.mailings.models import Mailing, TrackedLink
 from groundswell.members.models import Person
 
@@ -21,7 +21,7 @@ def post_test(client: Client, mailing: Mailing, addresses: str, as_member: str =
 
 
 class TestTestSend:
-    def test_it_sends_each_address_a_test_copy_as_the_member(
+    def test_it_sends_each_address_a_copy_as_the_member_whose_links_act_for_no_one(
         self,
         alice_client: Client,
         mailing: Mailing,
@@ -44,9 +44,11 @@ class TestTestSend:
             assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
             text = message.get_payload()[0].get_payload(decode=True).decode()
             assert "Dear Bob," in text
+            # Test copies get forwarded: their links carry the preview token, not Bob's.
             token = text.split("akid=")[1].split(")")[0].split()[0]
-            member = read_member_token(token)
-            assert member is not None and member.person_id == bob.pk
+            assert token == PREVIEW_TOKEN and read_member_token(token) is None
+            assert make_member_token(bob.pk, mailing.pk) not in message.as_string()
+            assert f"/unsubscribe/{PREVIEW_TOKEN}/" in message["List-Unsubscribe"]
         # The links it carries exist, so they work when clicked.
         assert TrackedLink.objects.filter(mailing=mailing).count() == 9
 

@@ -63,6 +63,32 @@ class TestRecognisedPage:
         assert cookie["httponly"]
         assert "Not Katy?" in client.get(f"/sign/{petition.slug}/").content.decode()
 
+    def test_a_later_visitor_of_the_browser_is_greeted_but_never_given_the_token(
+        self, client: Client, petition, katy
+    ):
+        token = make_member_token(katy.pk, 29208)
+        client.get(f"/sign/{petition.slug}/?akid={token}")
+        assert token not in client.cookies[COOKIE].value
+        later = client.get(f"/sign/{petition.slug}/").content.decode()
+        assert "Not Katy?" in later
+        assert token not in later
+        # One click still signs, known from the cookie, and still counts for the mailing.
+        assert client.post(f"/sign/{petition.slug}/", {"akid": ""}).status_code == 303
+        signature = Signature.objects.get()
+        assert (signature.person, signature.mailing_id) == (katy, 29208)
+
+    def test_a_cookie_from_before_still_recognises_without_showing_its_token(
+        self, client: Client, petition, katy
+    ):
+        from groundswell.members.recognition import COOKIE_SALT
+
+        token = make_member_token(katy.pk)
+        response = client.get("/")
+        response.set_signed_cookie(COOKIE, token, salt=COOKIE_SALT)
+        client.cookies[COOKIE] = response.cookies[COOKIE].value
+        page = client.get(f"/sign/{petition.slug}/").content.decode()
+        assert "Not Katy?" in page and token not in page
+
     def test_not_me_forgets_the_member_and_shows_the_full_form(
         self, client: Client, petition, katy
     ):

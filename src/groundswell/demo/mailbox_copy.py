@@ -1,10 +1,11 @@
-"""At demo start: a test copy of the demo mailing waits in the mailbox.
+"""At demo start: the demo mailing's copy for one member waits in the mailbox.
 
-It is what the staff page's "Test send" makes (the same action): a [TEST] copy to the
-demo's staff address, rendered as the first member on the sending organisation's list,
-so its links are that member's own (the petition greets them; unsubscribe unsubscribes
-them). The demo runs this in a process of its own once the mail catcher listens, with
-the demo's settings, so the links and the mail server are this run's ports:
+The first member on the sending organisation's list gets their own copy, as a send
+would deliver it: addressed to them, with their own links (the petition greets them;
+unsubscribe unsubscribes them). The demo's mail catcher takes all mail, so it lands in
+the staff mailbox. (A staff "Test send" would not do: its links act for no one.) The
+demo runs this in a process of its own once the mail catcher listens, with the demo's
+settings, so the links and the mail server are this run's ports:
 
     python -m groundswell.demo.mailbox_copy
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 from groundswell.demo import content
 
@@ -32,18 +34,14 @@ class MailboxCopy:
     def describe(self) -> str:
         if self.sent_now:
             return (
-                f"Mailbox: a test copy of the demo mailing “{self.subject}” to {self.to}, "
-                f"as its member {self.member} gets it."
+                f"Mailbox: the demo mailing “{self.subject}” as its member {self.member} "
+                "gets it, with their own links."
             )
-        return f"Mailbox: the test copy of the demo mailing to {self.to} is there already."
+        return f"Mailbox: {self.member}'s copy of the demo mailing is there already."
 
 
 def ensure_mailbox_copy() -> MailboxCopy | None:
     """Send the copy unless one is in the mailbox; None when the demo has no mailing."""
-    from django.contrib.auth import get_user_model
-
-    from groundswell.demo.staff import STAFF_USERNAME
-    from groundswell.mailings.actions.compose import do_send_test
     from groundswell.mailings.models import Mailing
     from groundswell.members.models import Person, SubscriptionStatus
 
@@ -55,8 +53,7 @@ def ensure_mailbox_copy() -> MailboxCopy | None:
         .order_by("pk")
         .first()
     )
-    staff = get_user_model().objects.filter(username=STAFF_USERNAME).first()
-    if mailing is None or staff is None or not staff.email:
+    if mailing is None:
         return None
     member = (
         Person.objects.filter(
@@ -69,20 +66,38 @@ def ensure_mailbox_copy() -> MailboxCopy | None:
     if member is None:
         return None
     name = f"{member.first_name} {member.last_name} <{member.email}>".strip()
-    if has_test_copy(mailing.pk, staff.email):
-        return MailboxCopy(mailing.subject, staff.email, name, sent_now=False)
-    do_send_test(mailing, [staff.email], person=member, by=staff)
-    return MailboxCopy(mailing.subject, staff.email, name, sent_now=True)
+    if has_member_copy(mailing.pk, member.email):
+        return MailboxCopy(mailing.subject, member.email, name, sent_now=False)
+    deliver_member_copy(mailing, member)
+    return MailboxCopy(mailing.subject, member.email, name, sent_now=True)
 
 
-def has_test_copy(mailing_id: int, address: str) -> bool:
-    """Whether the mailbox holds a member's test copy of this mailing sent to `address`.
+def deliver_member_copy(mailing: Any, member: Any) -> None:
+    """The member's own copy, rendered as the send renders it, to their address. It
+    records nothing: no recipient row, so the mailing's figures stay as they were."""
+    from django.core.mail import get_connection
 
-    Test copies as a member carry a Message-ID that starts with <mailing id.test.
-    """
+    from groundswell.lib.mime import raw_email_message
+    from groundswell.mailings.models import MailingRecipient
+    from groundswell.mailings.rendering import prepare_mailing
+
+    prepared = prepare_mailing(mailing)
+    copy = MailingRecipient(mailing=mailing, person=member, email=member.email, variant="A")
+    data = prepared.message_bytes(copy, message_id=prepared.new_message_id(DEMO_COPY))
+    subject = prepared.subject_for("A", member, member.email)
+    message = raw_email_message(data, mailing.from_email, [member.email], subject)
+    get_connection().send_messages([message])
+
+
+DEMO_COPY = "demo"
+
+
+def has_member_copy(mailing_id: int, address: str) -> bool:
+    """Whether the mailbox holds the demo's copy of this mailing for `address`: its
+    Message-ID starts with <mailing id.demo."""
     from groundswell.mailbox import store
 
-    prefix = f"<{mailing_id}.test."
+    prefix = f"<{mailing_id}.{DEMO_COPY}."
     for name in store.message_names():
         headers = store.read_headers(name)
         if str(headers.get("Message-ID", "")).startswith(prefix) and address.lower() in str(
@@ -100,7 +115,7 @@ def main() -> int:
     try:
         copy = ensure_mailbox_copy()
     except OSError as error:
-        print(f"Mailbox: the demo mailing's test copy was not sent: {error}", file=sys.stderr)
+        print(f"Mailbox: the demo mailing's member copy was not sent: {error}", file=sys.stderr)
         return 1
     if copy is not None:
         print(copy.describe(), flush=True)

@@ -125,7 +125,7 @@ class Demo:
         return False
 
     def _put_copy_in_mailbox(self) -> None:
-        """A test copy of the demo mailing, sent to the catcher (see mailbox_copy.py).
+        """A member's own copy of the demo mailing, sent to the catcher (see mailbox_copy.py).
 
         The demo runs on without it if it fails: the mailbox is only emptier.
         """
@@ -147,9 +147,11 @@ class Demo:
                 copy.kill()
                 copy.wait()
                 if self.stop_signal is None:
-                    self.say("The demo mailing's test copy took too long; carrying on without it.")
+                    self.say(
+                        "The demo mailing's member copy took too long; carrying on without it."
+                    )
         if copy.returncode not in (0, -signal.SIGKILL):
-            self.say("The demo mailing's test copy was not sent (see above); carrying on.")
+            self.say("The demo mailing's member copy was not sent (see above); carrying on.")
 
     def _stop_children(self) -> None:
         running = [child for child in self.children if child.signal_group(signal.SIGTERM)]

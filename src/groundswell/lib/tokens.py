@@ -16,6 +16,11 @@ MEMBER_TOKEN = signing.Purpose(salt=b"groundswell.member-token.v1", length=TAG_L
 _TOKEN_RE = re.compile(r"^(0|[1-9][0-9]{0,17})\.([1-9][0-9]{0,17})\.([A-Za-z0-9_-]{16})$")
 
 
+# Stands in for a member's token in staff previews and test copies: it names no one,
+# so every link in such a copy shows pages as to a stranger and changes nothing.
+PREVIEW_TOKEN = "preview"  # noqa: S105 (not a secret: it opens nothing)
+
+
 @dataclass(frozen=True)
 class MemberToken:
     mailing_id: int

@@ -30,7 +30,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from groundswell.lib import mime
-from groundswell.lib.tokens import make_member_token
+from groundswell.lib.tokens import PREVIEW_TOKEN, make_member_token
 from groundswell.mailings import merge
 from groundswell.mailings.models import LinkKind, Mailing, MailingRecipient
 from groundswell.members.models import Person
@@ -256,12 +256,15 @@ class PreparedMailing:
         *,
         message_id: str | None = None,
         subject_prefix: str = "",
+        preview: bool = False,
     ) -> bytes:
-        """The whole RFC 5322 message for one recipient, ready for SMTP's DATA."""
+        """The whole RFC 5322 message for one recipient, ready for SMTP's DATA. A
+        `preview` (a staff test copy) has the member's name and greeting but carries
+        PREVIEW_TOKEN, not their working token."""
         person = recipient.person
         if person is None:
             raise RenderError("This recipient was erased: there is no one to send to.")
-        token = make_member_token(person.pk, self.mailing.pk)
+        token = PREVIEW_TOKEN if preview else make_member_token(person.pk, self.mailing.pk)
         return self._message(
             person=person,
             email=recipient.email,
@@ -398,8 +401,8 @@ def render_preview(mailing: Mailing, person: Person | None) -> tuple[str, str, s
     if person is None:
         html_part, text_part = prepared.parts(None, "", "")
         return prepared.subject_for("A", None, ""), html_part, text_part
-    token = make_member_token(person.pk, mailing.pk)
-    html_part, text_part = prepared.parts(person, person.email, token)
+    # Staff see the member's copy, but its links must not act as the member's link.
+    html_part, text_part = prepared.parts(person, person.email, PREVIEW_TOKEN)
     return prepared.subject_for("A", person, person.email), html_part, text_part
 
 

@@ -171,6 +171,7 @@ class AuditAction(models.TextChoices):
 
     PROFILE_UPDATED = "profile-updated", _("profile updated")
     EMAIL_CHANGED = "email-changed", _("email address changed")
+    EMAIL_CHANGE_CANCELLED = "email-change-cancelled", _("email change cancelled")
     EXPORTED = "exported", _("data exported")
     ERASED = "erased", _("erased")
     REMOVED_IDLE_PEOPLE = "removed-idle-people", _("people without purpose removed")

@@ -2,10 +2,15 @@
 
 A member token (`akid`) in a link, or the signed cookie it leaves behind, names
 the person. Only the first name is ever shown to whoever holds the link.
+
+The cookie holds the two ids, not the token: a page recognised from the cookie alone
+(a later visitor of the same browser) carries no token, so nothing it shows can be
+taken away and used as the member's link. "Not <name>?" deletes the cookie.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.core import signing
@@ -22,9 +27,13 @@ COOKIE_MAX_AGE = 30 * 24 * 3600
 @dataclass(frozen=True)
 class Recognition:
     person: Person
+    # The member token from the link; empty when recognised from the cookie.
     token: str
     mailing_id: int
     from_link: bool
+
+
+_REMEMBERED = re.compile(r"^(0|[1-9][0-9]{0,17})\.([1-9][0-9]{0,17})$")
 
 
 def _person(token: str) -> tuple[Person, int] | None:
@@ -46,18 +55,22 @@ def recognise(request: HttpRequest, token: str | None = None) -> Recognition | N
         remembered = request.get_signed_cookie(COOKIE, salt=COOKIE_SALT, max_age=COOKIE_MAX_AGE)
     except (KeyError, signing.BadSignature):
         return None
-    if not remembered:
+    match = _REMEMBERED.match(remembered or "")
+    if match is not None:
+        mailing_id, person = int(match[1]), Person.objects.filter(pk=int(match[2])).first()
+    else:
+        # A cookie from before it held ids: it held the token.
+        found = _person(remembered) if remembered else None
+        mailing_id, person = (found[1], found[0]) if found else (0, None)
+    if person is None:
         return None
-    found = _person(remembered)
-    if found is None:
-        return None
-    return Recognition(person=found[0], token=remembered, mailing_id=found[1], from_link=False)
+    return Recognition(person=person, token="", mailing_id=mailing_id, from_link=False)
 
 
 def remember(request: HttpRequest, response: HttpResponse, recognition: Recognition) -> None:
     response.set_signed_cookie(
         COOKIE,
-        recognition.token,
+        f"{recognition.mailing_id}.{recognition.person.pk}",
         salt=COOKIE_SALT,
         max_age=COOKIE_MAX_AGE,
         httponly=True,

@@ -9,8 +9,10 @@ from django_tasks import task
 from groundswell.lib.addresses import normalise_email
 from groundswell.lib.retry import RetryPolicy, retry_task_later
 from groundswell.members.emails import (
+    EMAIL_CHANGE_CANCEL_SALT,
     EMAIL_CHANGE_SALT,
     PRIVACY_SALT,
+    PROFILE_EDIT_SALT,
     RENEWAL_SALT,
     build_member_email,
 )
@@ -58,7 +60,13 @@ def _is_for(args: list, person: Person) -> bool:
         return True
     link = context.get("link", "") if isinstance(context, dict) else ""
     signed = link.rstrip("/").rpartition("/")[2]
-    for salt in (EMAIL_CHANGE_SALT, PRIVACY_SALT, RENEWAL_SALT):
+    for salt in (
+        EMAIL_CHANGE_SALT,
+        EMAIL_CHANGE_CANCEL_SALT,
+        PROFILE_EDIT_SALT,
+        PRIVACY_SALT,
+        RENEWAL_SALT,
+    ):
         try:
             # Expired or not: erasure removes the row either way.
             if signing.loads(signed, salt=salt).get("p") == person.pk:

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -10,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from groundswell.lib.clients import client_address
 from groundswell.lib.csvsafe import csv_text
 from groundswell.lib.downloads import attachment, json_attachment
-from groundswell.lib.tokens import MemberToken, read_member_token
+from groundswell.lib.tokens import PREVIEW_TOKEN, MemberToken, read_member_token
 from groundswell.members.actions.consent import (
     UnsubscribeScope,
     do_renew_consent,
@@ -23,14 +27,25 @@ from groundswell.members.actions.privacy import (
     do_request_privacy_link,
     export_rows,
 )
-from groundswell.members.actions.profile import do_change_email, do_update_own_profile
+from groundswell.members.actions.profile import (
+    do_cancel_email_change,
+    do_confirm_email_change,
+    do_request_profile_link,
+    do_update_own_profile,
+    email_changed_recently,
+)
 from groundswell.members.emails import (
+    EMAIL_CHANGE_CANCEL_MAX_AGE,
+    EMAIL_CHANGE_CANCEL_SALT,
     EMAIL_CHANGE_MAX_AGE,
     EMAIL_CHANGE_SALT,
     PRIVACY_MAX_AGE,
     PRIVACY_SALT,
+    PROFILE_EDIT_MAX_AGE,
+    PROFILE_EDIT_SALT,
     RENEWAL_MAX_AGE,
     RENEWAL_SALT,
+    person_stamp,
 )
 from groundswell.members.forms import PrivacyRequestForm, ProfileForm
 from groundswell.members.mail_sources import email_source
@@ -41,6 +56,29 @@ ONE_CLICK_BODY = "List-Unsubscribe=One-Click"
 SUBSCRIPTIONS_WORDING = _(
     "I want to keep receiving emails from the lists ticked above. I can unsubscribe at any time."
 )
+
+
+View = TypeVar("View", bound=Callable[..., HttpResponse])
+
+
+def answers_previews(view: View) -> View:
+    """A member page reached from a staff preview or test copy (PREVIEW_TOKEN): say so,
+    and act for no one."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, token: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        if token == PREVIEW_TOKEN:
+            return _notice(
+                request,
+                _("This is a preview"),
+                _(
+                    "This link came from a staff preview or test copy. In a member's "
+                    "own copy it opens their page; here it changes nothing."
+                ),
+            )
+        return view(request, token, *args, **kwargs)
+
+    return cast(View, wrapper)
 
 
 def member_for_token(token: str) -> tuple[Person, MemberToken]:
@@ -84,6 +122,7 @@ def _choices(person: Person, mailing_id: int) -> dict[str, object]:
     }
 
 
+@answers_previews
 @csrf_exempt  # The token in the URL is the authority; RFC 8058 posts carry no cookies.
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
@@ -127,6 +166,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@answers_previews
 @require_http_methods(["GET", "POST"])
 def subscriptions(request: HttpRequest, token: str) -> HttpResponse:
     person = person_for_token(token)
@@ -154,12 +194,39 @@ def subscriptions(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@answers_previews
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest, token: str) -> HttpResponse:
+    """From an email's "change your email or mailing address": a member link only
+    recognises, so changing details starts with a link to the address on file."""
     person = person_for_token(token)
+    if request.method == "POST":
+        do_request_profile_link(person)
+        return _notice(
+            request,
+            _("Check your email"),
+            _(
+                "We have sent a link to the address we have for you. Open it to change "
+                "your details. It works for one day."
+            ),
+        )
+    return render(request, "members/profile_start.html", {"person": person, "token": token})
+
+
+def _edit_link(signed: str) -> Person | None:
+    """The person an unused, unexpired profile link is for."""
+    found = read_emailed_link(signed, salt=PROFILE_EDIT_SALT, max_age=PROFILE_EDIT_MAX_AGE)
+    if found is None or found[1].get("s") != person_stamp(found[0]):
+        return None
+    return found[0]
+
+
+@require_http_methods(["GET", "POST"])
+def profile_edit(request: HttpRequest, signed: str) -> HttpResponse:
+    person = _edit_link(signed)
+    if person is None:
+        return render(request, "members/link_expired.html", status=404)
     form = ProfileForm(request.POST or None)
-    done: list[str] = []
-    email_sent = False
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -167,21 +234,16 @@ def profile(request: HttpRequest, token: str) -> HttpResponse:
             result = do_update_own_profile(
                 person, changes, new_email=form.cleaned_data["new_email"] or "", actor="self"
             )
-            done, email_sent = result.changed, result.email_change_requested
-            form = ProfileForm()
-        else:
-            status = 400
+            return render(
+                request,
+                "members/profile_saved.html",
+                {"changed": result.changed, "email_sent": result.email_change_requested},
+            )
+        status = 400
     return render(
         request,
         "members/profile.html",
-        {
-            "person": person,
-            "token": token,
-            "form": form,
-            "changed": done,
-            "email_sent": email_sent,
-            "has_address": bool(person.address),
-        },
+        {"person": person, "form": form, "has_address": bool(person.address)},
         status=status,
     )
 
@@ -205,15 +267,36 @@ def read_emailed_link(signed: str, *, salt: str, max_age: int) -> tuple[Person, 
 @require_http_methods(["GET", "POST"])
 def confirm_email(request: HttpRequest, signed: str) -> HttpResponse:
     found = read_emailed_link(signed, salt=EMAIL_CHANGE_SALT, max_age=EMAIL_CHANGE_MAX_AGE)
-    if found is None:
+    # Used, cancelled from the old address, or overtaken by another change: spent.
+    if found is None or found[1].get("s") != person_stamp(found[0]):
         return render(request, "members/link_expired.html", status=404)
     person, value = found
     if request.method == "POST":
-        do_change_email(person, value["e"], actor="self")
+        do_confirm_email_change(person, value["e"])
         return _notice(
             request, _("Email address changed"), _("We will use your new address from now on.")
         )
     return render(request, "members/confirm_email.html", {"new_email": value["e"]})
+
+
+@require_http_methods(["GET", "POST"])
+def cancel_email_change(request: HttpRequest, signed: str) -> HttpResponse:
+    """From the old address's notice: stop or undo a change of address."""
+    found = read_emailed_link(
+        signed, salt=EMAIL_CHANGE_CANCEL_SALT, max_age=EMAIL_CHANGE_CANCEL_MAX_AGE
+    )
+    if found is None:
+        return render(request, "members/link_expired.html", status=404)
+    person, value = found
+    if request.method == "POST":
+        if do_cancel_email_change(person, value["o"], value["e"]):
+            return _notice(
+                request,
+                _("The change is stopped"),
+                _("We use this address for you, as before. No one else can use the old link."),
+            )
+        return render(request, "members/link_expired.html", status=404)
+    return render(request, "members/cancel_email_change.html", {})
 
 
 RENEWAL_WORDING = _(
@@ -292,6 +375,15 @@ def privacy_confirm(request: HttpRequest, signed: str) -> HttpResponse:
                 request,
                 _("Your data is erased"),
                 _("We hold nothing that names you any more, and we will not email you again."),
+            )
+        if email_changed_recently(person) is not None:
+            return _notice(
+                request,
+                _("Not yet"),
+                _(
+                    "Your email address changed less than two weeks ago. To keep your data "
+                    "safe, we send no copy to a new address before then."
+                ),
             )
         data = do_record_export(person, actor="self")
         if request.POST.get("format") == "csv":

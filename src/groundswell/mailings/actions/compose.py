@@ -72,8 +72,9 @@ def do_send_test(
 ) -> int:
     """Send a [TEST] copy to each staff address through Django's mail backend.
 
-    With a person, the copy carries that member's real links (as their own copy
-    would); without one, neutral values and no member links. Sent after commit,
+    With a person, the copy shows that member's name and details as their own copy
+    would, but its links carry PREVIEW_TOKEN, which acts for no one (staff test copies
+    get forwarded too); without one, neutral values and no member links. Sent after commit,
     so the tracked links it points at exist when it arrives.
     """
     from django.core.mail import get_connection
@@ -96,7 +97,10 @@ def do_send_test(
             if person is not None:
                 copy = MailingRecipient(mailing=mailing, person=person, email=address, variant="A")
                 data = prepared.message_bytes(
-                    copy, message_id=prepared.new_message_id("test"), subject_prefix=prefix
+                    copy,
+                    message_id=prepared.new_message_id("test"),
+                    subject_prefix=prefix,
+                    preview=True,
                 )
             else:
                 data = prepared.neutral_message_bytes(address, subject_prefix=prefix)

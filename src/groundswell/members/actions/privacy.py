@@ -4,10 +4,15 @@ Each app's share of both is registered in members/privacy.py."""
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import formats, timezone
 
 from groundswell.lib.tokens import email_hash
 from groundswell.members import privacy
 from groundswell.members.actions.audit import record_audit
+from groundswell.members.actions.profile import (
+    EXPORT_WAIT_AFTER_EMAIL_CHANGE,
+    email_changed_recently,
+)
 from groundswell.members.actions.suppression import do_suppress
 from groundswell.members.emails import privacy_link
 from groundswell.members.models import (
@@ -26,8 +31,17 @@ def do_request_privacy_link(normalised_email: str, kind: str) -> None:
         person = Person.objects.filter(email_normalised=normalised_email).first()
         if person is None:
             return
-        link = privacy_link(person.pk, kind)
         to = person.email
+        changed = email_changed_recently(person) if kind == "export" else None
+        if changed is not None:
+            # The address may have been taken over from a forwarded link: no data yet.
+            after = changed + EXPORT_WAIT_AFTER_EMAIL_CHANGE
+            context = {"after": formats.date_format(timezone.localtime(after), "j F Y")}
+            transaction.on_commit(
+                lambda: send_member_email.enqueue("privacy-export-wait", to, context)
+            )
+            return
+        link = privacy_link(person.pk, kind)
         transaction.on_commit(
             lambda: send_member_email.enqueue(f"privacy-{kind}", to, {"link": link})
         )

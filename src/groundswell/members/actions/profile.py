@@ -4,17 +4,24 @@ new address that someone else holds merges the two."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from groundswell.lib.addresses import normalise_email
 from groundswell.lib.tokens import email_hash
 from groundswell.members import privacy
 from groundswell.members.actions.audit import record_audit
-from groundswell.members.emails import email_change_link
+from groundswell.members.emails import (
+    email_change_cancel_link,
+    email_change_link,
+    profile_edit_link,
+)
 from groundswell.members.models import (
     AuditAction,
+    AuditEntry,
     Person,
     Subscription,
 )
@@ -28,27 +35,99 @@ class OwnProfileChange:
     email_change_requested: bool
 
 
+# No copy of a person's data goes to an address this new: whoever took over an
+# address from a forwarded link cannot take the data with it at once.
+EXPORT_WAIT_AFTER_EMAIL_CHANGE = timedelta(days=14)
+
+
+def do_request_profile_link(person: Person) -> None:
+    """Email the address on file a link to change the person's details (a member link
+    only recognises: it travels in forwarded emails and on shared computers)."""
+    with transaction.atomic():
+        link = profile_edit_link(person)
+        context = {"first_name": person.first_name or _("friend"), "link": link}
+        to = person.email
+        transaction.on_commit(lambda: send_member_email.enqueue("profile-edit", to, context))
+
+
 def do_update_own_profile(
     person: Person, changes: dict[str, str], *, new_email: str = "", actor: str = "self"
 ) -> OwnProfileChange:
-    """The person changes their details from their profile link. A new address takes
-    effect once its owner confirms it (do_change_email): here it is only emailed."""
+    """The person changes their details from the link sent to their address. A new
+    address takes effect once its owner confirms it (do_change_email), and the old
+    address is told, with a link to cancel. Saving uses up the link (person_stamp)."""
     with transaction.atomic():
+        person = Person.objects.select_for_update().get(pk=person.pk)
         changed = do_update_profile(person, changes, actor=actor)
+        if not changed:
+            person.save(update_fields=["updated_at"])
         requested = bool(new_email) and normalise_email(new_email) != person.email_normalised
         if requested:
             context = {"first_name": person.first_name or _("friend")}
-            link = email_change_link(person.pk, new_email)
+            link = email_change_link(person, new_email)
             old_email = person.email
+            cancel = email_change_cancel_link(person.pk, old_email, new_email)
 
             def send() -> None:
                 send_member_email.enqueue(
                     "email-change-confirm", new_email, {**context, "link": link}
                 )
-                send_member_email.enqueue("email-change-notice", old_email, context)
+                send_member_email.enqueue(
+                    "email-change-notice", old_email, {**context, "link": cancel}
+                )
 
             transaction.on_commit(send)
         return OwnProfileChange(changed=changed, email_change_requested=requested)
+
+
+def do_confirm_email_change(person: Person, new_email: str) -> Person:
+    """The new address confirmed: use it, and tell the old one how to undo it."""
+    with transaction.atomic():
+        old_email = person.email
+        person = do_change_email(person, new_email, actor="self")
+        context = {
+            "first_name": person.first_name or _("friend"),
+            "link": email_change_cancel_link(person.pk, old_email, new_email),
+        }
+        transaction.on_commit(
+            lambda: send_member_email.enqueue("email-change-done", old_email, context)
+        )
+        return person
+
+
+def do_cancel_email_change(person: Person, old_email: str, new_email: str) -> bool:
+    """From the old address: undo the change, confirmed or not. A change still waiting
+    for confirmation dies (its link carries the person's stamp, which this changes).
+    False when the person has moved on to a third address since."""
+    with transaction.atomic():
+        person = Person.objects.select_for_update().get(pk=person.pk)
+        current = person.email_normalised
+        if current == normalise_email(new_email):
+            do_change_email(person, old_email, actor="self:cancelled-change")
+            return True
+        if current == normalise_email(old_email):
+            person.save(update_fields=["updated_at"])
+            record_audit(
+                AuditAction.EMAIL_CHANGE_CANCELLED,
+                "self",
+                person=person,
+                details={"new_email_hash": email_hash(normalise_email(new_email))},
+            )
+            return True
+        return False
+
+
+def email_changed_recently(person: Person) -> datetime | None:
+    """When the person's address last changed, if within EXPORT_WAIT_AFTER_EMAIL_CHANGE."""
+    since = timezone.now() - EXPORT_WAIT_AFTER_EMAIL_CHANGE
+    return (
+        AuditEntry.objects.filter(
+            person=person, action=AuditAction.EMAIL_CHANGED, created_at__gte=since
+        )
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
 
 
 PROFILE_FIELDS = ("first_name", "last_name", "address", "postal_code", "country")
