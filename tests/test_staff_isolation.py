@@ -93,6 +93,7 @@ class World:
             "(?P<url>.*)$": "anything/",
             "<int:mailing_id>": self.mailing.pk,
             "<slug:slug>": self.petition.slug,
+            "<slug:org_slug>": self.org.slug,
             "<str:name>": "0001.eml",
             "<path:object_id>": object_id,
             "<path:content_type_id>": ContentType.objects.get_for_model(Person).pk,

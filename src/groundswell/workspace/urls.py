@@ -1,12 +1,15 @@
 from django.urls import path
 
-from groundswell.workspace import audit, signin, views
+from groundswell.workspace import audit, signin, team, views
 
 app_name = "workspace"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("audit/", audit.audit_log, name="audit"),
+    path("team/", team.team, name="team"),
+    path("team/<slug:org_slug>/grant/", team.grant, name="team-grant"),
+    path("team/<slug:org_slug>/remove/", team.remove, name="team-remove"),
     path("login/", signin.sign_in, name="sign-in"),
     path("logout/", signin.sign_out, name="sign-out"),
     path("petitions/<slug:slug>/", views.petition_dashboard, name="petition"),

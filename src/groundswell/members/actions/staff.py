@@ -20,6 +20,10 @@ class StaffUserResult:
     created: bool
 
 
+class LastOwner(Exception):
+    """An organisation must keep at least one owner, or nobody could manage its staff."""
+
+
 def _find_or_create(
     username: str, email: str, password: str | None, *, superuser: bool
 ) -> tuple[Any, bool]:
@@ -55,6 +59,13 @@ def do_grant_role(
         if previous is None:
             StaffRole.objects.create(user=user, organisation=organisation, role=role)
         elif previous.role != role:
+            if (
+                previous.role == Role.OWNER
+                and not StaffRole.objects.filter(organisation=organisation, role=Role.OWNER)
+                .exclude(pk=previous.pk)
+                .exists()
+            ):
+                raise LastOwner(username)
             previous.role = role
             previous.save(update_fields=["role"])
         if was != role or created:
@@ -88,3 +99,34 @@ def do_make_administrator(
             details={"user": username, "role": "administrator", "created": created},
         )
     return StaffUserResult(user=user, created=created)
+
+
+def do_remove_role(
+    actor: str, *, username: str, organisation: Organisation, ip_address: str | None = None
+) -> bool:
+    """Take away `username`'s role in this organisation; False when they had none.
+    Refused (LastOwner) for the organisation's only owner."""
+    with transaction.atomic():
+        role = (
+            StaffRole.objects.select_for_update()
+            .filter(user__username=username, organisation=organisation)
+            .first()
+        )
+        if role is None:
+            return False
+        if role.role == Role.OWNER:
+            owners = StaffRole.objects.select_for_update().filter(
+                organisation=organisation, role=Role.OWNER
+            )
+            if owners.count() <= 1:
+                raise LastOwner(username)
+        was = role.role
+        role.delete()
+        record_audit(
+            AuditAction.ROLE_REMOVED,
+            actor,
+            organisation=organisation,
+            ip_address=ip_address,
+            details={"user": username, "previous": was},
+        )
+        return True
