@@ -94,6 +94,8 @@ class World:
             "<int:mailing_id>": self.mailing.pk,
             "<slug:slug>": self.petition.slug,
             "<slug:org_slug>": self.org.slug,
+            "<str:fmt>": "csv",
+            "<int:list_id>": cast.default_list(self.org).pk,
             "<str:name>": "0001.eml",
             "<path:object_id>": object_id,
             "<path:content_type_id>": ContentType.objects.get_for_model(Person).pk,

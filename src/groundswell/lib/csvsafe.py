@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -26,3 +26,29 @@ def csv_text(rows: Iterable[Iterable[object]]) -> str:
     for row in rows:
         writer.writerow([safe_cell(cell) for cell in row])
     return out.getvalue()
+
+
+# Excel reads a UTF-8 file without it as the local code page (accents become mojibake).
+BOM = "\ufeff"
+
+
+class _Line:
+    """Where csv.writer writes one row: kept, to be handed on as a string."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def write(self, text: str) -> None:
+        self.text = text
+
+
+def csv_lines(rows: Iterable[Iterable[object]], *, bom: bool = False) -> Iterator[str]:
+    """The rows as CSV, a line at a time (for a streamed download of any size), every
+    cell made safe for spreadsheets as csv_text does."""
+    if bom:
+        yield BOM
+    line = _Line()
+    writer = csv.writer(line)
+    for row in rows:
+        writer.writerow([safe_cell(cell) for cell in row])
+        yield line.text

@@ -15,6 +15,7 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 
 from groundswell.lib.clients import acting_from
 from groundswell.orgs.models import Organisation, Role, StaffRole
@@ -95,7 +96,7 @@ def require_administrator(user: Any) -> None:
         raise Http404
 
 
-View = TypeVar("View", bound=Callable[..., HttpResponse])
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 
 def staff_required(view: View) -> View:
@@ -103,7 +104,7 @@ def staff_required(view: View) -> View:
     with no role anywhere gets 404, like anything else they may not see."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         # Here, not at the top: models import this module before the auth app is ready.
         from django.contrib.auth.views import redirect_to_login
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from groundswell.workspace import audit, signin, team, views
+from groundswell.workspace import audit, exports, signin, team, views
 
 app_name = "workspace"
 
@@ -14,4 +14,10 @@ urlpatterns = [
     path("logout/", signin.sign_out, name="sign-out"),
     path("petitions/<slug:slug>/", views.petition_dashboard, name="petition"),
     path("petitions/<slug:slug>/stats.json", views.petition_stats, name="petition-stats"),
+    path(
+        "petitions/<slug:slug>/signatures.<str:fmt>",
+        exports.petition_signatures,
+        name="petition-signatures",
+    ),
+    path("lists/<int:list_id>/people.csv", exports.list_people, name="list-people"),
 ]

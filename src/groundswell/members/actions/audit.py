@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db import transaction
+
 from groundswell.lib.clients import acting_address
 from groundswell.lib.tokens import email_hash
 from groundswell.members.models import (
@@ -36,3 +38,11 @@ def record_audit(
         organisation_id=organisation.pk if isinstance(organisation, Organisation) else organisation,
         ip_address=ip_address or acting_address(),
     )
+
+
+def do_record_staff_export(
+    action: AuditAction, actor: str, *, organisation: Organisation | None, details: dict
+) -> AuditEntry:
+    """An export of people's data by staff, recorded before the file is written."""
+    with transaction.atomic():
+        return record_audit(action, actor, organisation=organisation, details=details)
