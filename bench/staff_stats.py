@@ -1,5 +1,7 @@
-"""The staff dashboard's figures at a million signatures (issue 18, item 7).
+"""The staff side at a million signatures (issue 18, item 7): the dashboard's
+figures, the export, the delivery PDF.
 
+    make bench-staff            (SQLite, then PostgreSQL)
     .venv/bin/python bench/staff_stats.py [--signatures 1000000]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/staff_stats.py
 
@@ -8,7 +10,10 @@ with people and signatures across three petitions by SQL, then times, on the big
 the baseline (counting its valid signatures, what the public count does), grouping
 every signature at once (the dashboard without tallies), a full and an incremental
 tally refresh, and `figures` (tallies plus the newest signatures) as `stats.json`
-serves it. Ratios are to the baseline measured in the same run.
+serves it. Ratios are to the baseline measured in the same run. Then it exports the
+biggest petition's signatures as CSV (rows per second, and the process's memory at 10%
+and 90% of the file) and writes the delivery PDF of the smallest (time, and memory at
+its start and its peak).
 """
 
 from __future__ import annotations
@@ -26,6 +31,66 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 SHARES = (0.6, 0.3, 0.1)
 TARGET_MS = 500
+EXPORT_ROWS_PER_SECOND = 50_000
+DELIVERY_SECONDS = 60
+
+
+def rss_mib() -> float:
+    """This process's resident memory now."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def time_export(petition, expected: int) -> dict[str, float]:
+    from groundswell.lib.csvsafe import csv_lines
+    from groundswell.petitions.exports import signature_rows
+
+    marks = {int(expected * 0.1): "rss_at_10%", int(expected * 0.9): "rss_at_90%"}
+    found: dict[str, float] = {}
+    rows = 0
+    size = 0
+    start = time.perf_counter()
+    for line in csv_lines(signature_rows(petition, None)):
+        size += len(line)
+        rows += 1
+        if rows in marks:
+            found[marks[rows]] = rss_mib()
+    seconds = time.perf_counter() - start
+    return {"rows": rows - 1, "seconds": seconds, "mib": size / 2**20, **found}
+
+
+def time_delivery(petition) -> dict[str, float]:
+    import tempfile
+    import threading
+
+    from groundswell.petitions.delivery import write_delivery_pdf
+
+    peak = [rss_mib()]
+    before = peak[0]
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.2):
+            peak[0] = max(peak[0], rss_mib())
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as out:
+        named = write_delivery_pdf(petition, out)
+        size = out.tell()
+    seconds = time.perf_counter() - start
+    done.set()
+    watcher.join()
+    return {
+        "named": named,
+        "seconds": seconds,
+        "rss_before": before,
+        "rss_peak": peak[0],
+        "mib": size / 2**20,
+    }
 
 
 def fill(total: int) -> list[int]:
@@ -144,6 +209,26 @@ def inner(total: int) -> None:
     verdict = "meets" if figures_ms < TARGET_MS else "MISSES"
     print(f"figures: {figures_ms:.0f} ms, {verdict} the {TARGET_MS} ms goal")
     print(json.dumps({k: round(v, 1) for k, v in results.items()}))
+
+    exported = time_export(biggest, valid.count())
+    per_second = exported["rows"] / exported["seconds"]
+    verdict = "meets" if per_second >= EXPORT_ROWS_PER_SECOND else "MISSES"
+    print(
+        f"export: {exported['rows']:,} rows ({exported['mib']:.0f} MiB of CSV) in "
+        f"{exported['seconds']:.1f} s = {per_second:,.0f} rows/s "
+        f"({per_second * baseline / 1000:,.0f} rows per baseline count), {verdict} "
+        f"{EXPORT_ROWS_PER_SECOND:,}/s; memory {exported.get('rss_at_10%', 0):.0f} MiB at 10%, "
+        f"{exported.get('rss_at_90%', 0):.0f} MiB at 90%"
+    )
+    smallest = Petition.objects.get(pk=petitions[-1])
+    delivered = time_delivery(smallest)
+    verdict = "meets" if delivered["seconds"] < DELIVERY_SECONDS else "MISSES"
+    print(
+        f"delivery PDF: {delivered['named']:,.0f} signers, {delivered['mib']:.0f} MiB, in "
+        f"{delivered['seconds']:.1f} s ({delivered['seconds'] * 1000 / baseline:,.0f} x "
+        f"baseline), {verdict} {DELIVERY_SECONDS} s; memory {delivered['rss_before']:.0f} "
+        f"MiB before, {delivered['rss_peak']:.0f} MiB at the peak"
+    )
 
 
 def main() -> None:

@@ -4,9 +4,10 @@ people permission there, and is recorded in the audit log before a byte is sent.
 
 from __future__ import annotations
 
+import tempfile
 from typing import Any
 
-from django.http import Http404, HttpRequest, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpRequest, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
 from groundswell.lib.csvsafe import csv_lines
@@ -16,6 +17,7 @@ from groundswell.members.exports import list_people_rows
 from groundswell.members.models import AuditAction
 from groundswell.orgs.access import Permission, can, is_administrator, staff_required
 from groundswell.orgs.models import MailingList, Organisation
+from groundswell.petitions.delivery import DeliveryOptions, delivery_rows, write_delivery_pdf
 from groundswell.petitions.exports import signature_records, signature_rows
 from groundswell.workspace import scope
 
@@ -83,4 +85,59 @@ def list_people(request: HttpRequest, list_id: int) -> StreamingHttpResponse:
         csv_lines(list_people_rows(mailing_list), bom=bool(request.GET.get("bom"))),
         content_type=FORMATS["csv"],
         filename=f"{mailing_list.organisation.slug}-{mailing_list.slug}-people.csv",
+    )
+
+
+def _delivery(request: HttpRequest, slug: str) -> tuple[scope.Petition, DeliveryOptions]:
+    """The petition, if the user may hand it over: it names every signer, so it is for
+    the people permission in the lead sponsor (the organisation that delivers), or an
+    administrator."""
+    petition = scope.petition(request.user, slug)
+    if not can(request.user, petition.lead_sponsor_id(), Permission.PEOPLE):
+        raise Http404
+    options = DeliveryOptions(
+        comments=request.GET.get("comments", "1") != "0",
+        places=request.GET.get("places", "1") != "0",
+    )
+    return petition, options
+
+
+def _record_delivery(request: HttpRequest, petition: scope.Petition, what: str) -> None:
+    do_record_staff_export(
+        AuditAction.SIGNATURES_EXPORTED,
+        _actor(request),
+        organisation=petition.lead_sponsor_id(),
+        details={"petition": petition.pk, "slug": petition.slug, "format": what},
+    )
+
+
+@staff_required
+@require_GET
+def delivery_pdf(request: HttpRequest, slug: str) -> FileResponse:
+    petition, options = _delivery(request, slug)
+    _record_delivery(request, petition, "delivery.pdf")
+    # Spooled: small deliveries stay in memory, large ones go to a temporary file.
+    # FileResponse closes it once sent.
+    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
+    write_delivery_pdf(petition, out, options)
+    out.seek(0)
+    response = FileResponse(
+        out,
+        as_attachment=True,
+        filename=f"{petition.slug}-delivery.pdf",
+        content_type="application/pdf",
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@staff_required
+@require_GET
+def delivery_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    petition, options = _delivery(request, slug)
+    _record_delivery(request, petition, "delivery.csv")
+    return streamed_attachment(
+        csv_lines(delivery_rows(petition, options), bom=bool(request.GET.get("bom"))),
+        content_type=FORMATS["csv"],
+        filename=f"{petition.slug}-delivery.csv",
     )

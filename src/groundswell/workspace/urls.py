@@ -19,5 +19,7 @@ urlpatterns = [
         exports.petition_signatures,
         name="petition-signatures",
     ),
+    path("petitions/<slug:slug>/delivery.pdf", exports.delivery_pdf, name="delivery-pdf"),
+    path("petitions/<slug:slug>/delivery.csv", exports.delivery_csv, name="delivery-csv"),
     path("lists/<int:list_id>/people.csv", exports.list_people, name="list-people"),
 ]

@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from groundswell.orgs.access import staff_required
+from groundswell.orgs.access import Permission, can, staff_required
 from groundswell.petitions import tally
 from groundswell.petitions.counter import petition_count
 from groundswell.workspace import scope
@@ -87,6 +87,8 @@ def petition_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             "others": others,
             "top": _top(stats),
             "refresh_seconds": _refresh_seconds(request),
+            # The delivery names every signer: for the lead sponsor's people permission.
+            "can_deliver": can(request.user, petition.lead_sponsor_id(), Permission.PEOPLE),
         },
     )
 

@@ -41,7 +41,11 @@ def record_audit(
 
 
 def do_record_staff_export(
-    action: AuditAction, actor: str, *, organisation: Organisation | None, details: dict
+    action: AuditAction,
+    actor: str,
+    *,
+    organisation: Organisation | int | None,
+    details: dict,
 ) -> AuditEntry:
     """An export of people's data by staff, recorded before the file is written."""
     with transaction.atomic():
