@@ -175,6 +175,8 @@ class AuditAction(models.TextChoices):
     EXPORTED = "exported", _("data exported")
     ERASED = "erased", _("erased")
     REMOVED_IDLE_PEOPLE = "removed-idle-people", _("people without purpose removed")
+    PETITION_CREATED = "petition-created", _("petition created")
+    PETITION_EDITED = "petition-edited", _("petition edited")
     PETITION_OPENED = "petition-opened", _("petition opened")
     PETITION_CLOSED = "petition-closed", _("petition closed")
     PETITION_DRAFTED = "petition-drafted", _("petition returned to draft")

@@ -178,7 +178,7 @@ class _Pages:
             self.canvas.drawString(MARGIN + indent, self.y, line)
         self.y -= space_after
 
-    def save(self) -> None:
+    def finish(self) -> None:
         self.canvas.showPage()
         self.canvas.save()
 
@@ -262,7 +262,7 @@ def write_delivery_pdf(
         named += 1
     if not named:
         pages.text(_("No one is listed yet."), size=10)
-    pages.save()
+    pages.finish()
     return named
 
 

@@ -174,6 +174,23 @@ def render_petition_page(request: HttpRequest, public: PublicPetition) -> str:
     )
 
 
+def render_staff_preview(request: HttpRequest, petition: Petition) -> str:
+    """The page of any petition, drafts included, as a first-time visitor will see it,
+    marked as a staff preview; its form cannot sign (no CSRF token is given)."""
+    sponsor_lists = petition.sponsors_with_lists()
+    public = PublicPetition(
+        petition=petition,
+        sponsors=[org for org, _list in sponsor_lists],
+        sponsor_lists=sponsor_lists,
+        background_html=mark_safe(render_markdown(petition.background)),  # noqa: S308
+    )
+    context = page_context(public, SignForm(petition=petition, sponsors=public.sponsors))
+    context["staff_preview"] = True
+    context["csrf_field"] = ""
+    context["hidden_fields"] = ""
+    return render_to_string("petitions/petition.html", context, request=request)
+
+
 def render_petition_errors(request: HttpRequest, public: PublicPetition, form: SignForm) -> str:
     """The page again after a failed submission: values kept, every problem named."""
     context = page_context(public, form)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from groundswell.workspace import audit, exports, signin, team, views
+from groundswell.workspace import audit, exports, petitions, signin, team, views
 
 app_name = "workspace"
 
@@ -12,7 +12,11 @@ urlpatterns = [
     path("team/<slug:org_slug>/remove/", team.remove, name="team-remove"),
     path("login/", signin.sign_in, name="sign-in"),
     path("logout/", signin.sign_out, name="sign-out"),
+    path("petitions/new/", petitions.petition_new, name="petition-new"),
     path("petitions/<slug:slug>/", views.petition_dashboard, name="petition"),
+    path("petitions/<slug:slug>/edit/", petitions.petition_edit, name="petition-edit"),
+    path("petitions/<slug:slug>/preview/", petitions.petition_preview, name="petition-preview"),
+    path("petitions/<slug:slug>/status/", petitions.petition_status, name="petition-status"),
     path("petitions/<slug:slug>/stats.json", views.petition_stats, name="petition-stats"),
     path(
         "petitions/<slug:slug>/signatures.<str:fmt>",

@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from groundswell.orgs.access import Permission, can, staff_required
+from groundswell.orgs.access import Permission, can, organisation_ids, staff_required
 from groundswell.petitions import tally
 from groundswell.petitions.counter import petition_count
 from groundswell.workspace import scope
@@ -59,7 +59,12 @@ def home(request: HttpRequest) -> HttpResponse:
     mailings = (
         scope.mailings(request.user).select_related("organisation").order_by("-created_at")[:20]
     )
-    return render(request, "workspace/home.html", {"petitions": petitions, "mailings": mailings})
+    can_write = bool(organisation_ids(request.user, Permission.WRITE))
+    return render(
+        request,
+        "workspace/home.html",
+        {"petitions": petitions, "mailings": mailings, "can_write": can_write},
+    )
 
 
 @staff_required
@@ -89,6 +94,7 @@ def petition_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             "refresh_seconds": _refresh_seconds(request),
             # The delivery names every signer: for the lead sponsor's people permission.
             "can_deliver": can(request.user, petition.lead_sponsor_id(), Permission.PEOPLE),
+            "can_edit": can(request.user, petition.lead_sponsor_id(), Permission.WRITE),
         },
     )
 
