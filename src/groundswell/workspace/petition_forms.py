@@ -34,6 +34,8 @@ class PetitionForm(AccessibleErrorsMixin, forms.ModelForm):
         help_text=_("Each gets its own consent box on the page."),
     )
 
+    field_order = ["title", "slug", "target", "statement", "background"]
+
     class Meta:
         model = Petition
         fields = list(EDITABLE_FIELDS)
@@ -56,6 +58,9 @@ class PetitionForm(AccessibleErrorsMixin, forms.ModelForm):
             field = self.fields[name]
             assert isinstance(field, forms.ModelChoiceField)
             field.queryset = choosable
+        if choosable.count() < 2:
+            # The lead is the only one the editor may choose: no partner to offer.
+            del self.fields["partners"]
         if self.instance.pk:
             current = [s.organisation for s in self.instance.sponsorships.order_by("position")]
             if current:
@@ -76,7 +81,8 @@ class PetitionForm(AccessibleErrorsMixin, forms.ModelForm):
     def sponsors(self) -> list[Organisation]:
         """In page order: the lead, the partners chosen, then those kept."""
         lead = self.cleaned_data["lead"]
-        chosen = [lead] + [o for o in self.cleaned_data["partners"] if o.pk != lead.pk]
+        partners = self.cleaned_data.get("partners") or []
+        chosen = [lead] + [o for o in partners if o.pk != lead.pk]
         return chosen + [o for o in self.kept if o.pk not in {c.pk for c in chosen}]
 
     def values(self) -> dict[str, Any]:
