@@ -147,6 +147,10 @@ class SignForm(AccessibleErrorsMixin, SharedWidgetsMixin, forms.Form):
         self.sponsors = [o for o in sponsors if o.pk not in consented]
         self.fields["postal_code"].required = petition.require_postal_code
         self.fields["country"].required = petition.require_country
+        # Staff may include comments in the delivery: say so where it is written.
+        self.fields["comment"].help_text = _(
+            "Your comment may go to %(target)s with your name when the petition is delivered."
+        ) % {"target": petition.target}
         if member is not None:
             for name in ("first_name", "last_name", "email"):
                 del self.fields[name]
