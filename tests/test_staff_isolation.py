@@ -22,7 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from groundswell.mailings.models import Mailing, MailingRecipient, MailingStatus
 from groundswell.members.models import AuditEntry, Person, Subscription
 from groundswell.orgs.models import Organisation
-from groundswell.petitions.models import Petition, Signature
+from groundswell.petitions.models import Petition, PetitionUpdate, Signature
 from tests import cast
 
 pytestmark = pytest.mark.django_db
@@ -76,6 +76,9 @@ class World:
             mailing=self.mailing, person=self.person, email=SECRET_EMAIL, state="sent"
         )
         self.staff = cast.make_staff("osman", organisation=open_press, role="owner")
+        self.update = PetitionUpdate.objects.create(
+            petition=petition, title="News", body="Some news.", posted_by="staff:osman"
+        )
 
     def url(self, route: str) -> str:
         """The route with every parameter naming one of Open Press's objects."""
@@ -96,6 +99,7 @@ class World:
             "<slug:org_slug>": self.org.slug,
             "<str:fmt>": "csv",
             "<int:list_id>": cast.default_list(self.org).pk,
+            "<int:update_id>": self.update.pk,
             "<str:name>": "0001.eml",
             "<path:object_id>": object_id,
             "<path:content_type_id>": ContentType.objects.get_for_model(Person).pk,
@@ -167,6 +171,7 @@ def _state() -> dict[str, Any]:
         "subscriptions": list(Subscription.objects.order_by("pk").values_list("pk", "status")),
         "signatures": list(Signature.objects.order_by("pk").values_list("pk", "status")),
         "petitions": list(Petition.objects.order_by("pk").values_list("pk", "status")),
+        "updates": PetitionUpdate.objects.count(),
         "audit": AuditEntry.objects.exclude(action__startswith="staff-sign").count(),
     }
 

@@ -148,3 +148,70 @@ class TestWritingAPetition:
             )
         stranger.post("/staff/petitions/save-the-riverside-library/status/", {"action": "open"})
         assert Petition.objects.get().status == PetitionStatus.DRAFT
+
+
+class TestUpdates:
+    def test_an_update_appears_on_the_public_page_and_is_audited(
+        self, carla: Client, open_press: Organisation
+    ) -> None:
+        from groundswell.petitions.counter import clear_process_cache
+        from groundswell.petitions.pages import clear_page_cache
+
+        carla.post("/staff/petitions/new/", petition_form(open_press))
+        carla.post("/staff/petitions/save-the-riverside-library/status/", {"action": "open"})
+        response = carla.post(
+            "/staff/petitions/save-the-riverside-library/updates/",
+            {"title": "We met the council", "body": "They listened. **Keep signing.**"},
+        )
+        assert response.status_code == 302
+        clear_page_cache()
+        clear_process_cache()
+        page = Client().get("/sign/save-the-riverside-library/").content.decode()
+        assert "We met the council" in page and "<strong>Keep signing.</strong>" in page
+        assert AuditEntry.objects.filter(action=AuditAction.PETITION_UPDATE_POSTED).count() == 1
+
+    def test_an_empty_update_is_refused_with_400(
+        self, carla: Client, open_press: Organisation
+    ) -> None:
+        carla.post("/staff/petitions/new/", petition_form(open_press))
+        response = carla.post(
+            "/staff/petitions/save-the-riverside-library/updates/", {"title": "", "body": ""}
+        )
+        assert response.status_code == 400
+        assert not Petition.objects.get().updates.exists()
+
+    def test_an_update_becomes_a_draft_mailing_to_the_lead_sponsor_s_signers(
+        self, carla: Client, open_press: Organisation
+    ) -> None:
+        from groundswell.mailings.models import Mailing, MailingStatus
+
+        carla.post("/staff/petitions/new/", petition_form(open_press))
+        carla.post(
+            "/staff/petitions/save-the-riverside-library/updates/",
+            {"title": "We met the council", "body": "They listened."},
+        )
+        update = Petition.objects.get().updates.get()
+        response = carla.post(
+            f"/staff/petitions/save-the-riverside-library/updates/{update.pk}/mailing/"
+        )
+        mailing = Mailing.objects.get()
+        assert response["Location"] == f"/staff/mailings/{mailing.pk}/edit/"
+        assert (mailing.status, mailing.subject, mailing.organisation) == (
+            MailingStatus.DRAFT,
+            "We met the council",
+            open_press,
+        )
+        assert mailing.only_signers_of == Petition.objects.get()
+        assert list(mailing.include_lists.all()) == [open_press.default_list]
+        assert "They listened." in mailing.body and "{{ petition_url }}" in mailing.body
+
+    def test_other_organisations_cannot_post_or_mail_an_update(
+        self, carla: Client, open_press: Organisation
+    ) -> None:
+        carla.post("/staff/petitions/new/", petition_form(open_press))
+        stranger = staff("eve", make_org("Elsewhere", "elsewhere"))
+        response = stranger.post(
+            "/staff/petitions/save-the-riverside-library/updates/", {"title": "x", "body": "y"}
+        )
+        assert response.status_code == 404
+        assert not Petition.objects.get().updates.exists()

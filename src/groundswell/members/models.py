@@ -177,6 +177,7 @@ class AuditAction(models.TextChoices):
     REMOVED_IDLE_PEOPLE = "removed-idle-people", _("people without purpose removed")
     PETITION_CREATED = "petition-created", _("petition created")
     PETITION_EDITED = "petition-edited", _("petition edited")
+    PETITION_UPDATE_POSTED = "petition-update-posted", _("petition update posted")
     PETITION_OPENED = "petition-opened", _("petition opened")
     PETITION_CLOSED = "petition-closed", _("petition closed")
     PETITION_DRAFTED = "petition-drafted", _("petition returned to draft")

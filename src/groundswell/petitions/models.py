@@ -103,6 +103,24 @@ class Petition(models.Model):
         return [(org, lists.get(org.pk)) for org in sponsors]
 
 
+class PetitionUpdate(models.Model):
+    """News staff post on the petition's page (and may email to its signers)."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="updates")
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("update"), help_text=_("Markdown, shown on the page."))
+    posted_by = models.CharField(_("posted by"), max_length=200)
+    created_at = models.DateTimeField(_("posted"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("petition update")
+        verbose_name_plural = _("petition updates")
+
+    def __str__(self) -> str:
+        return self.title
+
+
 class PetitionSponsor(models.Model):
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="sponsorships")
     organisation = models.ForeignKey(

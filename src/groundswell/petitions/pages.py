@@ -129,6 +129,9 @@ def consent_context(public: PublicPetition, form: SignForm) -> dict[str, Any]:
     }
 
 
+UPDATES_SHOWN = 5
+
+
 def page_context(public: PublicPetition, form: SignForm | None) -> dict[str, Any]:
     petition = public.petition
     snapshot = petition_count(petition)
@@ -142,6 +145,14 @@ def page_context(public: PublicPetition, form: SignForm | None) -> dict[str, Any
         "page_url": absolute_url(petition.get_absolute_url()),
         "json_url": f"/sign/{petition.slug}.json",
         "form": form,
+        "updates": [
+            {
+                "title": update.title,
+                "html": mark_safe(render_markdown(update.body)),  # noqa: S308 (cleaned by nh3)
+                "posted": update.created_at,
+            }
+            for update in petition.updates.all()[:UPDATES_SHOWN]
+        ],
     }
     if form is not None:
         context.update(consent_context(public, form))

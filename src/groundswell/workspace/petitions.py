@@ -6,12 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from groundswell.lib.forms import AccessibleErrorsMixin
+from groundswell.mailings.actions.compose import do_create_mailing
 from groundswell.orgs.access import (
     Permission,
     can,
@@ -26,6 +31,7 @@ from groundswell.petitions.actions.lifecycle import (
     do_draft_petition,
     do_open_petition,
 )
+from groundswell.petitions.actions.updates import do_post_update
 from groundswell.petitions.models import Petition
 from groundswell.petitions.pages import render_staff_preview
 from groundswell.workspace import scope
@@ -96,7 +102,15 @@ def petition_edit(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "workspace/petition_edit.html",
-        {"form": form, "petition": petition, "saved": saved, "kept": form.kept},
+        {
+            "form": form,
+            "petition": petition,
+            "saved": saved,
+            "posted": request.GET.get("posted") == "1",
+            "kept": form.kept,
+            "update_form": UpdateForm(),
+            "updates": petition.updates.all(),
+        },
         status=400 if request.method == "POST" else 200,
     )
 
@@ -128,3 +142,67 @@ def petition_status(request: HttpRequest, slug: str) -> HttpResponse:
         return HttpResponse("Choose open, close or draft.", status=400, content_type="text/plain")
     action(petition, actor=_actor(request))
     return redirect("workspace:petition-edit", slug=petition.slug)
+
+
+class UpdateForm(AccessibleErrorsMixin, forms.Form):
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
+    body = forms.CharField(
+        label=gettext_lazy("Update"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=gettext_lazy("Markdown, as in the background."),
+        max_length=20_000,
+    )
+
+
+@staff_required
+@require_POST
+def petition_update(request: HttpRequest, slug: str) -> HttpResponse:
+    """Post news on the petition's page."""
+    petition = editable(request, slug)
+    form = UpdateForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "workspace/petition_edit.html",
+            {
+                "form": _form(request, petition),
+                "petition": petition,
+                "update_form": form,
+                "updates": petition.updates.all(),
+            },
+            status=400,
+        )
+    do_post_update(
+        _actor(request),
+        petition,
+        title=form.cleaned_data["title"],
+        body=form.cleaned_data["body"],
+    )
+    return redirect(f"/staff/petitions/{petition.slug}/edit/?posted=1#updates")
+
+
+@staff_required
+@require_POST
+def petition_update_mailing(request: HttpRequest, slug: str, update_id: int) -> HttpResponse:
+    """A draft mailing of the update from the lead sponsor, to those of its members who
+    signed: reviewed, tested and sent on the mailing pages as any other."""
+    petition = editable(request, slug)
+    update = petition.updates.filter(pk=update_id).first()
+    if update is None:
+        raise Http404
+    lead = petition.sponsors.order_by("sponsorships__position").first()
+    if lead is None:
+        raise Http404
+    members = lead.default_list
+    mailing = do_create_mailing(
+        by=request.user,
+        organisation=lead,
+        from_name=lead.sender_name,
+        from_email=lead.sender_email,
+        subject=update.title,
+        body=f"{update.body}\n\n[{_('Read the petition')}]({{{{ petition_url }}}})",
+        petition=petition,
+        only_signers_of=petition,
+        include_lists=[members] if members else [],
+    )
+    return redirect("mailings:edit", mailing_id=mailing.pk)

@@ -17,6 +17,12 @@ urlpatterns = [
     path("petitions/<slug:slug>/edit/", petitions.petition_edit, name="petition-edit"),
     path("petitions/<slug:slug>/preview/", petitions.petition_preview, name="petition-preview"),
     path("petitions/<slug:slug>/status/", petitions.petition_status, name="petition-status"),
+    path("petitions/<slug:slug>/updates/", petitions.petition_update, name="petition-update"),
+    path(
+        "petitions/<slug:slug>/updates/<int:update_id>/mailing/",
+        petitions.petition_update_mailing,
+        name="petition-update-mailing",
+    ),
     path("petitions/<slug:slug>/stats.json", views.petition_stats, name="petition-stats"),
     path(
         "petitions/<slug:slug>/signatures.<str:fmt>",
