@@ -18,6 +18,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import connection
+from django.test import Client
 
 from groundswell.mailings.models import Mailing
 from groundswell.members.actions.consent import do_subscribe
@@ -153,6 +154,24 @@ def make_staff(
     if organisation is not None:
         StaffRole.objects.create(user=user, organisation=organisation, role=role)
     return user
+
+
+def signed_in(user: User, address: str = "127.0.0.1") -> Client:
+    """A test client signed in as this user, from this address (tests of signing in
+    itself use the form instead)."""
+    client = Client(REMOTE_ADDR=address)
+    client.force_login(user)
+    return client
+
+
+def staff_client(
+    username: str, organisation: Organisation | None = None, role: str = "campaigner"
+) -> Client:
+    """A new staff user with this role in the organisation (none: no role anywhere),
+    signed in."""
+    return signed_in(
+        make_staff(username, f"{username}@example.org", organisation=organisation, role=role)
+    )
 
 
 def make_people(

@@ -14,9 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
-from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from groundswell.mailings.models import Mailing, MailingRecipient, MailingStatus
@@ -24,6 +22,7 @@ from groundswell.members.models import AuditEntry, Person, Subscription
 from groundswell.orgs.models import Organisation
 from groundswell.petitions.models import Petition, PetitionUpdate, Signature
 from tests import cast
+from tests.cast import signed_in as client_of
 
 pytestmark = pytest.mark.django_db
 
@@ -116,12 +115,6 @@ class World:
 @pytest.fixture
 def world(open_press: Organisation) -> World:
     return World(open_press, cast.make_petition(sponsors=[open_press]))
-
-
-def client_of(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def named_objects(route: str) -> bool:

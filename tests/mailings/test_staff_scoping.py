@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
@@ -18,6 +17,7 @@ from groundswell.mailings.models import Mailing, MailingStatus
 from groundswell.members.models import Person
 from groundswell.orgs.models import MailingList, Organisation
 from tests import cast
+from tests.cast import signed_in as client_of
 from tests.mailings.test_compose_pages import form_data
 
 pytestmark = pytest.mark.django_db
@@ -44,12 +44,6 @@ MAILING_BUTTONS = [
     "mailings:unknown-sent",
     "mailings:unknown-again",
 ]
-
-
-def client_of(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

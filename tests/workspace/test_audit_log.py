@@ -7,21 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 
 from groundswell.mailings.models import Mailing, MailingStatus
 from groundswell.members.models import AuditAction, AuditEntry
 from groundswell.orgs.models import Organisation
 from tests import cast
+from tests.cast import signed_in as client_of
 
 pytestmark = pytest.mark.django_db
-
-
-def client_of(user: User, address: str = "198.51.100.4") -> Client:
-    client = Client(REMOTE_ADDR=address)
-    client.force_login(user)
-    return client
 
 
 def sending(org: Organisation, subject: str) -> Mailing:

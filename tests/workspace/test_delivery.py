@@ -12,26 +12,17 @@ import zlib
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.management import call_command
-from django.test import Client
 
 from groundswell.members.actions.privacy import do_erase_person
 from groundswell.members.models import AuditAction, AuditEntry
-from groundswell.orgs.models import Organisation, Role, StaffRole
+from groundswell.orgs.models import Organisation, Role
 from groundswell.petitions.delivery import region_of
 from groundswell.petitions.models import Petition, Signature
 from tests.cast import make_person, make_petition
+from tests.cast import staff_client as staff
 
 pytestmark = pytest.mark.django_db
-
-
-def staff(username: str, org: Organisation, role: Role = Role.CAMPAIGNER) -> Client:
-    user = User.objects.create_user(username, f"{username}@example.org", "Long-enough-pass-99")
-    StaffRole.objects.create(user=user, organisation=org, role=role)
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def pdf_text(data: bytes) -> str:

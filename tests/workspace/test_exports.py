@@ -10,24 +10,15 @@ import json
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.management import call_command
-from django.test import Client
 
 from groundswell.members.models import AuditAction, AuditEntry
-from groundswell.orgs.models import Organisation, Role, StaffRole
+from groundswell.orgs.models import Organisation, Role
 from groundswell.petitions.models import Petition, Signature
 from tests.cast import default_list, make_person, make_petition, subscribe
+from tests.cast import staff_client as staff
 
 pytestmark = pytest.mark.django_db
-
-
-def staff(username: str, org: Organisation, role: Role = Role.CAMPAIGNER) -> Client:
-    user = User.objects.create_user(username, f"{username}@example.org", "Long-enough-pass-99")
-    StaffRole.objects.create(user=user, organisation=org, role=role)
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

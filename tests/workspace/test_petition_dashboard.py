@@ -4,24 +4,14 @@ signers who chose it; a viewer sees figures only; everyone else gets 404."""
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 
-from groundswell.orgs.models import Organisation, Role, StaffRole
+from groundswell.orgs.models import Organisation, Role
 from groundswell.petitions.counter import petition_count
 from groundswell.petitions.models import Petition, Signature
-from tests.cast import default_list, make_org, make_person, make_petition, subscribe
+from tests.cast import default_list, make_org, make_person, make_petition, staff_client, subscribe
 
 pytestmark = pytest.mark.django_db
-
-
-def staff_client(username: str, org: Organisation | None, role: Role = Role.CAMPAIGNER) -> Client:
-    user = User.objects.create_user(username, f"{username}@example.org", "Long-enough-pass-99")
-    if org is not None:
-        StaffRole.objects.create(user=user, organisation=org, role=role)
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

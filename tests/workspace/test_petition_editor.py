@@ -7,23 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 
 from groundswell.members.models import AuditAction, AuditEntry
-from groundswell.orgs.models import Organisation, Role, StaffRole
+from groundswell.orgs.models import Organisation, Role
 from groundswell.petitions.models import Petition, PetitionStatus
 from tests.cast import make_org
+from tests.cast import staff_client as staff
 
 pytestmark = pytest.mark.django_db
-
-
-def staff(username: str, org: Organisation, role: Role = Role.CAMPAIGNER) -> Client:
-    user = User.objects.create_user(username, f"{username}@example.org", "Long-enough-pass-99")
-    StaffRole.objects.create(user=user, organisation=org, role=role)
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def petition_form(org: Organisation, **changes: Any) -> dict[str, Any]:

@@ -13,14 +13,9 @@ from django.test import Client
 from groundswell.members.models import AuditAction, AuditEntry
 from groundswell.orgs.models import Organisation, Role, StaffRole
 from tests import cast
+from tests.cast import signed_in as client_of
 
 pytestmark = pytest.mark.django_db
-
-
-def client_of(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
