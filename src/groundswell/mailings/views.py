@@ -47,7 +47,7 @@ from groundswell.mailings.models import (
 from groundswell.mailings.progress import sent_count
 from groundswell.mailings.targeting import count_recipients
 from groundswell.members.models import AuditEntry, Person
-from groundswell.orgs.access import Permission, can, organisation_ids, staff_required
+from groundswell.orgs.access import Permission, actor, can, organisation_ids, staff_required
 
 # The preview frame runs nothing and loads nothing: no scripts, no forms, no
 # images (the open-tracking image would count staff previews as opens).
@@ -293,10 +293,6 @@ def _send_control(
     return redirect("mailings:detail", mailing_id=mailing.pk)
 
 
-def _actor(request: HttpRequest) -> str:
-    return f"staff:{request.user.get_username()}"
-
-
 def _confirm(request: HttpRequest, mailing_id: int, send_at: Any = None) -> HttpResponse | None:
     """Sending (or scheduling) takes two clicks: the first shows what is about to happen
     (how many people, from whom, which subject) and asks again. None once confirmed."""
@@ -319,7 +315,7 @@ def _confirm(request: HttpRequest, mailing_id: int, send_at: Any = None) -> Http
 @require_POST
 def mailing_send(request: HttpRequest, mailing_id: int) -> HttpResponse:
     return _confirm(request, mailing_id) or _send_control(
-        request, mailing_id, send.do_start_send, _("Sending has started."), actor=_actor(request)
+        request, mailing_id, send.do_start_send, _("Sending has started."), actor=actor(request)
     )
 
 
@@ -337,7 +333,7 @@ def mailing_schedule(request: HttpRequest, mailing_id: int) -> HttpResponse:
         send.do_schedule_send,
         _("The mailing is scheduled."),
         when=form.cleaned_data["send_at"],
-        actor=_actor(request),
+        actor=actor(request),
     )
 
 
@@ -349,7 +345,7 @@ def _control_view(
     @staff_required
     @require_POST
     def view(request: HttpRequest, mailing_id: int) -> HttpResponse:
-        return _send_control(request, mailing_id, action, str(done), actor=_actor(request))
+        return _send_control(request, mailing_id, action, str(done), actor=actor(request))
 
     return view
 

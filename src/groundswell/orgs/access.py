@@ -37,6 +37,11 @@ GRANTS: dict[str, frozenset[Permission]] = {
 _CACHE = "_groundswell_roles"
 
 
+def actor(request: HttpRequest) -> str:
+    """How the audit log names the staff user making this request."""
+    return f"staff:{request.user.get_username()}"
+
+
 def is_administrator(user: Any) -> bool:
     """An installation administrator: manages organisations and sees everything."""
     return bool(getattr(user, "is_active", False) and getattr(user, "is_superuser", False))

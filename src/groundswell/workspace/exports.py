@@ -15,7 +15,7 @@ from groundswell.lib.downloads import json_lines, streamed_attachment
 from groundswell.members.actions.audit import do_record_staff_export
 from groundswell.members.exports import list_people_rows
 from groundswell.members.models import AuditAction
-from groundswell.orgs.access import Permission, can, is_administrator, staff_required
+from groundswell.orgs.access import Permission, actor, can, is_administrator, staff_required
 from groundswell.orgs.models import MailingList, Organisation
 from groundswell.petitions.delivery import DeliveryOptions, delivery_rows, write_delivery_pdf
 from groundswell.petitions.exports import signature_records, signature_rows
@@ -42,10 +42,6 @@ def exporting_organisation(user: Any, petition: scope.Petition, wanted: str) -> 
     raise Http404
 
 
-def _actor(request: HttpRequest) -> str:
-    return f"staff:{request.user.get_username()}"
-
-
 @staff_required
 @require_GET
 def petition_signatures(request: HttpRequest, slug: str, fmt: str) -> StreamingHttpResponse:
@@ -55,7 +51,7 @@ def petition_signatures(request: HttpRequest, slug: str, fmt: str) -> StreamingH
     organisation = exporting_organisation(request.user, petition, request.GET.get("org", ""))
     do_record_staff_export(
         AuditAction.SIGNATURES_EXPORTED,
-        _actor(request),
+        actor(request),
         organisation=organisation,
         details={"petition": petition.pk, "slug": petition.slug, "format": fmt},
     )
@@ -77,7 +73,7 @@ def list_people(request: HttpRequest, list_id: int) -> StreamingHttpResponse:
         raise Http404
     do_record_staff_export(
         AuditAction.PEOPLE_EXPORTED,
-        _actor(request),
+        actor(request),
         organisation=mailing_list.organisation,
         details={"list": mailing_list.pk, "name": mailing_list.name},
     )
@@ -105,7 +101,7 @@ def _delivery(request: HttpRequest, slug: str) -> tuple[scope.Petition, Delivery
 def _record_delivery(request: HttpRequest, petition: scope.Petition, what: str) -> None:
     do_record_staff_export(
         AuditAction.SIGNATURES_EXPORTED,
-        _actor(request),
+        actor(request),
         organisation=petition.lead_sponsor_id(),
         details={"petition": petition.pk, "slug": petition.slug, "format": what},
     )

@@ -19,6 +19,7 @@ from groundswell.lib.forms import AccessibleErrorsMixin
 from groundswell.mailings.actions.compose import do_create_mailing
 from groundswell.orgs.access import (
     Permission,
+    actor,
     can,
     is_administrator,
     organisation_ids,
@@ -36,10 +37,6 @@ from groundswell.petitions.models import Petition
 from groundswell.petitions.pages import render_staff_preview
 from groundswell.workspace import scope
 from groundswell.workspace.petition_forms import PetitionForm
-
-
-def _actor(request: HttpRequest) -> str:
-    return f"staff:{request.user.get_username()}"
 
 
 def choosable(user: Any) -> QuerySet[Organisation]:
@@ -80,7 +77,7 @@ def petition_new(request: HttpRequest) -> HttpResponse:
         raise Http404
     form = _form(request, None)
     if request.method == "POST" and form.is_valid():
-        petition = do_create_petition(_actor(request), form.values(), form.sponsors())
+        petition = do_create_petition(actor(request), form.values(), form.sponsors())
         return redirect("workspace:petition-edit", slug=petition.slug)
     status = 400 if request.method == "POST" else 200
     return render(
@@ -96,7 +93,7 @@ def petition_edit(request: HttpRequest, slug: str) -> HttpResponse:
     saved = request.GET.get("saved") == "1"
     if request.method == "POST":
         if form.is_valid():
-            petition = do_update_petition(_actor(request), petition, form.values(), form.sponsors())
+            petition = do_update_petition(actor(request), petition, form.values(), form.sponsors())
             return redirect(f"/staff/petitions/{petition.slug}/edit/?saved=1")
         petition.refresh_from_db()
     return render(
@@ -140,7 +137,7 @@ def petition_status(request: HttpRequest, slug: str) -> HttpResponse:
     action = STATUS_ACTIONS.get(request.POST.get("action", ""))
     if action is None:
         return HttpResponse("Choose open, close or draft.", status=400, content_type="text/plain")
-    action(petition, actor=_actor(request))
+    action(petition, actor=actor(request))
     return redirect("workspace:petition-edit", slug=petition.slug)
 
 
@@ -173,7 +170,7 @@ def petition_update(request: HttpRequest, slug: str) -> HttpResponse:
             status=400,
         )
     do_post_update(
-        _actor(request),
+        actor(request),
         petition,
         title=form.cleaned_data["title"],
         body=form.cleaned_data["body"],

@@ -20,6 +20,7 @@ from groundswell.lib.forms import AccessibleErrorsMixin
 from groundswell.members.actions.staff import LastOwner, do_grant_role, do_remove_role
 from groundswell.orgs.access import (
     Permission,
+    actor,
     forget_roles,
     organisation_ids,
     require,
@@ -91,10 +92,6 @@ def team(request: HttpRequest) -> HttpResponse:
     return _page(request)
 
 
-def _actor(request: HttpRequest) -> str:
-    return f"staff:{request.user.get_username()}"
-
-
 @staff_required
 @require_POST
 def grant(request: HttpRequest, org_slug: str) -> HttpResponse:
@@ -115,7 +112,7 @@ def grant(request: HttpRequest, org_slug: str) -> HttpResponse:
             password = secrets.token_urlsafe(24)
     try:
         result = do_grant_role(
-            _actor(request),
+            actor(request),
             username=username,
             organisation=organisation,
             role=Role(form.cleaned_data["role"]),
@@ -150,7 +147,7 @@ def remove(request: HttpRequest, org_slug: str) -> HttpResponse:
     organisation = _organisation(request, org_slug)
     username = request.POST.get("username", "")[:150]
     try:
-        removed = do_remove_role(_actor(request), username=username, organisation=organisation)
+        removed = do_remove_role(actor(request), username=username, organisation=organisation)
     except LastOwner:
         return _page(request, problem=_owner_problem(organisation), status=400)
     if not removed:
