@@ -10,10 +10,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from groundswell.lib.csvsafe import csv_lines
+from groundswell.management import lookup
 from groundswell.members.actions.audit import do_record_staff_export
 from groundswell.members.models import AuditAction
 from groundswell.petitions.delivery import DeliveryOptions, delivery_rows, write_delivery_pdf
-from groundswell.petitions.models import Petition
 
 
 class Command(BaseCommand):
@@ -29,9 +29,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, slug: str, out: Path, **options: Any) -> None:
-        petition = Petition.objects.filter(slug=slug).first()
-        if petition is None:
-            raise CommandError(f"No petition has the slug {slug!r}.")
+        petition = lookup.petition(slug)
         chosen = DeliveryOptions(
             comments=not options["no_comments"], places=not options["no_places"]
         )

@@ -9,10 +9,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from groundswell.lib.csvsafe import csv_lines
 from groundswell.lib.downloads import json_lines
+from groundswell.management import lookup
 from groundswell.members.actions.audit import do_record_staff_export
 from groundswell.members.models import AuditAction
 from groundswell.petitions.exports import signature_records, signature_rows
-from groundswell.petitions.models import Petition
 
 
 class Command(BaseCommand):
@@ -32,9 +32,7 @@ class Command(BaseCommand):
     def handle(
         self, *args: Any, slug: str, org: str, format: str, bom: bool, **options: Any
     ) -> None:
-        petition = Petition.objects.filter(slug=slug).first()
-        if petition is None:
-            raise CommandError(f"No petition has the slug {slug!r}.")
+        petition = lookup.petition(slug)
         organisation = None
         if org:
             organisation = petition.sponsors.filter(slug=org).first()

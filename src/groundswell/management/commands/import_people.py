@@ -9,9 +9,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from groundswell.lib.csvsafe import csv_text
+from groundswell.management import lookup
 from groundswell.members.actions.imports import do_import_people
 from groundswell.members.imports import ImportFileError, decode, read_rows
-from groundswell.orgs.models import MailingList, Organisation
+from groundswell.orgs.models import MailingList
 
 
 class Command(BaseCommand):
@@ -34,10 +35,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, file: Path, org: str, list_id: int, **options: Any) -> None:
-        organisation = Organisation.objects.filter(slug=org).first()
-        if organisation is None:
-            known = ", ".join(Organisation.objects.values_list("slug", flat=True)) or "none"
-            raise CommandError(f"No organisation has the slug {org!r} (known: {known}).")
+        organisation = lookup.organisation(org)
         mailing_list = MailingList.objects.filter(pk=list_id, organisation=organisation).first()
         if mailing_list is None:
             lists = ", ".join(

@@ -9,8 +9,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from groundswell.management import lookup
 from groundswell.members.actions.staff import do_grant_role, do_make_administrator
-from groundswell.orgs.models import Organisation, Role
+from groundswell.orgs.models import Role
 
 PASSWORD_VARIABLE = "GROUNDSWELL_PASSWORD"  # noqa: S105 (a variable name, not a password)
 
@@ -48,10 +49,7 @@ class Command(BaseCommand):
             raise CommandError("Give --org and --role (or --superuser).")
         organisation = None
         if org:
-            organisation = Organisation.objects.filter(slug=org).first()
-            if organisation is None:
-                known = ", ".join(Organisation.objects.values_list("slug", flat=True)) or "none"
-                raise CommandError(f"No organisation has the slug {org!r} (known: {known}).")
+            organisation = lookup.organisation(org)
         exists = get_user_model().objects.filter(username=username).exists()
         password = None
         generated = False
