@@ -1,6 +1,6 @@
 from django.urls import path
 
-from groundswell.workspace import audit, exports, petitions, signin, team, views
+from groundswell.workspace import audit, exports, lists, petitions, signin, team, views
 
 app_name = "workspace"
 
@@ -31,5 +31,7 @@ urlpatterns = [
     ),
     path("petitions/<slug:slug>/delivery.pdf", exports.delivery_pdf, name="delivery-pdf"),
     path("petitions/<slug:slug>/delivery.csv", exports.delivery_csv, name="delivery-csv"),
+    path("lists/", lists.lists, name="lists"),
+    path("lists/<int:list_id>/add/", lists.add_person, name="list-add"),
     path("lists/<int:list_id>/people.csv", exports.list_people, name="list-people"),
 ]
