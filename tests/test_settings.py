@@ -61,6 +61,7 @@ BAD_VALUES = [
     ("MAILING_RETURN_PATH", "bounces", "MAILING_RETURN_PATH must be an email address"),
     ("COUNT_CACHE_SECONDS", "soon", "COUNT_CACHE_SECONDS must be a whole number"),
     ("SIGN_GROUP_COMMIT", "perhaps", "SIGN_GROUP_COMMIT must be one of"),
+    ("STAFF_REQUIRE_2FA", "sometimes", "STAFF_REQUIRE_2FA must be one of"),
 ]
 
 
@@ -119,6 +120,16 @@ class TestStartUpWithBadConfiguration:
         (tmp_path / "data" / "secret_key").write_text("a-rotated-demo-secret-" + "k" * 40)
         second = run_groundswell(tmp_path, "shell", "-c", code, **demo)
         assert second.stdout.strip().splitlines()[-1] == legacy_suppression_keys(secret, [])
+
+    def test_two_factor_is_required_of_administrators_except_in_the_demo(self, tmp_path):
+        code = "from django.conf import settings; print(settings.STAFF_REQUIRE_2FA)"
+        site = run_groundswell(tmp_path, "shell", "-c", code, STAFF_REQUIRE_2FA=None)
+        demo = run_groundswell(
+            tmp_path, "shell", "-c", code, STAFF_REQUIRE_2FA=None, GROUNDSWELL_DEMO="1"
+        )
+        assert site.returncode == 0, site.stderr
+        assert site.stdout.strip().splitlines()[-1] == "True"
+        assert demo.stdout.strip().splitlines()[-1] == "False"
 
     def test_suppression_key_prints_the_key_of_the_hashes_made_so_far(self, tmp_path):
         result = run_groundswell(

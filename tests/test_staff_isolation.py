@@ -34,6 +34,10 @@ ACCOUNT_PAGES = {
     "staff/login/": "the sign-in form: answers everyone",
     "staff/logout/": "signs the user out of their own session",
     "admin/login/": "the admin's sign-in hands over to the staff sign-in",
+    "staff/login/code/": "the sign-in's second step, for whoever passed the first",
+    "staff/account/two-factor/": "the user's own authenticator app",
+    "staff/account/two-factor/recovery-codes/": "the user's own recovery codes",
+    "staff/account/two-factor/off/": "turns off the user's own two-factor sign-in",
 }
 
 
@@ -103,6 +107,7 @@ class World:
             "<path:object_id>": object_id,
             "<path:content_type_id>": ContentType.objects.get_for_model(Person).pk,
             "<id>": self.staff.pk,
+            "<int:pk>": object_id,
         }
         url = "/" + route
         for placeholder, value in values.items():

@@ -2,7 +2,8 @@
 
 Tests get a private data directory, fixed secret and suppression keys, tasks run in-process,
 and mail kept in memory unless a test starts a real SMTP sink. DATABASE_URL,
-when set, points every test at PostgreSQL instead of SQLite.
+when set, points every test at PostgreSQL instead of SQLite. Administrators sign in
+without a second step (tests/workspace/test_two_factor.py turns STAFF_REQUIRE_2FA on).
 """
 
 import os
@@ -15,3 +16,4 @@ os.environ.setdefault("TASKS_BACKEND", "immediate")
 os.environ.setdefault("EMAIL_URL", "memory://")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("BASE_URL", "http://testserver")
+os.environ.setdefault("STAFF_REQUIRE_2FA", "0")

@@ -145,6 +145,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "groundswell",
     "groundswell.orgs",
     "groundswell.members",
@@ -161,6 +164,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # After OTPMiddleware: keeps staff who owe a second step off staff pages and the admin.
+    "groundswell.workspace.twofactor_guard.TwoFactorGuard",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -188,6 +194,11 @@ LOGIN_URL = "/staff/login/"
 SESSION_COOKIE_AGE = 60 * env_int("STAFF_SESSION_IDLE_MINUTES", 30, minimum=5)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
+# Administrators and owners must set up a code app before they see any staff page (the
+# demo turns it off so its printed logins work with a password alone).
+STAFF_REQUIRE_2FA = env_bool("STAFF_REQUIRE_2FA", not DEMO_MODE)
+# The name a code app shows beside the user's entry.
+OTP_TOTP_ISSUER = f"Groundswell {_base.hostname}"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

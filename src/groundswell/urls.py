@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from groundswell.orgs.access import administrators_only, is_administrator
+from groundswell.workspace import twofactor
 from groundswell.workspace.signin import admin_sign_in
 
 admin.site.site_header = "Groundswell staff"
@@ -22,6 +23,7 @@ urlpatterns = [
     path("staff/mailbox/", include("groundswell.mailbox.urls")),
     path("staff/reports/", include("groundswell.reports.urls")),
     path("staff/mailings/", include("groundswell.mailings.urls")),
+    path("staff/", include((twofactor.twofactor_urls, "twofactor"))),
     path("staff/", include("groundswell.workspace.urls")),
     path("mail/", include("groundswell.mailings.public_urls")),
     path("", include("groundswell.tracking.urls")),
