@@ -71,3 +71,11 @@ class TestLists:
         assert viewer.post(ours, person_form()).status_code == 404
         assert viewer.get("/staff/lists/").status_code == 404
         assert not Person.objects.exists()
+
+
+def test_the_staff_menu_links_to_the_lists_for_campaigners_only(open_press: Organisation) -> None:
+    assert (
+        'href="/staff/lists/"' in staff_client("carla", open_press).get("/staff/").content.decode()
+    )
+    viewer = staff_client("vic", open_press, role="viewer").get("/staff/").content.decode()
+    assert 'href="/staff/lists/"' not in viewer

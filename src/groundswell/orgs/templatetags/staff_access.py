@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from groundswell.orgs.access import manages_staff_anywhere
+from groundswell.orgs.access import Permission, manages_staff_anywhere, organisation_ids
 
 register = template.Library()
 
@@ -15,3 +15,9 @@ register = template.Library()
 def may_read_audit(user: Any) -> bool:
     """Owners read their organisations' audit entries; administrators all of them."""
     return manages_staff_anywhere(user)
+
+
+@register.filter
+def may_see_people(user: Any) -> bool:
+    """Campaigners and owners somewhere (and administrators): the lists page is theirs."""
+    return bool(organisation_ids(user, Permission.PEOPLE))
