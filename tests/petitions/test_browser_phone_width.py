@@ -98,3 +98,28 @@ class TestAtPhoneWidth:
         )
         assert LONG_WORD in phone.locator("body").inner_text()
         assert sideways_overflow(phone) <= 0
+
+
+def test_the_member_pages_fit_a_phone(
+    live_server: Any, phone: Any, open_press: Organisation
+) -> None:
+    """The unsubscribe page's choices, the subscriptions page and the profile page."""
+    from groundswell.lib.tokens import make_member_token
+    from tests.cast import default_list, make_bob, subscribe
+
+    bob = make_bob()
+    subscribe(bob, default_list(open_press))
+    mailing = make_mailing(open_press, default_list(open_press))
+    token = make_member_token(bob.pk, mailing.pk)
+    for path, name in [
+        (f"/unsubscribe/{token}/", "unsubscribe-390px.png"),
+        (f"/subscriptions/{token}/", "subscriptions-390px.png"),
+        (f"/profile/{token}/", "profile-390px.png"),
+    ]:
+        open_at_phone_width(phone, f"{live_server.url}{path}", name)
+        assert sideways_overflow(phone) <= 0, path
+    phone.click("text=Email me a link")
+    phone.goto(f"{live_server.url}/unsubscribe/{token}/")
+    phone.click("text=Unsubscribe from this list")
+    assert "You are unsubscribed" in phone.locator("h1").inner_text()
+    assert sideways_overflow(phone) <= 0
