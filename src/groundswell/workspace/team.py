@@ -39,7 +39,10 @@ class GrantForm(AccessibleErrorsMixin, forms.Form):
     email = forms.EmailField(
         label=gettext_lazy("Email (for someone new)"), required=False, max_length=254
     )
-    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=Role.choices)
+    # Campaigner unless chosen otherwise: owner is the most power, and rarely meant.
+    role = forms.ChoiceField(
+        label=gettext_lazy("Role"), choices=Role.choices, initial=Role.CAMPAIGNER
+    )
 
 
 def _managed(user: Any) -> list[Organisation]:
