@@ -106,13 +106,17 @@ def do_turn_on_two_factor(
             drift=totp.drift,
         )
         codes = _make_recovery_codes(user)
-        record_audit(
-            AuditAction.TWO_FACTOR_CHANGED,
-            _actor(user),
-            ip_address=ip_address,
-            details={"change": "turned-on"},
-        )
+        _record_change(user, "turned-on", ip_address)
     return TwoFactorTurnedOn(device=device, recovery_codes=codes)
+
+
+def _record_change(user: Any, change: str, ip_address: str | None) -> None:
+    record_audit(
+        AuditAction.TWO_FACTOR_CHANGED,
+        _actor(user),
+        ip_address=ip_address,
+        details={"change": change},
+    )
 
 
 def do_turn_off_two_factor(user: Any, code: str, *, ip_address: str | None = None) -> bool:
@@ -123,12 +127,7 @@ def do_turn_off_two_factor(user: Any, code: str, *, ip_address: str | None = Non
             return False
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
-        record_audit(
-            AuditAction.TWO_FACTOR_CHANGED,
-            _actor(user),
-            ip_address=ip_address,
-            details={"change": "turned-off"},
-        )
+        _record_change(user, "turned-off", ip_address)
     return True
 
 
@@ -141,10 +140,5 @@ def do_renew_recovery_codes(
         if do_use_code(user, code) is None:
             return None
         codes = _make_recovery_codes(user)
-        record_audit(
-            AuditAction.TWO_FACTOR_CHANGED,
-            _actor(user),
-            ip_address=ip_address,
-            details={"change": "recovery-codes-renewed"},
-        )
+        _record_change(user, "recovery-codes-renewed", ip_address)
     return codes
