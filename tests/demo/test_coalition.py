@@ -111,3 +111,26 @@ class TestThePartnerOnTheDemo:
         assert response.status_code == 200
         assert not chose(both, FIELDSTONE.slug)
         assert chose(both, HARBOURLIGHT.slug)
+
+    def test_partner_s_exports_and_lists_hold_only_harbourlight_s_people(
+        self, partner: Client
+    ) -> None:
+        import csv
+        import io
+
+        petition = campaign_b()
+        response = partner.get(f"/staff/petitions/{petition.slug}/signatures.csv")
+        rows = list(
+            csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8")))
+        )
+        assert rows
+        people = Person.objects.in_bulk(
+            [p.pk for p in Person.objects.filter(email__in=[r["email"] for r in rows])]
+        )
+        assert len(people) == len(rows)
+        assert all(chose(person, HARBOURLIGHT.slug) for person in people.values())
+        fieldstone = f"/staff/petitions/{petition.slug}/signatures.csv?org={FIELDSTONE.slug}"
+        assert partner.get(fieldstone).status_code == 404
+        assert partner.get(f"/staff/petitions/{petition.slug}/delivery.pdf").status_code == 404
+        lists = partner.get("/staff/lists/").context["lists"]
+        assert {ml.organisation.slug for ml in lists} == {HARBOURLIGHT.slug}
