@@ -6,12 +6,16 @@ when set, points every test at PostgreSQL instead of SQLite. Administrators sign
 without a second step (tests/workspace/test_two_factor.py turns STAFF_REQUIRE_2FA on).
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production-0123456789")
 os.environ.setdefault("SUPPRESSION_KEY", "5e" * 32)
-os.environ["GROUNDSWELL_DATA_DIR"] = tempfile.mkdtemp(prefix="groundswell-tests-")
+os.environ["GROUNDSWELL_DATA_DIR"] = _data_dir = tempfile.mkdtemp(prefix="groundswell-tests-")
+# Each pytest process (and each xdist worker) makes one: gone when it exits.
+atexit.register(shutil.rmtree, _data_dir, ignore_errors=True)
 os.environ.setdefault("TASKS_BACKEND", "immediate")
 os.environ.setdefault("EMAIL_URL", "memory://")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
