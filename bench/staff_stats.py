@@ -61,6 +61,31 @@ def time_export(petition, expected: int) -> dict[str, float]:
     return {"rows": rows - 1, "seconds": seconds, "mib": size / 2**20, **found}
 
 
+IMPORT_ROWS = 100_000
+IMPORT_SECONDS = 60
+
+
+def time_import(rows: int = IMPORT_ROWS) -> dict[str, float]:
+    """`import_people`'s work on `rows` new people, from the CSV text to the commit."""
+    from groundswell.members.actions.imports import do_import_people
+    from groundswell.members.imports import read_rows
+    from groundswell.orgs.models import MailingList, Organisation
+
+    org = Organisation.objects.create(name="Import bench", slug="import-bench")
+    members = MailingList.objects.create(organisation=org, name="Members", slug="members")
+    text = "email,first_name,last_name,postal_code,country\n" + "".join(
+        f"imp{i}@import.example,First{i},Last{i},N{i % 90} 1AB,GB\n" for i in range(rows)
+    )
+    before = rss_mib()
+    start = time.perf_counter()
+    result = do_import_people(
+        read_rows(text), members, consent_text="Yes, email me.", source="bench", actor="bench"
+    )
+    seconds = time.perf_counter() - start
+    assert result.imported == rows, result.summary()
+    return {"rows": rows, "seconds": seconds, "rss_before": before, "rss_after": rss_mib()}
+
+
 def time_delivery(petition) -> dict[str, float]:
     import tempfile
     import threading
@@ -228,6 +253,14 @@ def inner(total: int) -> None:
         f"{delivered['seconds']:.1f} s ({delivered['seconds'] * 1000 / baseline:,.0f} x "
         f"baseline), {verdict} {DELIVERY_SECONDS} s; memory {delivered['rss_before']:.0f} "
         f"MiB before, {delivered['rss_peak']:.0f} MiB at the peak"
+    )
+    imported = time_import()
+    verdict = "meets" if imported["seconds"] < IMPORT_SECONDS else "MISSES"
+    print(
+        f"import: {imported['rows']:,.0f} new people in {imported['seconds']:.1f} s "
+        f"({imported['seconds'] * 1000 / baseline:,.0f} x baseline), {verdict} "
+        f"{IMPORT_SECONDS} s; memory {imported['rss_before']:.0f} MiB before, "
+        f"{imported['rss_after']:.0f} MiB after"
     )
 
 
