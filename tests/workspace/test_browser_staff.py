@@ -87,3 +87,18 @@ def test_failed_sign_ins_are_paused_with_a_clear_message(live_server: Any, page:
         statuses.append(answer.value.status)
     assert statuses[:4] == [400] * 4 and statuses[-1] == 429
     assert "Too many failed attempts" in page.locator("[role=alert]").inner_text()
+
+
+def test_the_lists_team_and_audit_pages_fit_a_phone(live_server: Any, page: Any) -> None:
+    """Their tables scroll inside themselves; nothing pushes the page sideways (a hidden
+    column heading once did, positioned against the page instead of its table)."""
+    org = make_org()
+    make_staff("olive", "olive@example.org", organisation=org, role="owner")
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, live_server.url, "/staff/lists/", username="olive", create=False)
+    for path in ("/staff/lists/", "/staff/team/", "/staff/audit/"):
+        page.goto(f"{live_server.url}{path}")
+        overflow = page.evaluate(
+            "() => document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth"
+        )
+        assert overflow <= 0, path
