@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import progress, views
+from . import progress, unknown_views, views
 
 app_name = "mailings"
 
@@ -23,7 +23,9 @@ urlpatterns += [
     path("<int:mailing_id>/pause/", views.mailing_pause, name="pause"),
     path("<int:mailing_id>/resume/", views.mailing_resume, name="resume"),
     path("<int:mailing_id>/cancel/", views.mailing_cancel, name="cancel"),
-    path("<int:mailing_id>/unknown/", views.mailing_unknown, name="unknown"),
-    path("<int:mailing_id>/unknown/sent/", views.mailing_unknown_sent, name="unknown-sent"),
-    path("<int:mailing_id>/unknown/again/", views.mailing_unknown_again, name="unknown-again"),
+    path("<int:mailing_id>/unknown/", unknown_views.mailing_unknown, name="unknown"),
+    path("<int:mailing_id>/unknown/sent/", unknown_views.mailing_unknown_sent, name="unknown-sent"),
+    path(
+        "<int:mailing_id>/unknown/again/", unknown_views.mailing_unknown_again, name="unknown-again"
+    ),
 ]

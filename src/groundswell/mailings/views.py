@@ -11,30 +11,22 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext_lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from groundswell.lib.addresses import normalise_email
 from groundswell.mailings import links, rendering
 from groundswell.mailings.actions import compose, send
-from groundswell.mailings.actions.unknown import (
-    DECIDED_AGAIN,
-    DECIDED_SENT,
-    do_mark_unknown_sent,
-    do_send_unknown_again,
-)
 from groundswell.mailings.forms import (
     MailingForm,
     ScheduleForm,
     TestSendForm,
-    UnknownDecisionForm,
 )
 from groundswell.mailings.models import (
     Mailing,
@@ -46,7 +38,7 @@ from groundswell.mailings.models import (
 )
 from groundswell.mailings.progress import sent_count
 from groundswell.mailings.targeting import count_recipients
-from groundswell.members.models import AuditEntry, Person
+from groundswell.members.models import Person
 from groundswell.orgs.access import Permission, actor, can, organisation_ids, staff_required
 
 # The preview frame runs nothing and loads nothing: no scripts, no forms, no
@@ -200,7 +192,7 @@ def mailing_detail(request: HttpRequest, mailing_id: int) -> HttpResponse:
         "web_version_path": links.web_version_path(mailing.pk),
         "has_started": mailing.started_at is not None,
         "is_draft": mailing.status == MailingStatus.DRAFT,
-        "unknown_count": _unknown(mailing).count(),
+        "unknown_count": unknown_copies(mailing).count(),
         "send_buttons": [button for button in _SEND_BUTTONS if button.shown(mailing)],
     }
     return _page(request, "mailings/staff_detail.html", context)
@@ -359,102 +351,9 @@ mailing_resume = _control_view(send.do_resume_send, gettext_lazy("Sending has re
 mailing_cancel = _control_view(send.do_cancel_send, gettext_lazy("The send is cancelled."))
 
 
-def _unknown(mailing: Mailing) -> QuerySet[MailingRecipient]:
+def unknown_copies(mailing: Mailing) -> QuerySet[MailingRecipient]:
+    """The mailing's copies in doubt (see unknown_views.py)."""
     return MailingRecipient.objects.filter(mailing=mailing, state=RecipientState.UNKNOWN)
-
-
-UNKNOWN_PER_PAGE = 100
-
-
-@staff_required
-@require_GET
-def mailing_unknown(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    """The copies in doubt (their worker stopped mid hand-over), and what staff decided."""
-    mailing = _mailing(request, mailing_id, Permission.PEOPLE)
-    unknown = _unknown(mailing).select_related("person").order_by("claimed_at", "pk")
-    page = Paginator(unknown, UNKNOWN_PER_PAGE).get_page(request.GET.get("page"))
-    decisions = list(
-        AuditEntry.objects.filter(
-            action__in=(DECIDED_SENT, DECIDED_AGAIN),
-            details__mailing=mailing.pk,
-        ).order_by("-created_at", "-pk")[:100]
-    )
-    addresses = dict(
-        MailingRecipient.objects.filter(
-            pk__in=[entry.details.get("recipient") for entry in decisions]
-        ).values_list("pk", "email")
-    )
-    context = {
-        "mailing": mailing,
-        "title": _("Unknown recipients"),
-        "page": page,
-        "total": page.paginator.count,
-        "decisions": [
-            {
-                "entry": entry,
-                "is_sent": entry.action == DECIDED_SENT,
-                "email": addresses.get(entry.details.get("recipient"), ""),
-            }
-            for entry in decisions
-        ],
-        "can_send_again": mailing.status != MailingStatus.CANCELLED,
-        **_powers(request, mailing),
-    }
-    return _page(request, "mailings/staff_unknown.html", context)
-
-
-def _decide(
-    request: HttpRequest, mailing_id: int, action: Callable[..., int], done: Promise
-) -> int:
-    """Run a decision about unknown recipients and say how many it covered (0 when
-    refused). `done` is an ngettext_lazy message counting them as %(count)d."""
-    mailing = _mailing(request, mailing_id, Permission.WRITE)
-    form = UnknownDecisionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose one recipient, or all of them."))
-        return 0
-    try:
-        count = action(mailing, **form.action_arguments(), by=request.user)
-    except ValueError as error:
-        messages.error(request, str(error))
-        return 0
-    if count:
-        messages.success(request, done % {"count": count})
-    return count
-
-
-@staff_required
-@require_POST
-def mailing_unknown_sent(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    _decide(
-        request,
-        mailing_id,
-        do_mark_unknown_sent,
-        ngettext_lazy(
-            "%(count)d recipient now counts as sent.",
-            "%(count)d recipients now count as sent.",
-            "count",
-        ),
-    )
-    return redirect("mailings:unknown", mailing_id=mailing_id)
-
-
-@staff_required
-@require_POST
-def mailing_unknown_again(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    count = _decide(
-        request,
-        mailing_id,
-        do_send_unknown_again,
-        ngettext_lazy(
-            "%(count)d recipient is queued to be sent again.",
-            "%(count)d recipients are queued to be sent again.",
-            "count",
-        ),
-    )
-    if count and Mailing.objects.filter(pk=mailing_id, status=MailingStatus.PAUSED).exists():
-        messages.info(request, _("The send is paused: they go out when you resume it."))
-    return redirect("mailings:unknown", mailing_id=mailing_id)
 
 
 @require_GET
