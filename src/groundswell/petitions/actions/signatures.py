@@ -44,6 +44,9 @@ def _set_signature_status(
         changed = [s.pk for s in signatures]
         with tallies_follow(changed):
             Signature.objects.filter(pk__in=changed).update(status=status, **changes)
+        petitions = {s.petition_id: s.petition for s in signatures}
+        # Each petition's lead sponsor once, not once per signature.
+        leads = {pk: petition.lead_sponsor_id() for pk, petition in petitions.items()}
         for signature in signatures:
             record_audit(
                 action,
@@ -51,9 +54,8 @@ def _set_signature_status(
                 person=signature.person,
                 details={"petition": signature.petition_id, "signature": signature.pk}
                 | {k: v for k, v in changes.items() if k == "invalidated_reason"},
-                organisation=signature.petition.lead_sponsor_id(),
+                organisation=leads[signature.petition_id],
             )
-        petitions = {s.petition_id: s.petition for s in signatures}
 
         def refresh_counts() -> None:
             # The public count never goes down on its own: an invalidation must say so.
