@@ -5,7 +5,7 @@ another partner's people."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -38,19 +38,25 @@ HEADER = [name for name, _ in COLUMNS]
 CHUNK = 5000
 
 
+def who_chose(signatures: Any, organisations: Iterable[Organisation]) -> Any:
+    """Of these signatures, those whose signer is subscribed now to a list of one of
+    these organisations: the only signers an organisation's staff may see by name."""
+    chose = Subscription.objects.filter(
+        person=OuterRef("person"),
+        status=SubscriptionStatus.SUBSCRIBED,
+        mailing_list__organisation__in=list(organisations),
+    )
+    return signatures.filter(Exists(chose))
+
+
 def exported_signatures(petition: Petition, organisation: Organisation | None) -> Any:
     """The valid signatures of people still on file, oldest first; with an organisation,
-    only of those subscribed to one of its lists."""
+    only of those who chose it."""
     signatures = Signature.objects.filter(
         petition=petition, status=SignatureStatus.VALID, person__isnull=False
     )
     if organisation is not None:
-        chose = Subscription.objects.filter(
-            person=OuterRef("person"),
-            status=SubscriptionStatus.SUBSCRIBED,
-            mailing_list__organisation=organisation,
-        )
-        signatures = signatures.filter(Exists(chose))
+        signatures = who_chose(signatures, [organisation])
     return signatures.order_by("pk")
 
 

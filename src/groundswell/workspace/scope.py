@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from groundswell.mailings.models import Mailing
-from groundswell.members.models import Subscription, SubscriptionStatus
 from groundswell.orgs.access import Permission, organisation_ids
 from groundswell.orgs.models import Organisation
+from groundswell.petitions.exports import who_chose
 from groundswell.petitions.models import Petition, Signature, SignatureStatus
 
 
@@ -40,14 +40,5 @@ def people_organisations(user: Any, petition: Petition) -> list[Organisation]:
 def consenting_signatures(petition: Petition, organisations: list[Organisation]) -> Any:
     """Valid signatures of people subscribed to a list of one of these organisations:
     the only signers whose names their staff see."""
-    subscribed = Subscription.objects.filter(
-        person=OuterRef("person"),
-        status=SubscriptionStatus.SUBSCRIBED,
-        mailing_list__organisation__in=organisations,
-    )
-    return (
-        Signature.objects.filter(petition=petition, status=SignatureStatus.VALID)
-        .filter(Exists(subscribed))
-        .select_related("person")
-        .order_by("-created_at", "-pk")
-    )
+    valid = Signature.objects.filter(petition=petition, status=SignatureStatus.VALID)
+    return who_chose(valid, organisations).select_related("person").order_by("-created_at", "-pk")
