@@ -21,6 +21,7 @@ from groundswell.mailings.models import Mailing, MailingRecipient, MailingStatus
 from groundswell.members.models import AuditEntry, Person, Subscription
 from groundswell.orgs.models import Organisation
 from groundswell.petitions.models import Petition, PetitionUpdate, Signature
+from groundswell.workspace.models import ImportStatus, PeopleImport
 from tests import cast
 from tests.cast import signed_in as client_of
 
@@ -82,6 +83,16 @@ class World:
         self.update = PetitionUpdate.objects.create(
             petition=petition, title="News", body="Some news.", posted_by="staff:osman"
         )
+        self.people_import = PeopleImport.objects.create(
+            organisation=open_press,
+            mailing_list=cast.default_list(open_press),
+            created_by="staff:osman",
+            file_name="stall.csv",
+            consent_text="Yes",
+            source="stall",
+            status=ImportStatus.DONE,
+            rejected_report=f"line,email,reason\r\n2,{SECRET_EMAIL},Too long\r\n",
+        )
 
     def url(self, route: str) -> str:
         """The route with every parameter naming one of Open Press's objects."""
@@ -103,6 +114,8 @@ class World:
             "<str:fmt>": "csv",
             "<int:list_id>": cast.default_list(self.org).pk,
             "<int:update_id>": self.update.pk,
+            "<int:import_id>": self.people_import.pk,
+            "<int:signature_id>": self.signature.pk,
             "<str:name>": "0001.eml",
             "<path:object_id>": object_id,
             "<path:content_type_id>": ContentType.objects.get_for_model(Person).pk,

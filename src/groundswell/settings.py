@@ -155,6 +155,7 @@ INSTALLED_APPS = [
     "groundswell.mailings",
     "groundswell.tracking",
     "groundswell.bounces",
+    "groundswell.workspace",
 ]
 
 MIDDLEWARE = [

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from groundswell.members.actions.consent import do_unsubscribe
 from groundswell.members.models import ConsentEvent, Person
 from groundswell.orgs.models import Organisation
 from tests.cast import default_list, make_person, staff_client, subscribe
@@ -79,3 +80,23 @@ def test_the_staff_menu_links_to_the_lists_for_campaigners_only(open_press: Orga
     )
     viewer = staff_client("vic", open_press, role="viewer").get("/staff/").content.decode()
     assert 'href="/staff/lists/"' not in viewer
+
+
+class TestGrowth:
+    def test_it_counts_who_joined_and_who_left_each_week(
+        self, open_press: Organisation, action_fund: Organisation
+    ) -> None:
+        supporters = default_list(open_press)
+        ann, ben = make_person("ann@example.org"), make_person("ben@example.org")
+        subscribe(ann, supporters)
+        subscribe(ben, supporters)
+        do_unsubscribe(ben, supporters, source="test")
+        subscribe(make_person("fay@example.org"), default_list(action_fund))
+        page = staff_client("carla", open_press).get("/staff/lists/")
+        [row] = page.context["rows"]
+        assert len(row["weeks"]) == 12
+        assert row["weeks"][-1] | {"week": ""} == {"week": "", "joined": 2, "left": 1}
+        assert all((w["joined"], w["left"]) == (0, 0) for w in row["weeks"][:-1])
+        [chart] = page.context["charts"]
+        assert (chart["joined"][-1], chart["left"][-1]) == (2, 1)
+        assert 'id="list-growth-data"' in page.content.decode()

@@ -20,7 +20,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from groundswell.members.models import AuditAction, AuditEntry
 from groundswell.orgs.models import Organisation
-from groundswell.workspace.actions import TwoFactorTurnedOn, do_turn_on_two_factor, new_secret
+from groundswell.workspace.actions.twofactor import (
+    TwoFactorTurnedOn,
+    do_turn_on_two_factor,
+    new_secret,
+)
 from groundswell.workspace.signin import FAILURES_PER_ACCOUNT, PENDING
 from groundswell.workspace.twofactor import NEW_APP_KEY
 from tests.cast import PASSWORD, make_staff, signed_in

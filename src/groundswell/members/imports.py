@@ -54,30 +54,51 @@ class ImportFileError(ValueError):
     """The file as a whole cannot be read (no email column, not CSV, not UTF-8)."""
 
 
-def column_map(header: Iterable[str]) -> dict[str, int]:
-    """Which column holds each of our fields, from the header's names."""
+def guess_columns(header: Iterable[str]) -> dict[str, int]:
+    """Which column holds each of our fields, from the header's names (a field no
+    column is named for is left out)."""
     found: dict[str, int] = {}
     for index, name in enumerate(header):
         key = name.strip().lower().lstrip("\ufeff")
         field = ALIASES.get(key, key.replace(" ", "_"))
         if field in FIELDS and field not in found:
             found[field] = index
+    return found
+
+
+def column_map(header: Iterable[str]) -> dict[str, int]:
+    """guess_columns, for a file that must name its email column."""
+    found = guess_columns(header)
     if "email" not in found:
         raise ImportFileError(_("The file needs a column named “email”."))
     return found
 
 
-def read_rows(text: str) -> Iterator[Row | Rejected]:
-    """Each data row of the CSV, as a Row to import or a Rejected with its reason.
-    Line numbers count the header as line 1, as a spreadsheet shows them."""
-    reader = csv.reader(io.StringIO(text))
+def read_header(text: str) -> list[str]:
+    """The first row's cells: the column names."""
     try:
-        header = next(reader)
+        header = next(csv.reader(io.StringIO(text)))
     except StopIteration:
         raise ImportFileError(_("The file is empty.")) from None
     except csv.Error as error:
         raise ImportFileError(_("This is not a CSV file: %(error)s") % {"error": error}) from None
-    columns = column_map(header)
+    if not any(cell.strip() for cell in header):
+        raise ImportFileError(_("The first row must name the columns."))
+    return header
+
+
+def read_rows(text: str, columns: dict[str, int] | None = None) -> Iterator[Row | Rejected]:
+    """Each data row of the CSV, as a Row to import or a Rejected with its reason.
+    Line numbers count the header as line 1, as a spreadsheet shows them. `columns`
+    says which column holds each field (as chosen on the import page); without it
+    they are found from the header's names."""
+    header = read_header(text)
+    if columns is None:
+        columns = column_map(header)
+    elif "email" not in columns:
+        raise ImportFileError(_("Choose the column that holds the email addresses."))
+    reader = csv.reader(io.StringIO(text))
+    next(reader)
     seen: dict[str, int] = {}
     line = 1
     try:

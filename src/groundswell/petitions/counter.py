@@ -29,6 +29,7 @@ from groundswell.petitions.countries import COUNTRY_NAMES
 from groundswell.petitions.models import Petition, PetitionCount, Signature, SignatureStatus
 
 RECENT_SIGNERS = 6
+RECENT_COMMENT_CHARACTERS = 200
 
 
 def refresh_seconds() -> float:
@@ -54,6 +55,8 @@ class CountSnapshot:
 class RecentSigner:
     name: str
     place: str
+    # Their comment, unless staff hid it; shortened for the page.
+    comment: str = ""
 
 
 _counts: ProcessCache[int, CountSnapshot] = ProcessCache(cache_seconds)
@@ -152,10 +155,25 @@ def _read_recent_signers(petition: Petition) -> list[RecentSigner]:
     rows = (
         Signature.objects.filter(petition=petition, status=SignatureStatus.VALID, show_name=True)
         .order_by("-created_at")
-        .values_list("person__first_name", "person__last_name", "person__country")[:RECENT_SIGNERS]
+        .values_list(
+            "person__first_name",
+            "person__last_name",
+            "person__country",
+            "comment",
+            "comment_hidden_at",
+        )[:RECENT_SIGNERS]
     )
     return [
-        RecentSigner(name=display_name(first, last), place=str(COUNTRY_NAMES.get(country, "")))
-        for first, last, country in rows
+        RecentSigner(
+            name=display_name(first, last),
+            place=str(COUNTRY_NAMES.get(country, "")),
+            comment="" if hidden else _shortened(comment),
+        )
+        for first, last, country, comment, hidden in rows
         if first
     ]
+
+
+def _shortened(comment: str, limit: int = RECENT_COMMENT_CHARACTERS) -> str:
+    text = " ".join(comment.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

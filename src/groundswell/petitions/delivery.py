@@ -87,15 +87,17 @@ def signers(petition: Petition) -> Iterator[Signer]:
             "person__postal_code",
             "person__country",
             "comment",
+            "comment_hidden_at",
         )
     )
-    for first, last, postal_code, country, comment in rows.iterator(chunk_size=CHUNK):
+    for first, last, postal_code, country, comment, hidden in rows.iterator(chunk_size=CHUNK):
         yield Signer(
             name=f"{first} {last}".strip() or _("(no name given)"),
             postal_code=postal_code,
             country=country,
             region=region_of(postal_code),
-            comment=" ".join(comment.split()),
+            # A comment staff hid as abusive goes to nobody.
+            comment="" if hidden else " ".join(comment.split()),
         )
 
 

@@ -125,7 +125,7 @@ class SignForm(AccessibleErrorsMixin, SharedWidgetsMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     show_name = forms.BooleanField(
-        label=_("Show my first name, last initial and country among recent signers"),
+        label=_("Show my first name, last initial, country and comment among recent signers"),
         required=False,
     )
 
@@ -149,7 +149,8 @@ class SignForm(AccessibleErrorsMixin, SharedWidgetsMixin, forms.Form):
         self.fields["country"].required = petition.require_country
         # Staff may include comments in the delivery: say so where it is written.
         self.fields["comment"].help_text = _(
-            "Your comment may go to %(target)s with your name when the petition is delivered."
+            "Your comment may go to %(target)s with your name when the petition is delivered, "
+            "and appears on this page if you choose to be shown among recent signers."
         ) % {"target": petition.target}
         if member is not None:
             for name in ("first_name", "last_name", "email"):

@@ -156,6 +156,8 @@ class Signature(models.Model):
     mailing_id = models.PositiveBigIntegerField(_("mailing"), null=True, blank=True, db_index=True)
     link_number = models.PositiveIntegerField(_("link number"), null=True, blank=True)
     comment = models.TextField(_("comment"), blank=True)
+    # Staff hid the comment (abuse): left off the public page and the delivery.
+    comment_hidden_at = models.DateTimeField(_("comment hidden"), null=True, blank=True)
     show_name = models.BooleanField(
         _("name may be shown"), default=False, help_text=_("Among recent signers on the page.")
     )

@@ -4,10 +4,14 @@ recorded (the import's action, for one row)."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 from django import forms
 from django.db.models import Count, Q
+from django.db.models.functions import TruncWeek
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
@@ -16,7 +20,7 @@ from groundswell.lib.csvsafe import csv_text
 from groundswell.lib.forms import AccessibleErrorsMixin
 from groundswell.members.actions.imports import do_import_people
 from groundswell.members.imports import Rejected, read_rows
-from groundswell.members.models import SubscriptionStatus
+from groundswell.members.models import ConsentEvent, SubscriptionStatus
 from groundswell.orgs.access import Permission, actor, can, organisation_ids, staff_required
 from groundswell.orgs.models import MailingList
 
@@ -58,7 +62,69 @@ def lists(request: HttpRequest) -> HttpResponse:
         .order_by("organisation__name", "name")
     )
     writable = organisation_ids(request.user, Permission.WRITE)
-    return render(request, "workspace/lists.html", {"lists": found, "writable": writable})
+    growth = list_growth([ml.pk for ml in found], weeks=GROWTH_WEEKS)
+    rows = [
+        {"list": ml, "weeks": growth.get(ml.pk, []), "chart": f"growth-{ml.pk}"} for ml in found
+    ]
+    charts = [
+        {
+            "id": f"growth-{ml.pk}",
+            "weeks": [w["week"] for w in growth.get(ml.pk, [])],
+            "joined": [w["joined"] for w in growth.get(ml.pk, [])],
+            "left": [w["left"] for w in growth.get(ml.pk, [])],
+        }
+        for ml in found
+    ]
+    return render(
+        request,
+        "workspace/lists.html",
+        {
+            "lists": found,
+            "rows": rows,
+            "charts": charts,
+            "writable": writable,
+            "growth_weeks": GROWTH_WEEKS,
+        },
+    )
+
+
+GROWTH_WEEKS = 12
+LEAVING = (
+    SubscriptionStatus.UNSUBSCRIBED,
+    SubscriptionStatus.BOUNCED,
+    SubscriptionStatus.COMPLAINED,
+)
+
+
+def list_growth(list_ids: list[int], *, weeks: int) -> dict[int, list[dict[str, object]]]:
+    """For each list, week by week (Monday first, the site's time zone) over the last
+    `weeks`: how many joined and how many left (unsubscribed, bounced or complained),
+    from the consent history, grouped in the database."""
+    today = timezone.localdate()
+    first = today - timedelta(days=today.weekday() + 7 * (weeks - 1))
+    since = timezone.make_aware(datetime.combine(first, time.min))
+    counts: dict[tuple[int, date, str], int] = {}
+    for list_id, week, kind, n in (
+        ConsentEvent.objects.filter(subscription__mailing_list__in=list_ids, created_at__gte=since)
+        .annotate(week=TruncWeek("created_at"))
+        .values_list("subscription__mailing_list", "week", "kind")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        day = week.date() if isinstance(week, datetime) else week
+        key = "joined" if kind == SubscriptionStatus.SUBSCRIBED else "left"
+        counts[(list_id, day, key)] = counts.get((list_id, day, key), 0) + n
+    result: dict[int, list[dict[str, object]]] = {}
+    for list_id in list_ids:
+        result[list_id] = [
+            {
+                "week": (first + timedelta(weeks=i)).isoformat(),
+                "joined": counts.get((list_id, first + timedelta(weeks=i), "joined"), 0),
+                "left": counts.get((list_id, first + timedelta(weeks=i), "left"), 0),
+            }
+            for i in range(weeks)
+        ]
+    return result
 
 
 @staff_required

@@ -36,7 +36,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from groundswell.lib.clients import client_address
 from groundswell.members.actions.audit import record_audit
 from groundswell.members.models import AuditAction, AuditEntry
-from groundswell.workspace.actions import do_use_code
+from groundswell.workspace.actions.twofactor import do_use_code
 from groundswell.workspace.twofactor_guard import has_two_factor
 
 FAILURES_PER_ACCOUNT = 5

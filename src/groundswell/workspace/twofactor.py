@@ -25,7 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from groundswell.lib.clients import client_address
 from groundswell.orgs.access import staff_required
 from groundswell.workspace import signin
-from groundswell.workspace.actions import (
+from groundswell.workspace.actions.twofactor import (
     do_renew_recovery_codes,
     do_turn_off_two_factor,
     do_turn_on_two_factor,

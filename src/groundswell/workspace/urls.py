@@ -1,6 +1,16 @@
 from django.urls import path
 
-from groundswell.workspace import audit, exports, lists, petitions, signin, team, views
+from groundswell.workspace import (
+    audit,
+    comments,
+    exports,
+    imports,
+    lists,
+    petitions,
+    signin,
+    team,
+    views,
+)
 
 app_name = "workspace"
 
@@ -25,6 +35,11 @@ urlpatterns = [
     ),
     path("petitions/<slug:slug>/stats.json", views.petition_stats, name="petition-stats"),
     path(
+        "petitions/<slug:slug>/comments/<int:signature_id>/hide/",
+        comments.hide_comment,
+        name="comment-hide",
+    ),
+    path(
         "petitions/<slug:slug>/signatures.<str:fmt>",
         exports.petition_signatures,
         name="petition-signatures",
@@ -32,6 +47,10 @@ urlpatterns = [
     path("petitions/<slug:slug>/delivery.pdf", exports.delivery_pdf, name="delivery-pdf"),
     path("petitions/<slug:slug>/delivery.csv", exports.delivery_csv, name="delivery-csv"),
     path("lists/", lists.lists, name="lists"),
+    path("imports/", imports.imports, name="imports"),
+    path("imports/<int:import_id>/", imports.import_detail, name="import"),
+    path("imports/<int:import_id>/progress.json", imports.import_progress, name="import-progress"),
+    path("imports/<int:import_id>/refused.csv", imports.import_rejected, name="import-refused"),
     path("lists/<int:list_id>/add/", lists.add_person, name="list-add"),
     path("lists/<int:list_id>/people.csv", exports.list_people, name="list-people"),
 ]

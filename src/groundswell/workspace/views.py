@@ -12,6 +12,7 @@ from groundswell.orgs.access import Permission, can, organisation_ids, staff_req
 from groundswell.petitions import tally
 from groundswell.petitions.counter import petition_count
 from groundswell.workspace import scope
+from groundswell.workspace.comments import recent_comments
 
 SIGNERS_PER_PAGE = 50
 # How often the dashboard asks stats.json again; `?refresh=N` picks another (2 to 300).
@@ -38,8 +39,14 @@ def _top(stats: dict, rows: int = 10) -> dict[str, list[tuple[str, int]]]:
         "by_source": _("direct or unknown"),
         "by_referrer": _("none (typed, an app or an email)"),
         "by_country": _("not given"),
+        "by_region": _("not given"),
     }
-    key = {"by_source": "source", "by_referrer": "referrer", "by_country": "country"}
+    key = {
+        "by_source": "source",
+        "by_referrer": "referrer",
+        "by_country": "country",
+        "by_region": "region",
+    }
     return {
         ranking: [
             (row[key[ranking]] or str(blank[ranking]), row["count"])
@@ -81,6 +88,8 @@ def petition_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         others = max(0, stats["counted"] - shown)
     else:
         others = stats["counted"]
+    # Comments go to the target in the delivery: whoever may deliver may read them.
+    can_read_comments = can(request.user, petition.lead_sponsor_id(), Permission.PEOPLE)
     return render(
         request,
         "workspace/petition.html",
@@ -95,6 +104,7 @@ def petition_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             # The delivery names every signer: for the lead sponsor's people permission.
             "can_deliver": can(request.user, petition.lead_sponsor_id(), Permission.PEOPLE),
             "can_edit": can(request.user, petition.lead_sponsor_id(), Permission.WRITE),
+            "comments": recent_comments(petition) if can_read_comments else None,
         },
     )
 

@@ -4,7 +4,7 @@ nothing: a failure changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -25,6 +25,8 @@ class ImportResult:
     updated: int = 0  # people we had, their blanks filled and the list joined
     held: int = 0  # of those, addresses that had left or been suppressed: asked by email
     rejected: list[Rejected] = field(default_factory=list)
+    # Everyone imported or updated, in the file's order (a petition's signatures follow).
+    person_ids: list[int] = field(default_factory=list)
 
     def summary(self) -> str:
         return f"imported {self.imported}, updated {self.updated}, rejected {len(self.rejected)}"
@@ -42,11 +44,16 @@ def do_import_people(
     source: str,
     actor: str,
     dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Find or create each person, fill in their blanks (never overwrite), and record
     their consent to the list with `consent_text` as its wording. Addresses that left
     the list or are suppressed are not brought back: they are asked by email
-    (do_subscribe_many). With dry_run, everything is done and then rolled back."""
+    (do_subscribe_many). With dry_run, everything is done and then rolled back.
+    `progress` is told the rows done so far after each batch.
+
+    Call it inside a transaction of your own to write more in the same one (a
+    petition's signatures for the people imported): a failure there undoes all."""
     if not consent_text.strip():
         raise ValueError("An import needs the consent wording people agreed to.")
     if not source.strip():
@@ -55,7 +62,9 @@ def do_import_people(
     try:
         with transaction.atomic():
             batch: list[Row] = []
+            done = 0
             for row in rows:
+                done += 1
                 if isinstance(row, Rejected):
                     result.rejected.append(row)
                     continue
@@ -63,8 +72,12 @@ def do_import_people(
                 if len(batch) == BATCH:
                     _import_batch(batch, mailing_list, consent_text, source, result)
                     batch = []
+                    if progress is not None:
+                        progress(done)
             if batch:
                 _import_batch(batch, mailing_list, consent_text, source, result)
+            if progress is not None:
+                progress(done)
             record_audit(
                 AuditAction.PEOPLE_IMPORTED,
                 actor,
@@ -93,6 +106,7 @@ def _import_batch(
         normalised_emails=[row.normalised for row in batch],
     )
     for row, (person, created) in zip(batch, people, strict=True):
+        result.person_ids.append(person.pk)
         if created:
             result.imported += 1
         else:

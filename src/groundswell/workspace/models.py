@@ -1,0 +1,66 @@
+"""The workspace's own records: people imports, from upload to report."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from groundswell.orgs.models import MailingList, Organisation
+from groundswell.petitions.models import Petition
+
+
+class ImportStatus(models.TextChoices):
+    UPLOADED = "uploaded", _("uploaded, columns to check")
+    QUEUED = "queued", _("waiting to start")
+    RUNNING = "running", _("importing")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed, nothing changed")
+
+
+class PeopleImport(models.Model):
+    """A CSV of people collected elsewhere, brought onto one list (and optionally signed
+    onto a petition) by a background task. The file is kept until the import is done;
+    the refused rows, with their reasons, after."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="imports")
+    mailing_list = models.ForeignKey(
+        MailingList, on_delete=models.CASCADE, related_name="imports", verbose_name=_("list")
+    )
+    petition = models.ForeignKey(
+        Petition,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="imports",
+        verbose_name=_("also signs the petition"),
+    )
+    created_by = models.CharField(_("by"), max_length=200)
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    file_name = models.CharField(_("file"), max_length=200)
+    data = models.TextField(_("file's text"), blank=True)
+    # Our field name -> the column's index in the file.
+    columns = models.JSONField(_("columns"), default=dict)
+    consent_text = models.TextField(_("consent wording"))
+    source = models.CharField(_("source"), max_length=100)
+    status = models.CharField(
+        _("status"), max_length=12, choices=ImportStatus.choices, default=ImportStatus.UPLOADED
+    )
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    imported = models.PositiveIntegerField(_("new people"), default=0)
+    updated = models.PositiveIntegerField(_("people already known"), default=0)
+    held = models.PositiveIntegerField(_("asked by email instead"), default=0)
+    signed = models.PositiveIntegerField(_("signatures added"), default=0)
+    rejected = models.PositiveIntegerField(_("rows refused"), default=0)
+    # CSV: line, email, reason.
+    rejected_report = models.TextField(_("refused rows"), blank=True)
+    error = models.TextField(_("what went wrong"), blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("people import")
+        verbose_name_plural = _("people imports")
+
+    def __str__(self) -> str:
+        return f"{self.file_name} → {self.mailing_list}"
