@@ -38,6 +38,17 @@ class TestPetitionDashboard:
         assert "Ben Signer" not in text and "Cat Signer" not in text
         assert "2 more signed without choosing your organisation" in text
 
+    def test_it_ranks_postal_regions_and_new_members_with_a_bar_each(
+        self, coalition: Petition, open_press: Organisation
+    ):
+        page = staff_client("olga", open_press).get(f"/staff/petitions/{coalition.slug}/")
+        assert page.context["top"]["by_region"] == [("N1", 3)]
+        assert page.context["top"]["members"] == [("new members", 3), ("existing members", 0)]
+        assert page.context["most"]["members"] == 3
+        text = page.content.decode()
+        assert 'id="regions"' in text
+        assert '<progress class="bar" max="3" value="3" aria-hidden="true">' in text
+
     def test_it_shows_a_viewer_figures_but_no_one_by_name(
         self, coalition: Petition, action_fund: Organisation
     ):

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from groundswell.lib.numbers import bounded_int
 from groundswell.orgs.access import Permission, can, organisation_ids, staff_required
 from groundswell.petitions import tally
 from groundswell.petitions.counter import petition_count
@@ -21,7 +22,8 @@ REFRESH_SECONDS = 15
 
 def _refresh_seconds(request: HttpRequest) -> int:
     asked = request.GET.get("refresh", "")
-    return min(300, max(2, int(asked))) if asked.isdigit() and len(asked) < 4 else REFRESH_SECONDS
+    number = bounded_int(asked, 999)
+    return REFRESH_SECONDS if number is None else min(300, max(2, number))
 
 
 def _stats(petition: scope.Petition) -> dict:
@@ -88,6 +90,11 @@ def petition_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         others = max(0, stats["counted"] - shown)
     else:
         others = stats["counted"]
+    top = _top(stats)
+    top["members"] = [
+        (_("new members"), stats["new_members"]),
+        (_("existing members"), stats["existing_members"]),
+    ]
     # Comments go to the target in the delivery: whoever may deliver may read them.
     can_read_comments = can(request.user, petition.lead_sponsor_id(), Permission.PEOPLE)
     return render(
@@ -99,7 +106,8 @@ def petition_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             "organisations": organisations,
             "signers": signers,
             "others": others,
-            "top": _top(stats),
+            "top": top,
+            "most": {ranking: max((n for _, n in rows), default=1) for ranking, rows in top.items()},
             "refresh_seconds": _refresh_seconds(request),
             # The delivery names every signer: for the lead sponsor's people permission.
             "can_deliver": can(request.user, petition.lead_sponsor_id(), Permission.PEOPLE),

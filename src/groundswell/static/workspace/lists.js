@@ -18,12 +18,13 @@
       width: width(el), height: 180,
       series: [
         {},
-        { label: box.dataset.labelJoined, fill: "rgba(31,138,76,0.45)", stroke: "#1f8a4c", paths: bars() },
-        { label: box.dataset.labelLeft, fill: "rgba(176,47,47,0.40)", stroke: "#b02f2f", paths: bars(),
+        { label: box.dataset.labelJoined, fill: "rgba(31,138,76,0.45)", stroke: "#1f8a4c", paths: bars(), points: { show: false } },
+        { label: box.dataset.labelLeft, fill: "rgba(176,47,47,0.40)", stroke: "#b02f2f", paths: bars(), points: { show: false },
           value: function (u, v) { return v == null ? "" : String(-v); } },
       ],
       axes: [{}, { size: 48, values: function (u, splits) { return splits.map(function (v) { return String(Math.abs(v)); }); } }],
-      scales: { x: { time: true } },
+      // Half a week either side, so the first and last weeks' bars are whole.
+      scales: { x: { time: true, range: function (u, min, max) { return [min - 302400, max + 302400]; } } },
     }, [weeks, chart.joined, left], el)]);
   });
   window.addEventListener("resize", function () {
