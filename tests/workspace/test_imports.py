@@ -48,6 +48,16 @@ def upload(client: Client, org: Organisation, text: str = SHEET, **changes: Any)
     return client.post("/staff/imports/", form)
 
 
+def upload_and_start(
+    client: Client, org: Organisation, capture: Callable[..., Any]
+) -> PeopleImport:
+    upload(client, org)
+    job = PeopleImport.objects.get()
+    start(client, job, capture)
+    job.refresh_from_db()
+    return job
+
+
 def start(client: Client, job: PeopleImport, capture: Callable[..., Any], **columns: int) -> Any:
     data: dict[str, Any] = {"start": "1"}
     data.update({f"column-{field}": str(index) for field, index in columns.items()})
@@ -131,10 +141,7 @@ class TestImporting:
         self, open_press: Organisation, django_capture_on_commit_callbacks: Callable[..., Any]
     ) -> None:
         client = staff_client("carla", open_press)
-        upload(client, open_press)
-        job = PeopleImport.objects.get()
-        start(client, job, django_capture_on_commit_callbacks)
-        job.refresh_from_db()
+        job = upload_and_start(client, open_press, django_capture_on_commit_callbacks)
         assert job.status == ImportStatus.DONE
         assert (job.imported, job.updated, job.rejected) == (2, 0, 2)
         assert job.data == ""  # the file is not kept once imported
@@ -157,9 +164,7 @@ class TestImporting:
         self, open_press: Organisation, django_capture_on_commit_callbacks: Callable[..., Any]
     ) -> None:
         client = staff_client("carla", open_press)
-        upload(client, open_press)
-        job = PeopleImport.objects.get()
-        start(client, job, django_capture_on_commit_callbacks)
+        job = upload_and_start(client, open_press, django_capture_on_commit_callbacks)
         start(client, job, django_capture_on_commit_callbacks)
         assert Subscription.objects.count() == 2
         assert PeopleImport.objects.get().imported == 2

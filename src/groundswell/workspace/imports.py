@@ -14,7 +14,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from groundswell.lib.csvsafe import BOM
-from groundswell.lib.forms import AccessibleErrorsMixin
 from groundswell.members.imports import (
     FIELDS,
     ImportFileError,
@@ -34,6 +33,7 @@ from groundswell.workspace.actions.imports import (
     do_upload_import,
     read_progress,
 )
+from groundswell.workspace.lists import CollectedConsentForm
 from groundswell.workspace.models import ImportStatus, PeopleImport
 
 # About 500,000 rows of a typical export. A bigger list: split it, or use the command.
@@ -50,7 +50,7 @@ FIELD_LABELS = {
 }
 
 
-class UploadForm(AccessibleErrorsMixin, forms.Form):
+class UploadForm(CollectedConsentForm):
     file = forms.FileField(
         label=gettext_lazy("CSV file"),
         help_text=gettext_lazy(
@@ -69,16 +69,6 @@ class UploadForm(AccessibleErrorsMixin, forms.Form):
         help_text=gettext_lazy(
             "For signatures collected on paper or at an event. They get no thank-you email."
         ),
-    )
-    consent_text = forms.CharField(
-        label=gettext_lazy("What they agreed to, in the words they were shown"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=2000,
-    )
-    source = forms.CharField(
-        label=gettext_lazy("Where and when they were collected"),
-        max_length=100,
-        help_text=gettext_lazy("For example: stall at the climate march, 4 May."),
     )
 
     def __init__(self, *args: Any, organisations: set[int], **kwargs: Any) -> None:

@@ -25,23 +25,28 @@ from groundswell.orgs.access import Permission, actor, can, organisation_ids, st
 from groundswell.orgs.models import MailingList
 
 
-class AddPersonForm(AccessibleErrorsMixin, forms.Form):
+class CollectedConsentForm(AccessibleErrorsMixin, forms.Form):
+    """What people agreed to and where, for those added by hand or imported."""
+
+    consent_text = forms.CharField(
+        label=gettext_lazy("What they agreed to, in the words they were shown"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )
+    source = forms.CharField(
+        label=gettext_lazy("Where and when they were collected"),
+        max_length=100,
+        help_text=gettext_lazy("For example: phone call, 3 May; stall at the market."),
+    )
+
+
+class AddPersonForm(CollectedConsentForm):
     email = forms.CharField(label=gettext_lazy("Email address"), max_length=254)
     first_name = forms.CharField(label=gettext_lazy("First name"), max_length=100, required=False)
     last_name = forms.CharField(label=gettext_lazy("Last name"), max_length=100, required=False)
     postal_code = forms.CharField(label=gettext_lazy("Postal code"), max_length=20, required=False)
     country = forms.CharField(
         label=gettext_lazy("Country (two letters)"), max_length=2, required=False
-    )
-    consent_text = forms.CharField(
-        label=gettext_lazy("What they agreed to, in the words they were shown"),
-        widget=forms.Textarea(attrs={"rows": 2}),
-        max_length=2000,
-    )
-    source = forms.CharField(
-        label=gettext_lazy("Where and when"),
-        max_length=100,
-        help_text=gettext_lazy("For example: phone call, 3 May; stall at the market."),
     )
 
 
