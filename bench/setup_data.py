@@ -49,6 +49,66 @@ def setup() -> None:
     )
     PetitionSponsor.objects.create(petition=petition, organisation=org, position=0)
     create_bench_table()
+    setup_wave(org, petition)
+
+
+# Members who got the mailing whose click wave the bench replays (page-member,
+# sign-member, go, mixed-wave): distinct people, each with a link to follow.
+WAVE_MEMBERS = 5000
+WAVE_FILE = "bench-members.json"
+
+
+def setup_wave(org: object, petition: object) -> None:
+    from django.conf import settings
+    from django.utils import timezone
+
+    from groundswell.lib.tokens import make_member_token
+    from groundswell.mailings.models import LinkKind, Mailing, TrackedLink
+    from groundswell.members.models import Person
+
+    mailing = Mailing.objects.create(
+        organisation=org,
+        from_name="Bench Campaigns",
+        from_email="hello@bench.example.org",
+        subject="Keep the library open",
+        body="Hello {{ first_name }}",
+        petition=petition,
+        status="sent",
+        started_at=timezone.now(),
+        finished_at=timezone.now(),
+    )
+    TrackedLink.objects.create(
+        mailing=mailing,
+        number=1,
+        kind=LinkKind.PETITION,
+        url=f"{settings.BASE_URL}/sign/{SLUG}/",
+        petition=petition,
+        label="Sign the petition",
+    )
+    TrackedLink.objects.create(
+        mailing=mailing,
+        number=2,
+        kind=LinkKind.EXTERNAL,
+        url="https://news.example.org/library",
+        label="the news report",
+    )
+    people = Person.objects.bulk_create(
+        [
+            Person(
+                email=f"member{i}@bench.example.org",
+                email_normalised=f"member{i}@bench.example.org",
+                first_name=f"Member{i}",
+                last_name="Bench",
+                postal_code="N1 9GU",
+                country="GB",
+            )
+            for i in range(WAVE_MEMBERS)
+        ],
+        batch_size=1000,
+    )
+    tokens = [make_member_token(p.pk, mailing.pk) for p in people]
+    out = {"mailing": mailing.pk, "tokens": tokens}
+    (settings.DATA_DIR / WAVE_FILE).write_text(json.dumps(out))
 
 
 def count() -> None:

@@ -35,7 +35,7 @@ from typing import Any
 import harness
 import loadgen
 from loadgen import Connection, Result
-from setup_data import ORG_SLUG, SLUG
+from setup_data import ORG_SLUG, SLUG, WAVE_FILE
 
 PAGE = f"/sign/{SLUG}/"
 JSON = f"/sign/{SLUG}.json"
@@ -106,6 +106,75 @@ async def sign_step(conn: Connection, worker: int) -> int:
 
     raw = conn.build("POST", PAGE, urlencode(form).encode(), b"application/x-www-form-urlencoded")
     return (await conn.send(raw)).status
+
+
+# --- The click wave: members following their links (setup_data.setup_wave) -----------
+
+
+@dataclass
+class Wave:
+    mailing: int
+    tokens: list[str]
+
+
+_wave: Wave | None = None
+_next_member = itertools.count()
+
+
+def load_wave(data_dir: Path) -> None:
+    global _wave
+    found = data_dir / WAVE_FILE
+    if found.exists():
+        data = json.loads(found.read_text())
+        _wave = Wave(data["mailing"], data["tokens"])
+
+
+def _member() -> str:
+    """The next member's token: each request is a different person, as in a wave."""
+    if _wave is None:
+        raise SystemExit("bench: no wave members in the site (setup_data.setup_wave)")
+    return _wave.tokens[next(_next_member) % len(_wave.tokens)]
+
+
+async def page_member_step(conn: Connection, worker: int) -> int:
+    raw = conn.build("GET", f"{PAGE}?akid={_member()}&t=1")
+    return (await conn.send(raw)).status
+
+
+async def go_step(conn: Connection, worker: int) -> int:
+    assert _wave is not None
+    raw = conn.build("GET", f"/go/{_wave.mailing}/2/?akid={_member()}")
+    return (await conn.send(raw)).status
+
+
+async def sign_member_step(conn: Connection, worker: int) -> int:
+    """One click on the recognised member's form: the token, the CSRF pair, consent."""
+    from urllib.parse import urlencode
+
+    form = {
+        "csrfmiddlewaretoken": _forms[id(conn)].token,
+        "akid": _member(),
+        "t": "1",
+        f"consent_{ORG_SLUG}": "on",
+    }
+    raw = conn.build("POST", PAGE, urlencode(form).encode(), b"application/x-www-form-urlencoded")
+    return (await conn.send(raw)).status
+
+
+# A realistic minute after a send: most requests are members going through their
+# links (the redirect, then their page, then the one-click signature), while the
+# petition's anonymous page and its JSON are read beside them.
+_wave_steps: dict[int, itertools.cycle] = {}
+WAVE_MIX = [go_step, page_member_step, sign_member_step]
+
+
+async def mixed_wave_step(conn: Connection, worker: int) -> int:
+    if worker % 5 == 3:
+        return await get_step(PAGE)(conn, worker)
+    if worker % 5 == 4:
+        return await get_step(JSON)(conn, worker)
+    steps = _wave_steps.setdefault(id(conn), itertools.cycle(WAVE_MIX))
+    return await next(steps)(conn, worker)
 
 
 # --- Running scenarios --------------------------------------------------------------
@@ -188,6 +257,26 @@ SCENARIOS = {
             closed("sign", sign_step, sign_prepare),
             ("POST", PAGE, SIGN_BODY, True),
         ),
+        Scenario(
+            "page-member",
+            f"GET {PAGE}?akid=…, a different recognised member each time",
+            closed("page-member", page_member_step),
+        ),
+        Scenario(
+            "sign-member",
+            f"POST {PAGE} with akid: one-click signing, distinct members, CSRF",
+            closed("sign-member", sign_member_step, sign_prepare),
+        ),
+        Scenario(
+            "go",
+            "GET /go/<mailing>/2/?akid=…, distinct recipients (tracked redirect)",
+            closed("go", go_step),
+        ),
+        Scenario(
+            "mixed-wave",
+            "at the fixed rate: go → member page → one-click sign, with page and JSON",
+            at_rate("mixed-wave", mixed_wave_step, sign_prepare),
+        ),
         Scenario("insert@rate", "baseline at the fixed rate", at_rate("insert@rate", insert_step)),
         Scenario(
             "sign@rate",
@@ -197,7 +286,10 @@ SCENARIOS = {
     ]
 }
 DEFAULT_ORDER = ["ok", "insert", "admin-login", "page", "json", "sign", "insert@rate", "sign@rate"]
-NEEDS_PAGE = {"page", "sign", "sign@rate"}
+NEEDS_PAGE = {"page", "sign", "sign@rate", "page-member", "sign-member", "mixed-wave"}
+# The click wave (issue 21): `make bench-wave`, or --only with these.
+WAVE_ORDER = ["ok", "page", "sign", "page-member", "sign-member", "go", "mixed-wave"]
+GOAL_WAVE_P99_MS = 100
 
 
 def probe(port: int, path: str) -> int:
@@ -263,7 +355,9 @@ def ratio(a: Result | None, b: Result | None) -> str:
 
 def print_table(results: dict[str, Result], title: str) -> None:
     ok, ins = results.get("ok"), results.get("insert")
-    head = ["scenario", "req/s", "p50 ms", "p99 ms", "errors", "÷ ok", "÷ insert", "client CPU"]
+    page = results.get("page")
+    head = ["scenario", "req/s", "p50 ms", "p99 ms", "errors", "÷ ok", "÷ insert", "÷ page"]
+    head.append("client CPU")
     head.append("notes")
     rows = []
     for name, r in results.items():
@@ -277,6 +371,7 @@ def print_table(results: dict[str, Result], title: str) -> None:
                 str(r.errors),
                 ratio(r, ok) if not r.target_rate else "—",
                 ratio(r, ins) if not r.target_rate else "—",
+                ratio(r, page) if not r.target_rate else "—",
                 f"{r.client_cpu / r.duration:.2f}",
                 r.note,
             ]
@@ -311,6 +406,20 @@ def check_goals(results: dict[str, Result], database: str, skipped: dict[str, st
         if (r := results.get(name)) is not None:
             text = f"{r.rate:,.0f}/s, {r.errors} errors (goal ≥ {goal}/s)"
             line(name, r.rate >= goal and r.errors == 0, text)
+    ok, page, sign = results.get("ok"), results.get("page"), results.get("sign")
+    for name, base, share in (
+        ("page-member", page, 0.5),
+        ("go", ok, 0.8),
+        ("sign-member", sign, 1),
+    ):
+        if (r := results.get(name)) is not None and base is not None and base.rate:
+            text = f"{r.rate / base.rate:.2f} x {base.name}, {r.errors} errors (goal ≥ {share})"
+            line(name, r.rate >= share * base.rate and r.errors == 0, text)
+    if (r := results.get("mixed-wave")) is not None:
+        p99 = r.percentile(99) * 1000
+        text = f"p99 {p99:.1f} ms at {r.target_rate:.0f}/s, {r.errors} errors"
+        text += f" (goal < {GOAL_WAVE_P99_MS} ms, 0 errors)"
+        line("mixed-wave", p99 < GOAL_WAVE_P99_MS and r.errors == 0, text)
     for name in ("sign", "sign@rate", "page", "json"):
         if name in skipped:
             lines.append(f"  SKIP  {name}: {skipped[name]}")
@@ -471,6 +580,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--only", help=f"Comma-separated scenarios, from: {', '.join(SCENARIOS)}.")
     parser.add_argument("--smoke", action="store_true", help="1 s per scenario, to check.")
     parser.add_argument(
+        "--wave", action="store_true", help="The click wave after a send (issue 21) instead."
+    )
+    parser.add_argument(
         "--compare-clients", action="store_true", help="Compare load generators on `ok`."
     )
     parser.add_argument("--json", type=Path, help="Also write the results here.")
@@ -487,12 +599,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    names = args.only.split(",") if args.only else DEFAULT_ORDER
+    names = args.only.split(",") if args.only else (WAVE_ORDER if args.wave else DEFAULT_ORDER)
     for name in names:
         if name not in SCENARIOS:
             raise SystemExit(f"bench: no scenario {name!r}; choose from {', '.join(SCENARIOS)}")
     print(f"Before: {harness.load_warning()}")
     with harness.site(keep=args.keep) as site:
+        load_wave(site.data_dir)
         with harness.server(site, args.server, args.workers, args.threads) as srv:
             if args.client == "asyncio" and shutil.which("wrk") is None:
                 print(

@@ -14,3 +14,11 @@ application = CountJsonFromMemory(django_application)
 
 # Before the first request, not by its first signers all at once (addresses.warm_up).
 warm_up()
+
+if os.environ.get("GROUNDSWELL_SERVE") == "1":
+    from groundswell.lib.stopping import forward_stop_signals, granian_workers_stop_once
+
+    # A web worker of `groundswell serve` (granian loads this module in its main
+    # thread): Ctrl-C and SIGTERM must stop it, once, whichever thread takes them.
+    granian_workers_stop_once()
+    forward_stop_signals()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -35,6 +36,15 @@ def katy(open_press: Any) -> Person:
 SECRETS = ("katy@example.org", "Lindqvist", "Orchard", "LS1 4AP")
 
 
+def _csrf(one: bytes, other: bytes) -> tuple[bytes, bytes]:
+    """The two pages' CSRF form tokens, which differ by visitor."""
+    found = [
+        re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page) for page in (one, other)
+    ]
+    assert found[0] is not None and found[1] is not None
+    return found[0][1], found[1][1]
+
+
 class TestRecognisedPage:
     def test_it_greets_the_member_by_first_name_only(self, client: Client, petition, katy):
         token = make_member_token(katy.pk, 29208)
@@ -54,6 +64,23 @@ class TestRecognisedPage:
         content = client.get(f"/sign/{petition.slug}/?akid={make_member_token(katy.pk)}").content
         assert b'name="consent_open-press-fund"' in content
         assert b'name="consent_open-press"' not in content
+
+    def test_it_shows_each_member_their_own_name_and_consent_from_the_shared_page(
+        self, client: Client, petition, katy
+    ):
+        bob = make_person("bob@example.org", "<b>Bob</b>", "Member", country="GB")
+        katys = client.get(f"/sign/{petition.slug}/?akid={make_member_token(katy.pk)}")
+        bobs = Client().get(f"/sign/{petition.slug}/?akid={make_member_token(bob.pk)}")
+        katys_again = Client().get(f"/sign/{petition.slug}/?akid={make_member_token(katy.pk)}")
+
+        bob_page = bobs.content.decode()
+        assert "Not &lt;b&gt;Bob&lt;/b&gt;? Click here." in bob_page
+        assert "Katy" not in bob_page
+        assert 'name="consent_open-press"' in bob_page  # Bob has not consented; Katy has
+        assert katys.content == katys_again.content.replace(
+            *_csrf(katys_again.content, katys.content)
+        )
+        assert b"Bob" not in katys_again.content
 
     def test_it_remembers_the_member_in_a_signed_httponly_cookie(
         self, client: Client, petition, katy

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from groundswell.members.models import Person
-from groundswell.tracking.buffer import EventBuffer
+from groundswell.tracking.buffer import WRITE_CHUNK, EventBuffer
 from groundswell.tracking.models import Click, Open
 from groundswell.tracking.recording import CLICKS, flush_all
 from tests.tracking.cast import make_cast
@@ -99,6 +99,26 @@ class TestEventBuffer:
         buffer.add(2)
         assert buffer.flush() == 2
         assert attempts == [[1], [1, 2]]
+
+    def test_it_keeps_for_the_next_try_only_what_a_failed_flush_did_not_write(self):
+        # Chunks are committed one by one: when the second is refused (the database
+        # busy), the first is written already and must not be written again.
+        committed: list[int] = []
+        refusals = [True]
+
+        def write(chunk: list[int]) -> None:
+            if committed and refusals:
+                refusals.pop()
+                raise RuntimeError("database is locked")
+            committed.extend(chunk)
+
+        buffer: EventBuffer[int] = EventBuffer("test-chunks", write)
+        for event in range(WRITE_CHUNK + 10):
+            buffer.add(event)
+        assert buffer.flush() == WRITE_CHUNK
+        assert buffer.pending() == 10
+        assert buffer.flush() == 10
+        assert committed == list(range(WRITE_CHUNK + 10))
 
     def test_it_drops_the_oldest_past_its_limit_and_says_so(self, settings):
         settings.TRACKING_MAX_PENDING = 3

@@ -11,7 +11,14 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections, models, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    OperationalError,
+    close_old_connections,
+    connections,
+    models,
+    transaction,
+)
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 from django.db.models.fields import AutoFieldMixin
@@ -158,17 +165,65 @@ def writers_take_turns(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     still queue on SQLite's own, as before; on PostgreSQL this does nothing.
     """
     connection = connections[using]
-    if connection.vendor != "sqlite":
+    # Inside a transaction it is too late: this connection may hold SQLite's lock
+    # already, and waiting here for a writer who waits for it would stall both.
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
         yield
         return
+    fd = _turn_file(connection)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _turn_file(connection: BaseDatabaseWrapper) -> int:
     path = f"{connection.settings_dict['NAME']}-writers.lock"
     key = (os.getpid(), path)
     fd = _turn_files.get(key)
     if fd is None:
         fd = _turn_files[key] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def is_busy(error: OperationalError) -> bool:
+    """Whether a database error says only that another writer holds the lock."""
+    return "locked" in str(error) or "busy" in str(error)
+
+
+# How long a write made while answering a read waits for SQLite's lock.
+READ_PATH_WAIT_MS = 100
+
+
+@contextlib.contextmanager
+def turn_if_free(using: str = DEFAULT_DB_ALIAS) -> Iterator[bool]:
+    """For a write made while answering a read (the count's refresh), which may be
+    skipped: on SQLite, whether the writers' turn (writers_take_turns) was free, and
+    with SQLite's own lock waited for at most READ_PATH_WAIT_MS, not the busy timeout.
+    The caller writes only when given True, and treats OperationalError as "busy
+    now": a page never waits out, or fails on, someone else's write. Elsewhere, and
+    inside a transaction, always True with nothing changed."""
+    connection = connections[using]
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield True
+        return
+    fd = _turn_file(connection)
     try:
-        yield
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        yield False
+        return
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA busy_timeout")
+            (usual,) = cursor.fetchone()
+            cursor.execute(f"PRAGMA busy_timeout = {READ_PATH_WAIT_MS:d}")
+        try:
+            yield True
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA busy_timeout = {int(usual):d}")
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
 

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from groundswell.lib.db import writers_take_turns
 from groundswell.lib.retry import RetryPolicy
 
 from . import journal
@@ -72,7 +73,7 @@ def claim_batch(mailing_id: int, worker_id: str, size: int = CLAIM_SIZE) -> list
         params = [RecipientState.CLAIMED, worker_id, now]
         params += [mailing_id, RecipientState.QUEUED, now, mailing_id, MailingStatus.SENDING]
         params += [size, RecipientState.QUEUED]
-    with transaction.atomic(), connection.cursor() as cursor:
+    with writers_take_turns(), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, params)
         ids = sorted(row[0] for row in cursor.fetchall())
     return ids

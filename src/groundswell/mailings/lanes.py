@@ -31,6 +31,8 @@ from typing import Protocol
 from django.conf import settings
 from django.db import transaction
 
+from groundswell.lib.db import writers_take_turns
+
 from . import journal
 from .claims import Result, claim_batch, give_back, mark_window, release_claims, write_results
 from .models import Mailing, MailingRecipient, MailingStatus, SendWorker
@@ -195,7 +197,9 @@ class SendLane:
         worker's, in order) or, when `stopping`, the window's unstarted rest given back.
         """
         marked: set[int] = set()
-        with transaction.atomic():
+        # In turn with the other writers on SQLite (lib/db.py): none waits out the
+        # busy timeout behind another.
+        with writers_take_turns(), transaction.atomic():
             write_results(self.unrecorded, self.worker_id)
             if stopping:
                 give_back(self.window, self.worker_id)

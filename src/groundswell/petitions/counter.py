@@ -9,6 +9,12 @@ fresh and does nothing. Each process also keeps the value for
 COUNT_CACHE_SECONDS, so a page and the JSON served by the same process agree, and
 the count is at most refresh + cache seconds behind the signatures.
 
+The refresh is a write made while answering a read, so it never waits for one: on
+SQLite it runs only when the writers' turn is free and SQLite's lock comes within a
+tenth of a second (lib/db.py turn_if_free); otherwise the page shows the count
+stored last, and a later reader refreshes it. Under a steady stream of writes the
+count can so fall a few more seconds behind; a page never fails or stalls for it.
+
 A count can only go down through refresh_petition_count(..., allow_decrease=True),
 which whoever invalidates signatures calls.
 """
@@ -19,11 +25,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Count, F, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from groundswell.lib.db import is_busy, turn_if_free
 from groundswell.lib.refresh import ProcessCache
 from groundswell.petitions.countries import COUNTRY_NAMES
 from groundswell.petitions.models import Petition, PetitionCount, Signature, SignatureStatus
@@ -116,18 +123,37 @@ def refresh_petition_count(petition: Petition, *, allow_decrease: bool = False) 
         pass  # Another reader created it a moment ago; its count is as good as ours.
 
 
+def _stored(petition: Petition) -> tuple[int, datetime] | None:
+    return PetitionCount.objects.filter(pk=petition.pk).values_list("count", "updated_at").first()
+
+
 def _read(petition: Petition) -> CountSnapshot:
-    row = PetitionCount.objects.filter(pk=petition.pk).values_list("count", "updated_at").first()
+    row = _stored(petition)
     is_stale = row is None or timezone.now() - row[1] >= timedelta(seconds=refresh_seconds())
+    goal = goal_for(petition, row[0] if row else 0)
     if is_stale:
-        refresh_petition_count(petition)
-        row = PetitionCount.objects.values_list("count", "updated_at").get(pk=petition.pk)
-    assert row is not None
+        # A page answers with the count it has rather than wait for, or fail on,
+        # another writer: the next reader after the cache expires tries again.
+        with turn_if_free() as free:
+            if free:
+                try:
+                    refresh_petition_count(petition)
+                    row = _stored(petition)
+                    goal = goal_for(petition, row[0] if row else 0)
+                    if goal != petition.goal:
+                        # Conditional, so two processes raising at once write it once.
+                        Petition.objects.filter(pk=petition.pk, goal=petition.goal).update(
+                            goal=goal
+                        )
+                except OperationalError as error:
+                    if not is_busy(error):
+                        raise
+    if row is None:
+        # No count stored yet and no turn to store one: count now, store it later.
+        counted = Signature.objects.filter(petition=petition, status=SignatureStatus.VALID)
+        row = (counted.count(), timezone.now())
+        goal = goal_for(petition, row[0])
     count, updated_at = row
-    goal = goal_for(petition, count)
-    if is_stale and goal != petition.goal:
-        # Conditional, so two processes raising at once write the same goal once.
-        Petition.objects.filter(pk=petition.pk, goal=petition.goal).update(goal=goal)
     return CountSnapshot(count=count, goal=goal, updated_at=updated_at)
 
 

@@ -5,6 +5,9 @@ process for each (petition version, language, count, recent signers), with
 placeholders where the visitor's own CSRF token and attribution fields go; each
 request fills those in with two string replacements. No visitor ever receives
 another's token, and no shared cache may store the page (Cache-Control: private).
+A recognised member's page is the same cached page with a third placeholder where
+the form's fields go; only those fields (the greeting, "Not <name>?", the consent
+boxes as they stand for the member) are rendered per request.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -48,17 +51,23 @@ class PublicPetition:
 
 _lock = threading.Lock()
 _petitions: ProcessCache[str, PublicPetition] = ProcessCache(lambda: PETITION_CACHE_SECONDS)
-_pages: dict[tuple[int, str], tuple[tuple[Any, ...], str]] = {}
+_pages: dict[tuple[int, str, bool], tuple[tuple[Any, ...], str]] = {}
 
 # Random per process, so no text in a petition can match them by accident.
 CSRF_PLACEHOLDER = f"<!--csrf-{secrets.token_hex(8)}-->"
 HIDDEN_PLACEHOLDER = f"<!--hidden-{secrets.token_hex(8)}-->"
+FIELDS_PLACEHOLDER = f"<!--fields-{secrets.token_hex(8)}-->"
+# Letters and digits only, so that escaping leaves it as it is.
+NAME_PLACEHOLDER = f"gsname{secrets.token_hex(8)}"
+MEMBER_FIELDS_KEPT = 256
+_member_fields: dict[tuple[Any, ...], tuple[PublicPetition, str]] = {}
 
 
 def clear_page_cache() -> None:
     _petitions.clear()
     with _lock:
         _pages.clear()
+        _member_fields.clear()
 
 
 def load_public_petition(slug: str) -> PublicPetition:
@@ -159,26 +168,34 @@ def page_context(public: PublicPetition, form: SignForm | None) -> dict[str, Any
     return context
 
 
-def render_petition_page(request: HttpRequest, public: PublicPetition) -> str:
-    """The page as a first-time visitor sees it, from the per-process cache."""
+def _cached_page(public: PublicPetition, *, for_member: bool) -> str:
+    """The page with placeholders for what is the visitor's own, from the per-process
+    cache: for a member, the form's fields too (their name, what they have consented to)."""
     petition = public.petition
     language = get_language() or settings.LANGUAGE_CODE
     snapshot = petition_count(petition)
     recent = recent_signers(petition)
     version = (petition.updated_at, petition.status, snapshot, tuple(recent))
-    key = (petition.pk, language)
+    key = (petition.pk, language, for_member)
     hit = _pages.get(key)
     if hit is not None and hit[0] == version:
-        html = hit[1]
-    else:
-        form = SignForm(petition=petition, sponsors=public.sponsors)
-        context = page_context(public, form)
-        context["csrf_field"] = mark_safe(CSRF_PLACEHOLDER)  # noqa: S308
-        context["hidden_fields"] = mark_safe(HIDDEN_PLACEHOLDER)  # noqa: S308
-        html = render_to_string("petitions/petition.html", context)
-        with _lock:
-            _pages[key] = (version, html)
-    if petition.status != PetitionStatus.OPEN:
+        return hit[1]
+    form = SignForm(petition=petition, sponsors=public.sponsors)
+    context = page_context(public, form)
+    context["csrf_field"] = mark_safe(CSRF_PLACEHOLDER)  # noqa: S308
+    context["hidden_fields"] = mark_safe(HIDDEN_PLACEHOLDER)  # noqa: S308
+    if for_member:
+        context["fields_html"] = mark_safe(FIELDS_PLACEHOLDER)  # noqa: S308
+    html = render_to_string("petitions/petition.html", context)
+    with _lock:
+        _pages[key] = (version, html)
+    return html
+
+
+def render_petition_page(request: HttpRequest, public: PublicPetition) -> str:
+    """The page as a first-time visitor sees it, from the per-process cache."""
+    html = _cached_page(public, for_member=False)
+    if public.petition.status != PetitionStatus.OPEN:
         return html
     return html.replace(CSRF_PLACEHOLDER, csrf_input(request), 1).replace(
         HIDDEN_PLACEHOLDER, hidden_inputs(landing_attribution(request)), 1
@@ -230,20 +247,42 @@ def render_recognised_page(
 ) -> str:
     """The page for a member we know by their link: their first name, one click to sign.
 
-    Rendered per request, never cached: it names the member.
+    Everything but the form's fields is the page every visitor gets (cached); only
+    the fields, which greet the member and show their consent, are rendered here.
     """
+    consented = consented_organisations(person, public.sponsors)
     form = SignForm(
         petition=public.petition,
         sponsors=public.sponsors,
         member=person,
-        consented=consented_organisations(person, public.sponsors),
+        consented=consented,
     )
-    context = page_context(public, form)
-    context["csrf_field"] = csrf_input(request)
+    # Members differ only in their name, the fields asked of them and their consent:
+    # the fields are rendered once per shape, the name put in by replacement.
+    language = get_language() or settings.LANGUAGE_CODE
+    key = (public.petition.pk, language, tuple(form.fields), frozenset(consented))
+    hit = _member_fields.get(key)
+    if hit is not None and hit[0] is public:
+        fields = hit[1]
+    else:
+        context = {"petition": public.petition, "form": form}
+        context |= consent_context(public, form)
+        context["member_first_name"] = NAME_PLACEHOLDER
+        fields = render_to_string("petitions/_sign_fields.html", context)
+        with _lock:
+            if len(_member_fields) >= MEMBER_FIELDS_KEPT:
+                _member_fields.clear()
+            # Kept with the petition it was built from: a new one (reloaded every
+            # PETITION_CACHE_SECONDS) renders afresh.
+            _member_fields[key] = (public, fields)
+    fields = fields.replace(NAME_PLACEHOLDER, escape(person.first_name or _("friend")))
     hidden = landing_attribution(request) | {"akid": token, "t": link_number}
-    context["hidden_fields"] = hidden_inputs(hidden)
-    context["member_first_name"] = person.first_name or _("friend")
-    return render_to_string("petitions/petition.html", context, request=request)
+    return (
+        _cached_page(public, for_member=True)
+        .replace(CSRF_PLACEHOLDER, csrf_input(request), 1)
+        .replace(HIDDEN_PLACEHOLDER, hidden_inputs(hidden), 1)
+        .replace(FIELDS_PLACEHOLDER, fields, 1)
+    )
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ A redirect must not wait for an INSERT (and its commit) to answer. Each process
 keeps one `EventBuffer` per kind of event; `add()` only appends under a lock.
 A daemon thread writes whatever has gathered every `TRACKING_FLUSH_SECONDS`
 (default 1 s), or at once when `TRACKING_BATCH_SIZE` (default 500) events wait,
-in one transaction with bulk_create. At normal process exit `atexit` writes the rest.
+in one transaction with bulk_create. At normal process exit `atexit` writes the rest
+(a web worker's exit too: `groundswell serve` stops its workers so that they exit).
 With `TRACKING_BACKGROUND_FLUSHES` off there is no thread: events wait until the
 process exits or calls `flush()` itself (a one-shot command, or a test that writes
 inside its own transaction).
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import multiprocessing.util
 import os
 import threading
 import time
@@ -33,6 +35,9 @@ from django.db import connection
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# Events written in one transaction at most.
+WRITE_CHUNK = 500
 
 
 class EventBuffer(Generic[T]):
@@ -78,17 +83,23 @@ class EventBuffer(Generic[T]):
                 if background and not settings.TRACKING_BACKGROUND_FLUSHES:
                     return 0
                 batch, self._pending = self._pending, []
-            if not batch:
-                return 0
-            try:
-                self._write(batch)
-            except Exception:
-                logger.exception("%s buffer: could not write %d events", self.name, len(batch))
-                with self._lock:
-                    # Keep them for the next try, ahead of newer events.
-                    self._pending[:0] = batch
-                return 0
-            return len(batch)
+            written = 0
+            # One transaction per chunk: when one fails, those before it are written
+            # and must not be kept for the next try (they would be written twice).
+            while written < len(batch):
+                chunk = batch[written : written + WRITE_CHUNK]
+                try:
+                    self._write(chunk)
+                except Exception:
+                    logger.exception(
+                        "%s buffer: could not write %d events", self.name, len(batch) - written
+                    )
+                    with self._lock:
+                        # Keep them for the next try, ahead of newer events.
+                        self._pending[:0] = batch[written:]
+                    return written
+                written += len(chunk)
+            return written
 
     def clear(self) -> None:
         with self._lock:
@@ -103,6 +114,9 @@ class EventBuffer(Generic[T]):
             if self._atexit_pid != pid:
                 self._atexit_pid = pid
                 atexit.register(self.flush)
+                # A multiprocessing child (a web worker of `groundswell serve`) ends
+                # with os._exit, which skips atexit; it runs these finalizers first.
+                multiprocessing.util.Finalize(None, self.flush, exitpriority=10)
             if self._thread_pid == pid or not settings.TRACKING_BACKGROUND_FLUSHES:
                 return
             self._thread_pid = pid

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from groundswell.cli import groundswell_command, stop_process
+from groundswell.lib.stopping import forward_stop_signals
 from groundswell.petitions.writer_service import wait_until_listening
 
 
@@ -61,6 +62,10 @@ class Command(BaseCommand):
             self.stderr.write("Warning: DEBUG is on; do not serve real traffic like this.")
         self.stdout.write(f"Serving {settings.BASE_URL} on http://{host}:{port}/", ending="\n")
         self.stdout.flush()
+        # The workers forward stop signals to their main thread (lib/stopping.py);
+        # so does this process, which waits for them.
+        os.environ["GROUNDSWELL_SERVE"] = "1"
+        forward_stop_signals()
         with self.signature_writer():
             Granian(
                 target="groundswell.wsgi:application",
@@ -71,6 +76,9 @@ class Command(BaseCommand):
                 blocking_threads=threads,
                 log_access=options["access_log"],
                 respawn_failed_workers=True,
+                # A worker that has not stopped by then is killed, so the server is
+                # gone within ten seconds of Ctrl-C or SIGTERM whatever happens.
+                workers_kill_timeout=WORKERS_STOP_SECONDS,
             ).serve()
 
     @contextlib.contextmanager
@@ -98,6 +106,13 @@ class Command(BaseCommand):
 
 # How long serve waits for the signature writer before starting the workers anyway.
 WRITER_START_TIMEOUT = 15.0
+
+# After Ctrl-C or SIGTERM: the workers finish the requests they hold (a signature is
+# acknowledged only once committed) and write their buffered clicks, then the
+# signature writer finishes its transaction; each is killed past its time, which
+# together stay under ten seconds (docs/operations.md).
+WORKERS_STOP_SECONDS = 6
+WRITER_STOP_SECONDS = 2.5
 
 # Connections the web workers may hold between them on PostgreSQL by default: under its
 # default max_connections of 100, leaving room for the signature writer, task workers
@@ -130,4 +145,4 @@ class WriterChild:
 
     def stop(self) -> None:
         if self.process is not None:
-            stop_process(self.process, 15)
+            stop_process(self.process, WRITER_STOP_SECONDS)

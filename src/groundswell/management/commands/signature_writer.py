@@ -34,7 +34,14 @@ class Command(BaseCommand):
     def handle(self, *args: Any, parent: int | None, supervise: bool, **options: Any) -> None:
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        if parent is None:
+            signal.signal(signal.SIGINT, lambda *_: stop.set())
+        else:
+            # Started by a server (or its supervisor), it is stopped by that server once
+            # the web workers are done, or goes when that server is gone. Ctrl-C reaches
+            # the whole process group at once: stopping here then would leave the
+            # workers' last signatures without their writer while they finish.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         if supervise:
             supervise_writer(stop, parent)
             return
@@ -43,6 +50,10 @@ class Command(BaseCommand):
         status = service.run(parent_pid=parent)
         if status:
             raise SystemExit(status)
+
+
+# The writer finishes the transaction it is writing, then stops; killed past this.
+WRITER_STOP_SECONDS = 1.5
 
 
 def supervise_writer(stop: threading.Event, parent: int | None) -> None:
@@ -56,7 +67,7 @@ def supervise_writer(stop: threading.Event, parent: int | None) -> None:
         )
         while writer.poll() is None:
             if stop.wait(0.5) or (parent is not None and os.getppid() != parent):
-                stop_process(writer, 10)
+                stop_process(writer, WRITER_STOP_SECONDS)
                 return
         if writer.returncode != ANOTHER_IS_RUNNING:
             print(
