@@ -40,6 +40,8 @@ TOP = {
     "apps",
     "tasks",
     "__init__",
+    # Health, metrics, backups and retention read every app's tables (docs/operations.md).
+    "operations",
 }
 # Imports that break the rule today, each with the reason it is still here.
 ALLOWED: set[tuple[str, str]] = set()

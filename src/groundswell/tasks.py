@@ -1,10 +1,11 @@
-"""Background work that belongs to no one app: pruning django-tasks-db's table.
+"""Background work that belongs to no one app: retention.
 
 A task's arguments, return value and traceback can hold an email address or a link
-that still works (the members' emails take both). Finished rows are kept for a day,
-to look into a failure, then pruned by prune_task_results, which every
-`groundswell worker` keeps queued. Erasure removes at once the rows that name the
-erased person (members.tasks.forget_queued_emails).
+that still works (the members' emails take both). Finished rows are kept for a day
+(TASK_RESULTS_RETENTION_HOURS), to look into a failure, then pruned by
+prune_task_results, which every `groundswell worker` keeps queued; it also blanks old
+clicks' and opens' addresses (tracking/actions.py). Erasure removes at once the rows
+that name the erased person (members.tasks.forget_queued_emails).
 """
 
 from __future__ import annotations
@@ -12,20 +13,24 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
 from groundswell.lib.periodic import keep_queued
+from groundswell.tracking.actions import do_forget_tracking_details
 
 logger = logging.getLogger(__name__)
 
-KEEP_FINISHED = timedelta(days=1)
 PRUNE_EVERY = timedelta(hours=1)
 
 
-def prune_finished(*, keep: timedelta = KEEP_FINISHED) -> int:
-    """Delete the rows of tasks that finished (or failed) longer than `keep` ago."""
+def prune_finished(*, keep: timedelta | None = None) -> int:
+    """Delete the rows of tasks that finished (or failed) longer than `keep` ago
+    (TASK_RESULTS_RETENTION_HOURS unless given)."""
+    if keep is None:
+        keep = timedelta(hours=settings.TASK_RESULTS_RETENTION_HOURS)
     cutoff = timezone.now() - keep
     deleted, _ = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).delete()
     return deleted
@@ -33,9 +38,12 @@ def prune_finished(*, keep: timedelta = KEEP_FINISHED) -> int:
 
 @task()
 def prune_task_results() -> int:
-    """prune_finished, then again in PRUNE_EVERY (one such task waits in the queue)."""
+    """The hourly retention task (its name is older than its second job): prune
+    finished task rows and blank old clicks' and opens' addresses and browsers, then
+    run again in PRUNE_EVERY (one such task waits in the queue). How many rows changed."""
     try:
-        return prune_finished()
+        days = timedelta(days=settings.TRACKING_DETAILS_RETENTION_DAYS)
+        return prune_finished() + do_forget_tracking_details(older_than=timezone.now() - days)
     finally:
         schedule_pruning()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -223,3 +224,17 @@ def parse_email_url(name: str, url: str) -> EmailConfig:
         use_tls=scheme == "smtp+tls",
         use_ssl=scheme == "smtps",
     )
+
+
+def env_networks(name: str) -> list[IPv4Network | IPv6Network]:
+    """Comma-separated IP addresses or networks (192.0.2.7, 10.0.0.0/8, ::1)."""
+    networks = []
+    for item in env_list(name):
+        try:
+            networks.append(ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigurationError(
+                f"{name} must be IP addresses or networks such as 10.0.0.0/8, "
+                f"comma-separated; got {item!r}."
+            ) from None
+    return networks

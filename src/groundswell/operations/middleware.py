@@ -1,0 +1,72 @@
+"""Request ids, the operations endpoints and the response counts (docs/operations.md).
+
+RequestIds gives each request an id (the proxy's X-Request-ID when it sent a usable
+one) that every log line of the request carries (lib/logs.py), so the proxy's log
+line and ours can be matched. It is not sent back: the count JSON's responses are
+kept and replayed to later visitors (petitions/fastpath.py), and would carry the
+first request's id.
+
+ResponseMetrics comes first in the middleware list so that it counts every answer,
+the other middleware's included (lib/metrics.py). OperationsEndpoints answers
+/healthz, /readyz and /metrics before the Host check, sessions and CSRF: load
+balancers and Prometheus ask by IP address, and a probe every second should cost
+next to nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.core.signals import request_finished
+from django.http import HttpRequest, HttpResponseBase
+
+from groundswell.lib.logs import end_request, start_request
+from groundswell.lib.metrics import HTTP_RESPONSES, SIGN_SECONDS
+from groundswell.operations import health, metrics
+
+GetResponse = Callable[[HttpRequest], HttpResponseBase]
+
+ENDPOINTS: dict[str, GetResponse] = {
+    "/healthz": health.healthz,
+    "/readyz": health.readyz,
+    "/metrics": metrics.metrics,
+}
+
+
+class RequestIds:
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        # Cleared at request_finished: Django logs a 4xx or 5xx after the middleware.
+        start_request(request.headers.get("X-Request-ID"))
+        return self.get_response(request)
+
+
+request_finished.connect(end_request, dispatch_uid="groundswell-request-id")
+
+
+class ResponseMetrics:
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        HTTP_RESPONSES.labels(str(response.status_code)).inc()
+        match = request.resolver_match
+        if request.method == "POST" and match is not None and match.url_name == "petition":
+            SIGN_SECONDS.observe(time.perf_counter() - started)
+        return response
+
+
+class OperationsEndpoints:
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        endpoint = ENDPOINTS.get(request.path_info)
+        if endpoint is not None:
+            return endpoint(request)
+        return self.get_response(request)
