@@ -102,3 +102,26 @@ def test_a_web_worker_compiles_the_address_patterns_as_it_starts() -> None:
     )
 
     assert done.stdout.split() == ["True", "True"]
+
+
+class TestIdna2008:
+    def test_it_keeps_sharp_s_as_its_own_letter_as_idna_2008_does(self) -> None:
+        # IDNA 2003 (Python's "idna" codec) turned it into "ss": another domain.
+        assert normalise_email("anna@straße.de") == "anna@xn--strae-oqa.de"
+
+    def test_capitals_map_to_the_same_domain(self) -> None:
+        assert normalise_email("a@BÜCHER.example") == normalise_email("a@bücher.example")
+
+    @pytest.mark.parametrize("domain", ["٠١٢.com", "bücher..example", "ex ample.çom"])
+    def test_a_domain_idna_2008_refuses_is_refused_with_a_reason(self, domain: str) -> None:
+        with pytest.raises(ValidationError, match="The part after @ is not a valid domain"):
+            normalise_email(f"someone@{domain}")
+
+    @given(st.text(min_size=1, max_size=20))
+    def test_an_accepted_address_normalises_to_itself(self, domain: str) -> None:
+        try:
+            once = normalise_email(f"someone@{domain}")
+        except ValidationError:
+            return
+        assert normalise_email(once) == once
+        assert once.isascii()

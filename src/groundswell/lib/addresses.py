@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import idna
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 
 def normalise_email(value: str) -> str:
-    """Trim, lower-case, and encode an international domain as IDNA (punycode).
+    """Trim, lower-case, and encode an international domain as IDNA 2008 (punycode,
+    with UTS 46 mapping: "BÜCHER.example" and "bücher.example" are one domain, and
+    "straße.de" stays itself rather than becoming "strasse.de" as IDNA 2003 had it).
 
     Raises ValidationError with a message fit to show next to the field.
     """
@@ -16,12 +19,16 @@ def normalise_email(value: str) -> str:
     local, at, domain = address.rpartition("@")
     if not at or not local or not domain:
         raise ValidationError(_("Enter an email address like name@example.org."), code="invalid")
-    try:
-        ascii_domain = domain.strip().rstrip(".").encode("idna").decode("ascii")
-    except UnicodeError:
-        raise ValidationError(
-            _("The part after @ is not a valid domain."), code="invalid"
-        ) from None
+    domain = domain.strip().rstrip(".")
+    if domain.isascii():
+        ascii_domain = domain  # the common case, checked by validate_email below
+    else:
+        try:
+            ascii_domain = idna.encode(domain, uts46=True).decode("ascii")
+        except (idna.IDNAError, UnicodeError):
+            raise ValidationError(
+                _("The part after @ is not a valid domain."), code="invalid"
+            ) from None
     normalised = f"{local}@{ascii_domain}".lower()
     # RFC 5321's limit, and our column's: longer would fail at the database instead.
     if len(normalised) > 254:

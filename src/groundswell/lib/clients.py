@@ -6,16 +6,40 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from ipaddress import ip_address
 
+from django.conf import settings
 from django.http import HttpRequest
 
 _acting_from: ContextVar[str | None] = ContextVar("groundswell_acting_from", default=None)
 
 
+def _trusted(address: str) -> bool:
+    try:
+        ip = ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in settings.TRUSTED_PROXIES)
+
+
 def client_address(request: HttpRequest) -> str | None:
-    """The client's IP address as the server saw the connection (a reverse proxy in
-    front makes this the proxy's; trusting X-Forwarded-For needs a list of proxies)."""
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's IP address: the connection's, unless it comes from one of
+    TRUSTED_PROXIES; then the last address in X-Forwarded-For that is not itself a
+    trusted proxy (each proxy appends the address it was reached from, so only the
+    right-hand end was written by ours: anything to its left the client may have
+    made up). A malformed entry there is no address at all (None)."""
+    remote = request.META.get("REMOTE_ADDR") or None
+    if remote is None or not settings.TRUSTED_PROXIES or not _trusted(remote):
+        return remote
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    for hop in reversed([part.strip() for part in forwarded.split(",") if part.strip()]):
+        if _trusted(hop):
+            continue
+        try:
+            return str(ip_address(hop))
+        except ValueError:
+            return None
+    return remote
 
 
 @contextmanager
