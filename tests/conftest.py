@@ -153,7 +153,10 @@ def browser(django_db_setup: None) -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context()
+    # Tests evaluate their own scripts (axe, wait_for_function), which the site's
+    # Content-Security-Policy forbids; tests/test_browser_csp.py checks the pages
+    # under it.
+    context = browser.new_context(bypass_csp=True)
     page = context.new_page()
     yield page
     context.close()

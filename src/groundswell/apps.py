@@ -6,6 +6,7 @@ class GroundswellConfig(AppConfig):
 
     def ready(self) -> None:
         # Every process that can render a form makes its CSRF tokens this way.
-        from groundswell.lib import csrf
+        from groundswell.lib import csrf, deploy_checks
 
         csrf.install()
+        deploy_checks.register_checks()

@@ -19,6 +19,7 @@ from groundswell.lib.env import (
     env_hex_keys,
     env_int,
     env_list,
+    env_networks,
     env_path,
     env_str,
     is_reading_code_only,
@@ -100,6 +101,22 @@ if _base.scheme == "https":
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Sent only on answers over https (SecurityMiddleware); a year unless set, 0 turns it off.
+SECURE_HSTS_SECONDS = env_int(
+    "HSTS_SECONDS", 365 * 24 * 3600 if _base.scheme == "https" else 0, minimum=0
+)
+# Over https, a plain-http request is sent to https (the proxy sets X-Forwarded-Proto;
+# /healthz and /metrics answer before this, for load balancers asking by IP address).
+SECURE_SSL_REDIRECT = _base.scheme == "https"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SILENCED_SYSTEM_CHECKS = [
+    # HSTS for every subdomain, and the browsers' preload list, bind the organisation's
+    # whole domain, which Groundswell does not own: its operator may add them at the proxy.
+    "security.W005",
+    "security.W021",
+]
 
 _database_url = env_str("DATABASE_URL", "")
 DATABASES = {
@@ -136,6 +153,25 @@ SIGN_GROUP_COMMIT = env_bool("SIGN_GROUP_COMMIT", True)
 # Baseline endpoints for bench/sign.py under /bench/; never on in production.
 BENCH_ENDPOINTS = env_bool("GROUNDSWELL_BENCH_ENDPOINTS", False)
 
+# Reverse proxies in front of the site (docs/configuration.md): only a connection from
+# one of these has its X-Forwarded-For believed, for consent records, clicks, the
+# audit log and sign-in limits alike (lib/clients.py). Empty: the connection's address.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
+
+# /metrics (docs/operations.md): off unless an address list or a token is set. The
+# address is the connection's own; a request through a reverse proxy needs the token.
+METRICS_ALLOW = env_networks("METRICS_ALLOW")
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# Each process's counters, added up by /metrics (lib/metrics.py).
+METRICS_DIR = DATA_DIR / "metrics"
+if not is_reading_code_only():
+    METRICS_DIR.mkdir(exist_ok=True)
+
+# Retention (docs/configuration.md): the hourly pruning task blanks the IP address and
+# browser of clicks and opens, and deletes finished task rows, once this old.
+TRACKING_DETAILS_RETENTION_DAYS = env_int("TRACKING_DETAILS_RETENTION_DAYS", 30, minimum=1)
+TASK_RESULTS_RETENTION_HOURS = env_int("TASK_RESULTS_RETENTION_HOURS", 24, minimum=1)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -159,7 +195,15 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: an id for the request's log lines, the count of every answer, then
+    # /healthz, /readyz and /metrics before the Host check (asked by IP address).
+    "groundswell.operations.middleware.RequestIds",
+    "groundswell.operations.middleware.ResponseMetrics",
+    "groundswell.operations.middleware.OperationsEndpoints",
     "django.middleware.security.SecurityMiddleware",
+    # Before XFrameOptionsMiddleware (answers pass through it first): frame-ancestors
+    # follows the X-Frame-Options chosen for the page.
+    "groundswell.lib.headers.SecurityHeaders",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -194,6 +238,8 @@ LOGIN_URL = "/staff/login/"
 # Staff sessions end after this long without a request (each request starts it again).
 SESSION_COOKIE_AGE = 60 * env_int("STAFF_SESSION_IDLE_MINUTES", 30, minimum=5)
 SESSION_SAVE_EVERY_REQUEST = True
+# Database sessions whose renewal on a page load never waits for another writer.
+SESSION_ENGINE = "groundswell.workspace.sessions"
 SESSION_COOKIE_HTTPONLY = True
 # Administrators and owners must set up a code app before they see any staff page (the
 # demo turns it off so its printed logins work with a password alone).
@@ -302,11 +348,16 @@ ANYMAIL = {
 _log_level = env_choice(
     "LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], upper=True
 )
+# json: one JSON object a line, with request ids and no personal data (lib/logs.py).
+_log_format = env_choice("LOG_FORMAT", "plain", ["plain", "json"])
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "groundswell.lib.logs.JsonLines"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": _log_format}},
     "root": {"handlers": ["console"], "level": _log_level},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -20,7 +20,6 @@ urlpatterns = [
     # patterns in order.
     path("", include("groundswell.petitions.urls")),
     path("admin/", admin.site.urls),
-    path("staff/mailbox/", include("groundswell.mailbox.urls")),
     path("staff/reports/", include("groundswell.reports.urls")),
     path("staff/mailings/", include("groundswell.mailings.urls")),
     path("staff/", include((twofactor.twofactor_urls, "twofactor"))),
@@ -30,6 +29,11 @@ urlpatterns = [
     path("webhooks/anymail/", include("anymail.urls")),
     path("", include("groundswell.members.urls")),
 ]
+
+if settings.DEMO_MODE:
+    # The demo's caught mail: a real installation's outgoing mail is not for staff to
+    # browse, so the viewer exists only there.
+    urlpatterns.insert(2, path("staff/mailbox/", include("groundswell.mailbox.urls")))
 
 if settings.BENCH_ENDPOINTS:
     urlpatterns.insert(0, path("bench/", include("groundswell.benchsupport.urls")))

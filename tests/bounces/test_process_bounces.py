@@ -85,14 +85,16 @@ class TestHardBounce:
         assert statuses(bob) == [("supporters", "bounced")]
         assert statuses(stranger) == [("supporters", "subscribed")]
 
-    def test_without_a_message_id_it_finds_the_person_we_mailed_by_address(self, campaign):
+    def test_without_a_message_id_an_address_alone_changes_nothing(self, campaign):
+        # Even for someone we mailed: a report must answer a message of ours
+        # (tests/bounces/test_forged_reports.py).
         erin = make_member(campaign, "erin.stone@quarry.example.org")
         send_copy(campaign, erin, "<12.77.x@act.example.org>")
 
         [outcome] = do_process_report_message(sample("hard-bounce-no-original.eml"))
 
-        assert outcome.matched == "person"
-        assert statuses(erin) == [("supporters", "bounced")]
+        assert outcome.matched == ""
+        assert statuses(erin) == [("supporters", "subscribed")]
 
     def test_an_address_we_never_mailed_is_recorded_but_not_changed(self, campaign):
         # Anyone can write to the bounce address; a forged report must not be enough

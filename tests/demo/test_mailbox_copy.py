@@ -31,6 +31,7 @@ from groundswell.mailbox.catcher import start_mail_catcher
 from groundswell.mailings.models import Mailing
 from groundswell.members.models import Person, SubscriptionStatus
 from tests.conftest import free_port
+from tests.mailbox.conftest import demo_urls  # noqa: F401 (the viewer, mounted as in the demo)
 from tests.test_demo import StartDemo, log_in, start_demo  # noqa: F401
 
 STAFF_ADDRESS = "staff@example.org"
@@ -165,7 +166,11 @@ class TestMailboxCopy:
 
 class TestReadingItInTheMailbox:
     def test_its_links_open_in_a_tab_of_their_own_not_in_the_frame(
-        self, demo: Mailing, catcher: Path, django_capture_on_commit_callbacks: Any
+        self,
+        demo: Mailing,
+        catcher: Path,
+        django_capture_on_commit_callbacks: Any,
+        demo_urls: None,  # noqa: F811
     ) -> None:
         with django_capture_on_commit_callbacks(execute=True):
             ensure_mailbox_copy()

@@ -15,6 +15,9 @@ from groundswell.mailbox import store
 from groundswell.mailbox.catcher import start_mail_catcher
 from tests.conftest import free_port
 
+# Mounted only in the demo (tests/mailbox/conftest.py).
+pytestmark = pytest.mark.usefixtures("demo_urls")
+
 
 @pytest.fixture
 def mail_dir(settings: Any, tmp_path: Path) -> Path:

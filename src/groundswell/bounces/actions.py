@@ -9,22 +9,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from groundswell.bounces.complaints import WAS_SENT, warn_if_complaint_rate_alarming
+from groundswell.bounces.complaints import warn_if_complaint_rate_alarming
 from groundswell.bounces.dsn import Report, ReportKind, read_reports
 from groundswell.bounces.models import BounceEvent, BounceKind
-from groundswell.lib.addresses import normalise_email
 from groundswell.mailings.models import MailingRecipient
 from groundswell.members.actions.consent import (
     do_mark_bounced,
     do_mark_complained,
-    do_unsubscribe_everywhere,
     do_unsubscribe_from_link,
 )
-from groundswell.members.models import Person
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +28,8 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Outcome:
     kind: BounceKind
-    # What the report was matched to: "recipient" (the Message-ID we sent),
-    # "person" (the address alone), or "" (nobody we know: recorded only).
+    # What the report was matched to: "recipient" (the Message-ID we sent) or ""
+    # (no message of ours: recorded only).
     matched: str
     event: BounceEvent
 
@@ -52,24 +48,6 @@ def find_recipient(message_ids: tuple[str, ...] | list[str]) -> MailingRecipient
         .filter(message_id__in=candidates)
         .first()
     )
-
-
-def find_mailed_person(address: str) -> Person | None:
-    """The person with this address, if we have actually sent them a mailing.
-
-    Used when a report does not carry our Message-ID. Anyone can send a bounce to
-    our bounce address; requiring that we mailed the person limits what a forged
-    one can do to people we are already mailing.
-    """
-    try:
-        normalised = normalise_email(address)
-    except ValidationError:  # an address too broken to normalise matches nobody
-        return None
-    person = Person.objects.filter(email_normalised=normalised).first()
-    if person is None:
-        return None
-    was_mailed = MailingRecipient.objects.filter(WAS_SENT, person=person).exists()
-    return person if was_mailed else None
 
 
 def _stamp_once(recipient: MailingRecipient | None, field: str) -> bool:
@@ -95,13 +73,18 @@ def do_record_report(
     Hard bounce: the copy is marked bounced and the person leaves every list as
     bounced. Complaint: the copy is marked complained, the person leaves every list
     as complained and is suppressed; staff hear if the mailing's complaint rate
-    passes the limit. Provider unsubscribe: unsubscribed everywhere. Soft bounce:
-    recorded, nothing else changes. Repeats of the same report change nothing more.
+    passes the limit. Provider unsubscribe: off the lists that email went to. Soft
+    bounce: recorded, nothing else changes. Repeats of the same report change nothing
+    more. A report matching none of our Message-IDs is recorded and changes nothing,
+    whatever `address` it names (kept only in the log).
     """
     with transaction.atomic():
+        # Only the copy the report answers, found by the Message-ID we made for it (it
+        # carries 64 random bits): anyone can write to the bounce address, and a report
+        # naming addresses alone could take any member off every list.
         recipient = find_recipient(message_ids)
-        person = recipient.person if recipient is not None else find_mailed_person(address)
-        matched = "recipient" if recipient is not None else ("person" if person else "")
+        person = recipient.person if recipient is not None else None
+        matched = "recipient" if recipient is not None else ""
         if recipient is not None:
             # Lock the row: two reports of the same copy must not both count.
             recipient = MailingRecipient.objects.select_for_update().get(pk=recipient.pk)
@@ -129,10 +112,13 @@ def do_record_report(
             if person is not None and recipient is not None:
                 # The provider's unsubscribe is the email's one-click: its lists only.
                 do_unsubscribe_from_link(person, mailing_id=recipient.mailing_id, source=source)
-            elif person is not None:
-                do_unsubscribe_everywhere(person, source=source)
         logger.info(
-            "%s from %s: matched %s (event %s)", kind, source, matched or "nobody", event.pk
+            "%s from %s: matched %s (event %s)%s",
+            kind,
+            source,
+            matched or "nobody",
+            event.pk,
+            " (an address alone is not enough)" if address and not matched else "",
         )
         return Outcome(kind, matched, event)
 
@@ -144,14 +130,21 @@ REPORT_KINDS = {
 }
 
 
+# Each copy we send has one recipient, so a real report about it names one address;
+# a few more are read (a relay may list the forwarded-to addresses too), never
+# thousands from one forged message.
+MAX_REPORTS_PER_MESSAGE = 5
+
+
 def do_process_report_message(raw: bytes) -> list[Outcome]:
-    """Read one message from the bounce mailbox and act on every report in it.
+    """Read one message from the bounce mailbox and act on the reports in it: at
+    most MAX_REPORTS_PER_MESSAGE, and only on the copy whose Message-ID it carries.
 
     A message that is not a report (an auto-reply, spam, a broken message) is
     ignored and gives an empty list.
     """
     outcomes = []
-    for report in read_reports(raw):
+    for report in read_reports(raw)[:MAX_REPORTS_PER_MESSAGE]:
         outcomes.append(_record(report))
     return outcomes
 

@@ -11,6 +11,7 @@ urlpatterns = [
 # --- Compose pages ----------------------------------------------------------------
 urlpatterns += [
     path("", views.mailing_list, name="list"),
+    path("switch/", views.sending_switch, name="switch"),
     path("new/", views.mailing_create, name="create"),
     path("<int:mailing_id>/", views.mailing_detail, name="detail"),
     path("<int:mailing_id>/edit/", views.mailing_edit, name="edit"),

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from groundswell.lib.addresses import normalise_email
 from groundswell.mailings import links, rendering
-from groundswell.mailings.actions import compose, send
+from groundswell.mailings.actions import compose, kill_switch, send
 from groundswell.mailings.forms import (
     MailingForm,
     ScheduleForm,
@@ -346,6 +346,33 @@ mailing_unschedule = _control_view(
     send.do_unschedule_send,
     gettext_lazy("The mailing is no longer scheduled: it is a draft again."),
 )
+
+
+@staff_required
+@require_POST
+def sending_switch(request: HttpRequest) -> HttpResponse:
+    """Pause every sending mailing of the organisations this user may write for, or
+    resume those the switch paused (`groundswell sending pause-all` in a page)."""
+    organisations = organisation_ids(request.user, Permission.WRITE)
+    if not organisations:
+        raise Http404
+    if request.POST.get("action") == "pause-all":
+        changed = kill_switch.do_pause_all_sending(
+            actor=actor(request), organisations=organisations
+        )
+        messages.success(request, _("Paused %(count)d mailings.") % {"count": len(changed)})
+    elif request.POST.get("action") == "resume-all":
+        changed = kill_switch.do_resume_all_sending(
+            actor=actor(request), organisations=organisations
+        )
+        messages.success(request, _("Resumed %(count)d mailings.") % {"count": len(changed)})
+    else:
+        return HttpResponse(
+            _("Choose pause-all or resume-all."), status=400, content_type="text/plain"
+        )
+    return redirect("mailings:list")
+
+
 mailing_pause = _control_view(send.do_pause_send, gettext_lazy("Sending is paused."))
 mailing_resume = _control_view(send.do_resume_send, gettext_lazy("Sending has resumed."))
 mailing_cancel = _control_view(send.do_cancel_send, gettext_lazy("The send is cancelled."))

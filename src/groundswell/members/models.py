@@ -186,6 +186,8 @@ class AuditAction(models.TextChoices):
     SIGNATURES_IMPORTED = "signatures-imported", _("signatures imported")
     COMMENT_HIDDEN = "comment-hidden", _("comment hidden from the public page")
     COMMENT_SHOWN = "comment-shown", _("comment shown on the public page again")
+    SIGNING_SWITCHED_OFF = "signing-switched-off", _("signing switched off")
+    SIGNING_SWITCHED_ON = "signing-switched-on", _("signing switched on again")
     MAILING_UNSCHEDULED = "mailing-unscheduled", _("mailing unscheduled")
     MAILING_PAUSED = "mailing-paused", _("mailing paused")
     MAILING_RESUMED = "mailing-resumed", _("mailing resumed")

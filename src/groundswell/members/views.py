@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from groundswell.lib.clients import client_address
 from groundswell.lib.csvsafe import csv_text
 from groundswell.lib.downloads import attachment, json_attachment
+from groundswell.lib.numbers import MAX_STORED_BIGINT, bounded_int
 from groundswell.lib.tokens import PREVIEW_TOKEN, MemberToken, read_member_token
 from groundswell.members.actions.consent import (
     UnsubscribeScope,
@@ -172,7 +173,11 @@ def subscriptions(request: HttpRequest, token: str) -> HttpResponse:
     person = person_for_token(token)
     saved = False
     if request.method == "POST":
-        wanted = {int(v) for v in request.POST.getlist("lists") if v.isdigit()}
+        wanted = {
+            n
+            for v in request.POST.getlist("lists")
+            if (n := bounded_int(v, MAX_STORED_BIGINT)) is not None
+        }
         do_update_subscriptions(
             person,
             wanted,

@@ -72,6 +72,9 @@ class Petition(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # The kill switch (`groundswell signing off`): an open petition that takes no
+    # signatures for now, its count still shown.
+    signing_off = models.BooleanField(_("signing switched off"), default=False, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -182,6 +185,7 @@ class Signature(models.Model):
     )
     invalidated_reason = models.CharField(_("why invalidated"), max_length=200, blank=True)
     invalidated_at = models.DateTimeField(_("invalidated"), null=True, blank=True)
+    # Moved on again when an "already signed" note goes (at most daily, tasks.py).
     thanked_at = models.DateTimeField(
         _("thank-you email sent"), null=True, blank=True, editable=False
     )

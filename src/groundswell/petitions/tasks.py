@@ -144,6 +144,51 @@ def _thank(signature_id: int, *, connection: BaseEmailBackend | None) -> str:
     return "sent"
 
 
+def already_signed_message(signature: Signature) -> EmailMessage:
+    """To a signer whose address was used to sign the same petition again: the page
+    says the same to everyone, so only the owner of the address learns it."""
+    message = thank_you_message(signature)
+    message.subject = _("You had already signed: %(title)s") % {"title": signature.petition.title}
+    message.body = render_plain_text(
+        "petitions/email/already-signed.txt",
+        {
+            "petition": signature.petition,
+            "person": signature.person,
+            "page_url": f"{settings.BASE_URL}{signature.petition.get_absolute_url()}",
+        },
+    )
+    return message
+
+
+@task()
+def send_already_signed_notes(signature_ids: list[int]) -> str:
+    """Tell each signer once (a day at most) that their address signed again; never
+    retried."""
+    from groundswell.petitions.actions.signing import do_claim_already_signed_note
+
+    sent = 0
+    for signature in Signature.objects.select_related("petition", "person").filter(
+        pk__in=signature_ids, status=SignatureStatus.VALID, person__isnull=False
+    ):
+        person = signature.person
+        assert person is not None
+        if Suppression.objects.filter(
+            email_hash__in=email_hashes(person.email_normalised)
+        ).exists():
+            continue
+        if do_claim_already_signed_note(signature.pk):
+            already_signed_message(signature).send()
+            sent += 1
+    return f"{sent} sent"
+
+
+def enqueue_already_signed_notes(signature_ids: list[int]) -> None:
+    """After the commit: a repeat is rare, and its note may be lost to a crash."""
+    if signature_ids:
+        ids = list(signature_ids)
+        transaction.on_commit(lambda: send_already_signed_notes.enqueue(ids))
+
+
 def _schedule_retry(signature_id: int, attempt: int) -> None:
     what = f"Thank-you email for signature {signature_id}"
     retry_task_later(send_thank_you_email, RETRY, attempt, (signature_id,), what=what)

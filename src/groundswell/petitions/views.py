@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from groundswell.lib.clients import client_address
+from groundswell.lib.numbers import bounded_int
 from groundswell.members.recognition import forget, recognise, remember
 from groundswell.petitions import pages
 from groundswell.petitions.actions.signing import SignatureDetails, prepare_signature
@@ -52,7 +53,7 @@ def petition_page(request: HttpRequest, slug: str) -> HttpResponse:
             public,
             member.person,
             member.token,
-            link_number if link_number.isdigit() else "",
+            link_number if bounded_int(link_number) is not None else "",
         )
         response = HttpResponse(html)
         remember(request, response, member)
@@ -66,6 +67,8 @@ def petition_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _sign(request: HttpRequest, slug: str) -> HttpResponse:
     public = pages.load_public_petition(slug)
+    if public.petition.signing_off:
+        return HttpResponse(pages.render_petition_page(request, public), status=400)
     member = recognise(request, request.POST.get("akid"))
     person = member.person if member is not None else None
     # The common case without the Form machinery; SignForm decides anything else.
@@ -101,7 +104,7 @@ def _sign(request: HttpRequest, slug: str) -> HttpResponse:
                 postal_code=data.get("postal_code", ""),
                 country=data.get("country", ""),
                 mailing_id=member.mailing_id if member is not None else None,
-                link_number=int(link_number) if member and link_number.isdigit() else None,
+                link_number=bounded_int(link_number) if member else None,
                 comment=data["comment"],
                 show_name=data["show_name"],
                 consents={o.slug for o in submission.ticked},
@@ -121,14 +124,17 @@ def _sign(request: HttpRequest, slug: str) -> HttpResponse:
         )
     )
     if result.not_open:
-        return HttpResponse(pages.render_petition_page(request, public), status=400)
+        # Read afresh: closed or switched off a moment ago, the page says so.
+        fresh = pages.read_public_petition(slug)
+        return HttpResponse(pages.render_petition_page(request, fresh), status=400)
     response = HttpResponseRedirect(f"/sign/{slug}/thanks/")
     response.status_code = 303
-    # Only this browser learns whether it was a repeat, and only its own referral code.
-    code = make_referral_code(result.person_id) if result.person_id is not None else ""
+    # The same answer whether the address had signed before or not (which petitions
+    # someone signed is a political opinion): its owner learns that by email.
+    code = make_referral_code(result.signer_id) if result.signer_id is not None else ""
     response.set_signed_cookie(
         THANKS_COOKIE,
-        f"{slug}|{code}|{int(result.already_signed)}",
+        f"{slug}|{code}",
         salt=THANKS_SALT,
         max_age=THANKS_MAX_AGE,
         path=f"/sign/{slug}/",
@@ -153,7 +159,7 @@ def forget_member(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def thanks(request: HttpRequest, slug: str) -> HttpResponse:
     public = pages.load_public_petition(slug)
-    code, already_signed = "", False
+    code = ""
     try:
         value = (
             request.get_signed_cookie(THANKS_COOKIE, salt=THANKS_SALT, max_age=THANKS_MAX_AGE) or ""
@@ -162,8 +168,7 @@ def thanks(request: HttpRequest, slug: str) -> HttpResponse:
         value = ""
     cookie_slug, _, rest = value.partition("|")
     if cookie_slug == slug:
-        code, _, repeat = rest.partition("|")
-        already_signed = repeat == "1"
+        code = rest.partition("|")[0]
     copy_url, links = pages.share_links(public.petition, code)
     response = render(
         request,
@@ -172,7 +177,6 @@ def thanks(request: HttpRequest, slug: str) -> HttpResponse:
             "petition": public.petition,
             "sponsors": public.sponsors,
             "snapshot": petition_count(public.petition),
-            "already_signed": already_signed,
             "copy_url": copy_url,
             "share_links": links,
             "page_url": pages.absolute_url(public.petition.get_absolute_url()),

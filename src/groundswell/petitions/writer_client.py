@@ -81,6 +81,7 @@ def write_via_service(pending: PendingSignature) -> SignResult | None:
         already_signed=bool(answer["already_signed"]),
         not_open=bool(answer["not_open"]),
         person_id=None if answer["person"] is None else int(answer["person"]),
+        signer_id=None if answer.get("signer") is None else int(answer["signer"]),
     )
 
 

@@ -290,4 +290,5 @@ def _result_to_wire(result: SignResult) -> dict[str, Any]:
         "already_signed": result.already_signed,
         "not_open": result.not_open,
         "person": result.person_id,
+        "signer": result.signer_id,
     }

@@ -8,8 +8,11 @@ emptied when it grows past MAX_ENTRIES (guessed numbers cannot fill memory).
 from __future__ import annotations
 
 import time
+from typing import Any
 
-from groundswell.mailings.models import TrackedLink
+from groundswell.lib.numbers import MAX_STORED_BIGINT, bounded_int
+from groundswell.mailings.models import MailingStatus, TrackedLink
+from groundswell.orgs.access import Permission, can
 
 FOUND_SECONDS = 60.0
 MISSING_SECONDS = 5.0
@@ -20,6 +23,8 @@ _cache: dict[tuple[int, int], tuple[float, str | None]] = {}
 
 def link_destination(mailing_id: int, number: int) -> str | None:
     """The stored destination of link `number` in the mailing, or None."""
+    if bounded_int(mailing_id, MAX_STORED_BIGINT) is None or bounded_int(number) is None:
+        return None  # /go/ takes any digits; the database would refuse these
     key = (mailing_id, number)
     now = time.monotonic()
     cached = _cache.get(key)
@@ -27,6 +32,9 @@ def link_destination(mailing_id: int, number: int) -> str | None:
         return cached[1]
     url = (
         TrackedLink.objects.filter(mailing_id=mailing_id, number=number)
+        # A draft's links change with every edit and nobody has been sent them: not
+        # served (staff following a test copy's link go through draft_link_for_staff).
+        .exclude(mailing__status=MailingStatus.DRAFT)
         .values_list("url", flat=True)
         .first()
     )
@@ -34,6 +42,25 @@ def link_destination(mailing_id: int, number: int) -> str | None:
         _cache.clear()
     _cache[key] = (now + (FOUND_SECONDS if url is not None else MISSING_SECONDS), url)
     return url
+
+
+def draft_link_for_staff(user: Any, mailing_id: int, number: int) -> str | None:
+    """The destination of a draft's link, for a staff user who may see that mailing
+    (clicking through a test copy), never cached; None for anyone else."""
+    if bounded_int(mailing_id, MAX_STORED_BIGINT) is None or bounded_int(number) is None:
+        return None
+    if not getattr(user, "is_authenticated", False):
+        return None
+    row = (
+        TrackedLink.objects.filter(
+            mailing_id=mailing_id, number=number, mailing__status=MailingStatus.DRAFT
+        )
+        .values_list("url", "mailing__organisation_id")
+        .first()
+    )
+    if row is None or not can(user, row[1], Permission.FIGURES):
+        return None
+    return row[0]
 
 
 def clear_link_cache() -> None:

@@ -18,16 +18,18 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from groundswell.lib.clients import client_address
+from groundswell.lib.db import writers_take_turns
+from groundswell.lib.metrics import CLICKS_RECORDED
+from groundswell.lib.numbers import bounded_int
 from groundswell.lib.tokens import MemberToken, read_member_token
 from groundswell.mailings.models import MailingRecipient
 from groundswell.tracking import machine
-from groundswell.tracking.buffer import EventBuffer
+from groundswell.tracking.buffer import WRITE_CHUNK, EventBuffer
 from groundswell.tracking.links import link_destination
 from groundswell.tracking.models import USER_AGENT_LENGTH, Click, Open
 
 logger = logging.getLogger(__name__)
 
-WRITE_CHUNK = 500
 
 M = TypeVar("M", bound=models.Model)
 E = TypeVar("E")
@@ -67,7 +69,7 @@ def record_click(request: HttpRequest, link_number: int | str, token: str | None
     member = read_member_token(token)
     if member is None or member.mailing_id == 0:
         return False
-    number = int(link_number) if str(link_number).isdigit() else None
+    number = bounded_int(link_number)
     if number is None or link_destination(member.mailing_id, number) is None:
         return False
     _add_click(request, member.mailing_id, number, member)
@@ -147,13 +149,16 @@ def _save_each(rows: Sequence[models.Model]) -> None:
 
 
 def _write(rows: Sequence[M], write_batch: Callable[[list[M]], object]) -> None:
-    try:
-        with transaction.atomic():
-            write_batch(list(rows))
-    except IntegrityError:
-        for row in rows:
-            row.pk = None
-        _save_each(rows)
+    # In turn with the signature writer and the other writers (lib/db.py), so that
+    # neither waits out SQLite's busy timeout behind the other.
+    with writers_take_turns():
+        try:
+            with transaction.atomic():
+                write_batch(list(rows))
+        except IntegrityError:
+            for row in rows:
+                row.pk = None
+            _save_each(rows)
 
 
 def _write_events(
@@ -188,6 +193,7 @@ def _open_row(e: OpenEvent) -> Open:
 
 def write_clicks(events: Sequence[ClickEvent]) -> None:
     _write_events(events, _click_row, _classify_and_insert)
+    CLICKS_RECORDED.inc(len(events))
 
 
 def write_opens(events: Sequence[OpenEvent]) -> None:

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, HttpRes
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from groundswell.tracking.links import link_destination
+from groundswell.tracking.links import draft_link_for_staff, link_destination
 from groundswell.tracking.recording import record_link_click, record_open
 
 # The smallest transparent GIF: 1x1, one transparent colour (43 bytes).
@@ -22,11 +22,19 @@ def go(request: HttpRequest, mailing_id: int, number: int) -> HttpResponse:
     # change where this redirects (no open redirect).
     url = link_destination(mailing_id, number)
     if url is None:
+        # Not counted: a staff user checking a draft's test copy is not a click.
+        draft_url = draft_link_for_staff(request.user, mailing_id, number)
+        if draft_url is not None:
+            return _redirect(draft_url)
         return HttpResponseNotFound(
             _("This link is not known. It may have been copied incompletely."),
             content_type="text/plain; charset=utf-8",
         )
     record_link_click(request, mailing_id, number, request.GET.get("akid"))
+    return _redirect(url)
+
+
+def _redirect(url: str) -> HttpResponse:
     response = HttpResponseRedirect(url)
     response["Cache-Control"] = "private, no-store"
     response["Referrer-Policy"] = "no-referrer"

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from groundswell.lib.numbers import MAX_STORED_BIGINT, bounded_int
 from groundswell.members.models import AuditAction, AuditEntry
 from groundswell.orgs.access import (
     Permission,
@@ -64,9 +65,9 @@ def _filtered(request: HttpRequest, entries: QuerySet[AuditEntry]) -> tuple[Any,
     actor = request.GET.get("actor", "").strip()[:200]
     if actor:
         entries = entries.filter(actor__icontains=actor)
-    organisation = request.GET.get("organisation", "")
-    if organisation.isdigit():
-        entries = entries.filter(organisation_id=int(organisation))
+    organisation = bounded_int(request.GET.get("organisation", ""), MAX_STORED_BIGINT)
+    if organisation is not None:
+        entries = entries.filter(organisation_id=organisation)
     zone = timezone.get_current_timezone()
     for name, lookup, at in (
         ("since", "created_at__gte", time.min),

@@ -32,6 +32,7 @@ from groundswell.petitions.actions.lifecycle import (
     do_draft_petition,
     do_open_petition,
 )
+from groundswell.petitions.actions.switches import do_switch_signing
 from groundswell.petitions.actions.updates import do_post_update
 from groundswell.petitions.models import Petition
 from groundswell.petitions.pages import render_staff_preview
@@ -139,6 +140,18 @@ def petition_status(request: HttpRequest, slug: str) -> HttpResponse:
         return HttpResponse("Choose open, close or draft.", status=400, content_type="text/plain")
     action(petition, actor=actor(request))
     return redirect("workspace:petition-edit", slug=petition.slug)
+
+
+@staff_required
+@require_POST
+def petition_signing(request: HttpRequest, slug: str) -> HttpResponse:
+    """The signing kill switch for this petition (`groundswell signing off|on SLUG`)."""
+    petition = editable(request, slug)
+    state = request.POST.get("signing", "")
+    if state not in ("off", "on"):
+        return HttpResponse("Choose off or on.", status=400, content_type="text/plain")
+    do_switch_signing([petition], on=state == "on", actor=actor(request))
+    return redirect("workspace:petition", slug=petition.slug)
 
 
 class UpdateForm(AccessibleErrorsMixin, forms.Form):

@@ -27,6 +27,7 @@ urlpatterns = [
     path("petitions/<slug:slug>/edit/", petitions.petition_edit, name="petition-edit"),
     path("petitions/<slug:slug>/preview/", petitions.petition_preview, name="petition-preview"),
     path("petitions/<slug:slug>/status/", petitions.petition_status, name="petition-status"),
+    path("petitions/<slug:slug>/signing/", petitions.petition_signing, name="petition-signing"),
     path("petitions/<slug:slug>/updates/", petitions.petition_update, name="petition-update"),
     path(
         "petitions/<slug:slug>/updates/<int:update_id>/mailing/",

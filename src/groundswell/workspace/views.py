@@ -107,7 +107,9 @@ def petition_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             "signers": signers,
             "others": others,
             "top": top,
-            "most": {ranking: max((n for _, n in rows), default=1) for ranking, rows in top.items()},
+            "most": {
+                ranking: max((n for _, n in rows), default=1) for ranking, rows in top.items()
+            },
             "refresh_seconds": _refresh_seconds(request),
             # The delivery names every signer: for the lead sponsor's people permission.
             "can_deliver": can(request.user, petition.lead_sponsor_id(), Permission.PEOPLE),

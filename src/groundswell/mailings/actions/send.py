@@ -252,10 +252,12 @@ def do_unschedule_send(mailing: Mailing, *, actor: str = "staff") -> Mailing:
     return mailing
 
 
-def do_pause_send(mailing: Mailing, *, actor: str = "staff") -> Mailing:
+def do_pause_send(mailing: Mailing, *, actor: str = "staff", pause_all: bool = False) -> Mailing:
     """Workers stop claiming; what they claimed but did not start goes back to the queue.
 
     A message being handed to the server at this instant finishes and is recorded.
+    `pause_all`: paused by the kill switch (actions/kill_switch.py), which resumes
+    only those.
     """
     with transaction.atomic():
         mailing = _locked_if(
@@ -266,7 +268,9 @@ def do_pause_send(mailing: Mailing, *, actor: str = "staff") -> Mailing:
         MailingRecipient.objects.filter(mailing=mailing, state=RecipientState.CLAIMED).update(
             state=RecipientState.QUEUED, claimed_by="", claimed_at=None
         )
-        _audit_send(mailing, AuditAction.MAILING_PAUSED, actor)
+        _audit_send(
+            mailing, AuditAction.MAILING_PAUSED, actor, **({"pause_all": True} if pause_all else {})
+        )
     return mailing
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, fields
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -13,6 +15,8 @@ from django.utils import timezone
 
 from groundswell.lib.addresses import normalise_email
 from groundswell.lib.db import column_in, insert_all
+from groundswell.lib.metrics import SIGN_BATCH_SIZE, SIGNATURES_ACCEPTED
+from groundswell.lib.numbers import bounded_int
 from groundswell.members.actions.consent import Consent, do_subscribe_many
 from groundswell.members.actions.people import (
     PersonDetails,
@@ -29,7 +33,7 @@ from groundswell.petitions.models import (
     Signature,
 )
 from groundswell.petitions.referrals import read_referral_code
-from groundswell.petitions.tasks import enqueue_thank_yous
+from groundswell.petitions.tasks import enqueue_already_signed_notes, enqueue_thank_yous
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +79,9 @@ class SignResult:
     # Who signed, when this call wrote the signature (also when written by another
     # process, which cannot hand over the Signature itself).
     person_id: int | None = None
+    # Whose address it is, whether this call signed or it had been signed before: the
+    # thanks page must look the same either way (docs/security.md).
+    signer_id: int | None = None
 
     @property
     def person(self) -> Person | None:
@@ -198,11 +205,19 @@ def do_sign_petitions(pending: Sequence[PendingSignature]) -> list[SignResult]:
     for attempt in range(1, SIGN_ATTEMPTS + 1):
         try:
             with transaction.atomic():
-                return _write_signatures(pending)
+                results = _write_signatures(pending)
+                written = sum(not r.already_signed and not r.not_open for r in results)
+                transaction.on_commit(partial(_count_batch, len(pending), written))
+                return results
         except IntegrityError:
             if attempt == SIGN_ATTEMPTS:
                 raise
     raise AssertionError("unreachable")
+
+
+def _count_batch(size: int, written: int) -> None:
+    SIGN_BATCH_SIZE.observe(size)
+    SIGNATURES_ACCEPTED.inc(written)
 
 
 def _write_signatures(pending: Sequence[PendingSignature]) -> list[SignResult]:
@@ -237,13 +252,14 @@ def _write_signatures(pending: Sequence[PendingSignature]) -> list[SignResult]:
     # Someone new cannot have signed; anyone else may have.
     known = {person.pk for person, created in people if not created}
     signed_before = (
-        set(
-            Signature.objects.filter(
+        {
+            (petition_id, person_id): pk
+            for petition_id, person_id, pk in Signature.objects.filter(
                 petition_id__in={pending[i].petition.pk for i in signing}, person_id__in=known
-            ).values_list("petition_id", "person_id")
-        )
+            ).values_list("petition_id", "person_id", "pk")
+        }
         if known
-        else set()
+        else {}
     )
     referrers = {pending[i].referrer_id for i in signing} - {None}
     if referrers:
@@ -251,10 +267,15 @@ def _write_signatures(pending: Sequence[PendingSignature]) -> list[SignResult]:
 
     signatures: list[Signature] = []
     consents: list[Consent] = []
+    repeats: list[int] = []
+    signer_of: dict[tuple[int, str], int] = {}
     for i, (person, created) in zip(signing, people, strict=True):
         p, details = pending[i], pending[i].details
-        if (p.petition.pk, person.pk) in signed_before:
-            results[i] = SignResult(already_signed=True)
+        signer_of[(p.petition.pk, p.normalised_email)] = person.pk
+        earlier = signed_before.get((p.petition.pk, person.pk))
+        if earlier is not None:
+            results[i] = SignResult(already_signed=True, signer_id=person.pk)
+            repeats.append(earlier)
             continue
         if not created:
             do_fill_in_blanks(person, _person_details(details))
@@ -274,10 +295,14 @@ def _write_signatures(pending: Sequence[PendingSignature]) -> list[SignResult]:
             utm_term=details.utm_term[:100],
             utm_content=details.utm_content[:100],
             mailing_id=details.mailing_id or None,
-            link_number=details.link_number,
+            # Bounded here too: a number the column cannot hold would fail everyone
+            # else's signature in this transaction.
+            link_number=bounded_int(details.link_number),
         )
         signatures.append(signature)
-        results[i] = SignResult(already_signed=False, signature=signature, person_id=person.pk)
+        results[i] = SignResult(
+            already_signed=False, signature=signature, person_id=person.pk, signer_id=person.pk
+        )
         source = f"petition:{p.petition.slug}"
         consents.extend(
             Consent(person, mailing_list, source=source, wording=wording, ip_address=p.ip_address)
@@ -286,7 +311,15 @@ def _write_signatures(pending: Sequence[PendingSignature]) -> list[SignResult]:
     insert_all(signatures)
     do_subscribe_many(consents, new_people={person.pk for person, created in people if created})
     enqueue_thank_yous([s.pk for s in signatures])
-    return [r or SignResult(already_signed=True) for r in results]
+    enqueue_already_signed_notes(repeats)
+    return [
+        r
+        or SignResult(
+            already_signed=True,
+            signer_id=signer_of.get((pending[i].petition.pk, pending[i].normalised_email)),
+        )
+        for i, r in enumerate(results)
+    ]
 
 
 def _open_petitions(ids: set[int]) -> set[int]:
@@ -295,11 +328,14 @@ def _open_petitions(ids: set[int]) -> set[int]:
     meta, quote = Petition._meta, connection.ops.quote_name
     assert meta.pk is not None
     pk, status = quote(meta.pk.column), quote(meta.get_field("status").column)
+    # Signing switched off (actions/switches.py) counts as not open.
+    switch = quote(meta.get_field("signing_off").column)
     clause, params = column_in(pk, ids)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {pk} FROM {quote(meta.db_table)} WHERE {clause} AND {status} = %s",  # noqa: S608
-            [*params, PetitionStatus.OPEN.value],
+            f"SELECT {pk} FROM {quote(meta.db_table)} "  # noqa: S608
+            f"WHERE {clause} AND {status} = %s AND {switch} = %s",
+            [*params, PetitionStatus.OPEN.value, False],
         )
         return {pk for (pk,) in cursor.fetchall()}
 
@@ -336,6 +372,25 @@ def _consents_to_record(
             continue
         consents.append((mailing_list, wording))
     return consents
+
+
+# Someone typing a signer's address again hears about it by email at most this often,
+# so the form cannot be used to flood their inbox.
+ALREADY_SIGNED_NOTE_EVERY = timedelta(days=1)
+
+
+def do_claim_already_signed_note(signature_id: int) -> bool:
+    """May we tell this signer, now, that their address was used to sign again? Only
+    once thanked, and then once per ALREADY_SIGNED_NOTE_EVERY; claimed before sending
+    (conditional, so of two racing one wins): a note lost to a mail failure is not sent
+    again, which is fine for a courtesy."""
+    now = timezone.now()
+    return (
+        Signature.objects.filter(
+            pk=signature_id, thanked_at__lt=now - ALREADY_SIGNED_NOTE_EVERY
+        ).update(thanked_at=now)
+        == 1
+    )
 
 
 def do_mark_thanked(signature_id: int) -> bool:

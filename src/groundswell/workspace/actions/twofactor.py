@@ -48,7 +48,8 @@ def clean_code(code: str) -> str:
 
 
 def is_app_code(code: str) -> bool:
-    return len(code) == 6 and code.isdigit()
+    # isascii: str.isdigit() also takes "²", which int() refuses.
+    return len(code) == 6 and code.isascii() and code.isdigit()
 
 
 def _actor(user: Any) -> str:

@@ -1,0 +1,58 @@
+"""/go/ serves only links of mailings that went out: a draft's links change with every
+edit and nobody was sent them."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from groundswell.mailings.models import MailingStatus
+from groundswell.orgs.models import Organisation
+from groundswell.tracking.models import Click
+from groundswell.tracking.recording import flush_all
+from tests.cast import make_org, staff_client
+from tests.tracking.cast import Cast
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def draft(cast: Cast) -> Cast:
+    cast.mailing.status = MailingStatus.DRAFT
+    cast.mailing.save(update_fields=["status"])
+    return cast
+
+
+class TestDraftLinks:
+    def test_it_does_not_serve_a_link_of_a_draft(self, client: Client, draft: Cast) -> None:
+        response = client.get(f"/go/{draft.mailing.pk}/2/?akid={draft.token(draft.bob)}")
+        assert response.status_code == 404
+        flush_all()
+        assert not Click.objects.exists()
+
+    def test_it_serves_the_same_link_once_the_mailing_is_sent(self, client, draft) -> None:
+        draft.mailing.status = MailingStatus.SENDING
+        draft.mailing.save(update_fields=["status"])
+        assert client.get(f"/go/{draft.mailing.pk}/2/").status_code == 302
+
+    def test_staff_of_the_organisation_follow_it_from_a_test_copy_without_a_click(
+        self, draft: Cast
+    ) -> None:
+        staff = staff_client("alice", draft.mailing.organisation, role="viewer")
+        response = staff.get(f"/go/{draft.mailing.pk}/2/")
+        assert response.status_code == 302
+        assert response["Location"] == draft.links[1].url
+        flush_all()
+        assert not Click.objects.exists()
+
+    def test_staff_of_another_organisation_do_not(self, draft: Cast) -> None:
+        other: Organisation = make_org("Other Voice", "other-voice")
+        assert staff_client("eve", other).get(f"/go/{draft.mailing.pk}/2/").status_code == 404
+
+
+class TestHostileLinkNumbers:
+    @pytest.mark.parametrize(
+        "path", ["/go/99999999999999999999/1/", "/go/{m}/99999999999999999999/"]
+    )
+    def test_a_number_the_database_cannot_hold_is_an_unknown_link(self, client, cast, path):
+        assert client.get(path.format(m=cast.mailing.pk)).status_code == 404
