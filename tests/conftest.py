@@ -163,6 +163,21 @@ def page(browser: Any) -> Iterator[Any]:
 
 
 @pytest.fixture(autouse=True)
+def fresh_process_caches() -> Iterator[None]:
+    """Every test starts without the process's copies of petitions, pages and counts:
+    another test's petition had the same slug (and, on PostgreSQL, another id, which
+    a kept copy would count and refresh against)."""
+    from groundswell.petitions.counter import clear_process_cache
+    from groundswell.petitions.pages import clear_page_cache
+
+    clear_process_cache()
+    clear_page_cache()
+    yield
+    clear_process_cache()
+    clear_page_cache()
+
+
+@pytest.fixture(autouse=True)
 def _signature_writer_lets_go_of_the_database() -> Iterator[None]:
     """The sign view's writer thread (petitions/writer.py) keeps a connection open;
     close it after each test, so the test database can be flushed or dropped."""

@@ -1,25 +1,13 @@
-"""Petition tests: the cast's petition (tests/conftest.py), with clean caches, and
-the form Charlie the stranger fills in."""
+"""Petition tests: the cast's petition (tests/conftest.py) and the form Charlie the
+stranger fills in. Every test starts with clean caches (tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from groundswell.petitions.counter import clear_process_cache
 from groundswell.petitions.models import Petition
-from groundswell.petitions.pages import clear_page_cache
-
-
-@pytest.fixture(autouse=True)
-def fresh_process_caches() -> Iterator[None]:
-    clear_process_cache()
-    clear_page_cache()
-    yield
-    clear_process_cache()
-    clear_page_cache()
 
 
 @pytest.fixture
