@@ -43,6 +43,51 @@ def rss_mib() -> float:
     return float("nan")
 
 
+def time_dashboard(petition) -> dict[str, float]:
+    """The dashboard page and stats.json as the browser asks for them (median of 10),
+    through every middleware, for an administrator (who sees every signer's name)."""
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from groundswell.orgs.models import MailingList, Organisation
+    from groundswell.petitions.models import PetitionSponsor
+
+    # A sponsor with a list (nobody on it: the bench's signers consented to no one, so
+    # the dashboard counts them all and names none, as for a partner's staff).
+    sponsor = Organisation.objects.create(
+        name="Bench Action",
+        slug="bench-action",
+        postal_address="1 Bench Street",
+        privacy_policy_url="https://bench.example.org/privacy",
+        sender_name="Bench Action",
+        sender_email="hello@bench.example.org",
+    )
+    MailingList.objects.create(
+        organisation=sponsor, name="Members", slug="members", is_default=True
+    )
+    PetitionSponsor.objects.create(petition=petition, organisation=sponsor, position=0)
+    admin = get_user_model().objects.create_superuser("bench-admin", "bench@example.org", "x")
+    client = Client(HTTP_HOST=urlsplit(settings.BASE_URL).netloc)
+    client.force_login(admin)
+
+    def get(url: str) -> None:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+
+    page, stats = (
+        f"/staff/petitions/{petition.slug}/",
+        f"/staff/petitions/{petition.slug}/stats.json",
+    )
+    get(page)  # the first request builds what every later one reuses
+    return {
+        "dashboard page": timed(lambda: get(page), runs=10),
+        "stats.json": timed(lambda: get(stats), runs=10),
+    }
+
+
 def time_export(petition, expected: int) -> dict[str, float]:
     from groundswell.lib.csvsafe import csv_lines
     from groundswell.petitions.exports import signature_rows
@@ -198,6 +243,8 @@ def inner(total: int) -> None:
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "groundswell.settings")
+    # The dashboard is timed as a signed-in administrator without a second step.
+    os.environ["STAFF_REQUIRE_2FA"] = "0"
     django.setup()
     from django.utils import timezone
 
@@ -224,15 +271,16 @@ def inner(total: int) -> None:
         lambda: tally.figures(biggest), runs=20
     )
     results["incremental tally refresh"] = timed(lambda: tally.refresh(biggest.pk), runs=3)
+    results.update(time_dashboard(biggest))
     check = tally.figures(biggest)
     assert check["total"] == valid.count(), (check["total"], valid.count())
     baseline = results["baseline: count the valid signatures"]
     print(f"petition with {valid.count():,} valid signatures:")
     for name, ms in results.items():
         print(f"  {name:45} {ms:10.1f} ms  {ms / baseline:8.2f} x baseline")
-    figures_ms = results["figures (stats.json), tallies + newest"]
-    verdict = "meets" if figures_ms < TARGET_MS else "MISSES"
-    print(f"figures: {figures_ms:.0f} ms, {verdict} the {TARGET_MS} ms goal")
+    for name in ("figures (stats.json), tallies + newest", "dashboard page", "stats.json"):
+        verdict = "meets" if results[name] < TARGET_MS else "MISSES"
+        print(f"{name}: {results[name]:.0f} ms, {verdict} the {TARGET_MS} ms goal")
     print(json.dumps({k: round(v, 1) for k, v in results.items()}))
 
     exported = time_export(biggest, valid.count())
