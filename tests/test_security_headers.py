@@ -19,7 +19,9 @@ from groundswell.orgs.models import Organisation
 from tests import cast
 from tests.test_staff_isolation import World, _walk
 
-pytestmark = pytest.mark.django_db
+# Every route of the URL map, several times over: the full passes run it; the Python
+# 3.13 fast pass, which checks the code runs there, leaves it out for CI's time limit.
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 TEMPLATES = Path(groundswell.__file__).resolve().parent / "templates"
 

@@ -25,7 +25,9 @@ from groundswell.workspace.models import ImportStatus, PeopleImport
 from tests import cast
 from tests.cast import signed_in as client_of
 
-pytestmark = pytest.mark.django_db
+# Every route of the URL map, several times over: the full passes run it; the Python
+# 3.13 fast pass, which checks the code runs there, leaves it out for CI's time limit.
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 SECRET_NAME = "Zebedee"
 SECRET_EMAIL = "zebedee.quintrell@example.org"
