@@ -56,6 +56,27 @@
       var value = s[el.dataset.stat];
       if (typeof value === "number") el.textContent = format.format(value);
     });
+    // The rankings: each table's rows again, from the same figures (first ten).
+    root.querySelectorAll("table[data-ranking]").forEach(function (table) {
+      var rows = s[table.dataset.ranking];
+      var body = table.tBodies[0];
+      if (!rows || !body) return;
+      var field = table.dataset.ranking.replace("by_", "");
+      var most = rows.length ? rows[0].count : 1;
+      body.textContent = "";
+      rows.slice(0, 10).forEach(function (row) {
+        var tr = body.insertRow();
+        var name = tr.insertCell();
+        name.textContent = row[field] || table.dataset.blank;
+        var bar = document.createElement("progress");
+        bar.className = "bar"; bar.max = Math.max(1, most); bar.value = row.count;
+        bar.setAttribute("aria-hidden", "true");
+        name.appendChild(bar);
+        var count = tr.insertCell();
+        count.className = "num";
+        count.textContent = format.format(row.count);
+      });
+    });
     if (charts.daily) charts.daily.setData(dailyData(s));
     if (charts.hourly) charts.hourly.setData(hourlyData(s));
     root.dataset.updatedAt = String(Date.now());
