@@ -46,3 +46,9 @@ HTTP_RESPONSES = Counter(
     "front of Django is not counted).",
     ["status"],
 )
+
+
+def count_sign_batch(size: int, written: int) -> None:
+    """A group-commit batch of `size` signatures, `written` of them new, once committed."""
+    SIGN_BATCH_SIZE.observe(size)
+    SIGNATURES_ACCEPTED.inc(written)

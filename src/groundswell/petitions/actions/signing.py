@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from groundswell.lib.addresses import normalise_email
 from groundswell.lib.db import column_in, insert_all
-from groundswell.lib.metrics import SIGN_BATCH_SIZE, SIGNATURES_ACCEPTED
+from groundswell.lib.metrics import count_sign_batch
 from groundswell.lib.numbers import bounded_int
 from groundswell.members.actions.consent import Consent, do_subscribe_many
 from groundswell.members.actions.people import (
@@ -207,17 +207,12 @@ def do_sign_petitions(pending: Sequence[PendingSignature]) -> list[SignResult]:
             with transaction.atomic():
                 results = _write_signatures(pending)
                 written = sum(not r.already_signed and not r.not_open for r in results)
-                transaction.on_commit(partial(_count_batch, len(pending), written))
+                transaction.on_commit(partial(count_sign_batch, len(pending), written))
                 return results
         except IntegrityError:
             if attempt == SIGN_ATTEMPTS:
                 raise
     raise AssertionError("unreachable")
-
-
-def _count_batch(size: int, written: int) -> None:
-    SIGN_BATCH_SIZE.observe(size)
-    SIGNATURES_ACCEPTED.inc(written)
 
 
 def _write_signatures(pending: Sequence[PendingSignature]) -> list[SignResult]:
