@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from django.test import Client, RequestFactory
 
-from groundswell.lib.clients import client_address
+from groundswell.lib.clients import client_address, network_of
 from groundswell.members.models import ConsentEvent
-from groundswell.petitions.models import Petition
+from groundswell.petitions.models import Petition, Signature
 from tests.petitions.test_petition_page import URL, sign_data
 
 PROXY = "10.0.0.5"
@@ -75,3 +75,38 @@ def test_the_consent_record_holds_the_signer_s_address_not_the_proxy_s(
     )
     assert response.status_code == 303
     assert ConsentEvent.objects.get().ip_address == "203.0.113.7"
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("behind_a_proxy")
+def test_the_signature_holds_the_signer_s_network_and_email_domain(
+    client: Client, petition: Petition
+) -> None:
+    response = client.post(
+        URL,
+        {**sign_data(petition), "email": "Someone@Example.ORG"},
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR="2001:db8:77:1:abcd::5",
+    )
+    assert response.status_code == 303
+    signature = Signature.objects.get()
+    assert (signature.client_network, signature.email_domain) == (
+        "2001:db8:77:1::/64",
+        "example.org",
+    )
+
+
+class TestNetworkOf:
+    def test_it_keeps_an_ipv4_address_whole(self) -> None:
+        assert network_of("192.0.2.7") == "192.0.2.7"
+
+    def test_it_groups_ipv6_by_its_slash_64(self) -> None:
+        assert network_of("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64"
+        assert network_of("2001:db8:1:2:bbbb::9") == network_of("2001:db8:1:2:aaaa::1")
+
+    def test_it_reads_an_ipv4_mapped_ipv6_address_as_ipv4(self) -> None:
+        assert network_of("::ffff:192.0.2.7") == "192.0.2.7"
+
+    def test_no_or_a_malformed_address_is_no_network(self) -> None:
+        assert network_of(None) == ""
+        assert network_of("not an address") == ""

@@ -128,6 +128,7 @@ class TestErasure:
         self, client, bob, petition, exact_counts, django_capture_on_commit_callbacks
     ):
         before = petition_count(petition).count
+        Signature.objects.update(client_network="192.0.2.1", email_domain="example.org")
         ask(client, django_capture_on_commit_callbacks, "bob@example.org", "erase")
         response = client.post(privacy_link(mail.outbox[0]))
         assert response.status_code == 200
@@ -135,6 +136,7 @@ class TestErasure:
         signature = Signature.objects.get()
         assert signature.person is None
         assert (signature.comment, signature.show_name) == ("", False)
+        assert (signature.client_network, signature.email_domain) == ("", "")
         assert petition_count(petition).count == before == 1
         assert not Subscription.objects.exists()
         assert not ConsentEvent.objects.exists()

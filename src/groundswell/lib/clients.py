@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from ipaddress import ip_address
+from ipaddress import IPv6Network, ip_address
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -40,6 +40,23 @@ def client_address(request: HttpRequest) -> str | None:
         except ValueError:
             return None
     return remote
+
+
+def network_of(address: str | None) -> str:
+    """The unit a limit or the trust page counts: an IPv4 address as it is, an IPv6
+    address as its /64 network (one household, phone or server usually holds a whole
+    /64 and can pick any address in it). Empty for no or a malformed address."""
+    if not address:
+        return ""
+    try:
+        ip = ip_address(address)
+    except ValueError:
+        return ""
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(IPv6Network((ip, 64), strict=False))
 
 
 @contextmanager

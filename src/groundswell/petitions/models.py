@@ -179,6 +179,11 @@ class Signature(models.Model):
     utm_campaign = models.CharField(max_length=100, blank=True)
     utm_term = models.CharField(max_length=100, blank=True)
     utm_content = models.CharField(max_length=100, blank=True)
+    # Where it came from, for the rate limits and the trust page: the client's IPv4
+    # address or its IPv6 /64 network (one household or phone), and the email's
+    # domain. Blanked when the signer is erased; the network also after a while.
+    client_network = models.CharField(_("network"), max_length=50, blank=True)
+    email_domain = models.CharField(_("email domain"), max_length=255, blank=True)
     created_at = models.DateTimeField(_("signed"), auto_now_add=True)
     status = models.CharField(
         _("status"), max_length=12, choices=SignatureStatus.choices, default=SignatureStatus.VALID

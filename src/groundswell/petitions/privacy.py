@@ -33,7 +33,15 @@ def forget_person(person: Person) -> dict[str, int]:
     ids = list(signatures.values_list("pk", flat=True))
     # The dashboard's tallies counted the signer's country and region: they follow.
     with tallies_follow(ids):
-        signatures.update(person=None, comment="", show_name=False, http_referer="", referrer=None)
+        signatures.update(
+            person=None,
+            comment="",
+            show_name=False,
+            http_referer="",
+            referrer=None,
+            client_network="",
+            email_domain="",
+        )
     count = len(ids)
     Signature.objects.filter(referrer=person).update(referrer=None)
     return {"signatures_anonymised": count}

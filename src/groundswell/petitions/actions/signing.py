@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from groundswell.lib.addresses import normalise_email
+from groundswell.lib.clients import network_of
 from groundswell.lib.db import column_in, insert_all
 from groundswell.lib.metrics import count_sign_batch
 from groundswell.lib.numbers import bounded_int
@@ -293,6 +294,8 @@ def _write_signatures(pending: Sequence[PendingSignature]) -> list[SignResult]:
             # Bounded here too: a number the column cannot hold would fail everyone
             # else's signature in this transaction.
             link_number=bounded_int(details.link_number),
+            client_network=network_of(p.ip_address),
+            email_domain=p.normalised_email.rpartition("@")[2],
         )
         signatures.append(signature)
         results[i] = SignResult(
