@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # typecheck and migrations-check load the settings, which need a (throwaway) key.
 TEST_SUPPRESSION_KEY := 0000000000000000000000000000000000000000000000000000000000000000
 
-.PHONY: demo test test-fast test-newer-pythons lint format typecheck migrations-check check security bench bench-mail bench-staff lock browser clean
+.PHONY: demo test test-fast test-newer-pythons lint format typecheck migrations-check check security bench bench-mail bench-staff bench-scale lock browser clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,12 +20,14 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP)
 	$(BIN)/groundswell demo
 
-## Install everything the tests need (chromium included), then run the whole suite.
+## Install everything the tests need (chromium included), then run the whole suite: spread
+## over the cores (TEST_JOBS=auto; TEST_JOBS=0 runs it in one process), then the few
+## timing tests marked `alone` by themselves (scripts/run-tests).
 test: $(STAMP) browser
-	$(BIN)/pytest $(PYTEST_ARGS)
+	bash scripts/run-tests $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
-	$(BIN)/pytest -m "not browser and not slow" $(PYTEST_ARGS)
+	$(BIN)/pytest -n "$${TEST_JOBS:-auto}" -m "not browser and not slow" $(PYTEST_ARGS)
 
 ## The fast tests again on the newest Python 3.12+ on this machine (CI runs it after `make test`).
 test-newer-pythons: $(STAMP)
@@ -71,6 +73,12 @@ bench-wave: $(STAMP)
 
 bench-mail: $(STAMP)
 	$(BIN)/python bench/mail.py
+
+## Two nodes and two workers against one PostgreSQL, then one node lost (kill -9, data
+## directory deleted): signatures/s with one and two nodes, and nothing acknowledged lost.
+bench-scale: $(STAMP)
+	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} \
+	  nice $(BIN)/python bench/scale.py $(BENCH_ARGS)
 
 ## The staff side at a million signatures (figures, export, delivery), SQLite then PostgreSQL.
 bench-staff: $(STAMP)

@@ -30,10 +30,15 @@ from django.db import connection
 
 from tests.waiting import wait_until
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "sqlite",
-    reason="the server under test keeps its own SQLite database; once is enough",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        connection.vendor != "sqlite",
+        reason="the server under test keeps its own SQLite database; once is enough",
+    ),
+    # It times the server's exit: it runs with the machine to itself.
+    pytest.mark.slow,
+    pytest.mark.alone,
+]
 
 STOP_WITHIN = 10.0
 LOAD_SECONDS = 2.0

@@ -140,6 +140,7 @@ def accepted_signatures(base: str) -> float:
 
 
 @pytest.mark.slow
+@pytest.mark.alone
 @pytest.mark.django_db(transaction=True)
 def test_every_acknowledged_signature_survives_kill_9_of_the_web_server(
     petition: Petition,
