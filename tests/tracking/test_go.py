@@ -72,6 +72,12 @@ class TestRedirect:
     )
     def test_no_query_string_changes_the_destination(self, client, cast, query, tail):
         response = client.get(f"/go/{cast.mailing.pk}/2/?{urlencode(query)}{tail}")
+        if any("\x00" in part for pair in query for part in pair):
+            # No real link holds a NUL: refused outright (lib/nul_bytes.py), and still
+            # never sent anywhere else.
+            assert response.status_code == 400
+            assert "Location" not in response
+            return
         assert response.status_code == 302
         assert response["Location"] == "https://news.example.com/2018/06/contract"
 

@@ -43,3 +43,25 @@ def warm_up() -> None:
     without a lock, so the first signers after a start each built them at once
     (docs/performance.md)."""
     validate_email("warm-up@example.org")
+
+
+def mail_address(value: str) -> str:
+    """The address to send to: as it was typed, its domain in the ASCII form IDNA 2008
+    gives (as normalise_email does). Handed a domain beyond ASCII, Django encodes it with
+    IDNA 2003, which sends mail for "straße.de" to "strasse.de", someone else's domain;
+    and our bulk SMTP path cannot send it at all.
+
+    Raises ValidationError for a domain IDNA 2008 refuses (normalise_email refused it
+    before it was stored).
+    """
+    address = value.strip()
+    if address.isascii():
+        return address
+    local, _at, domain = address.rpartition("@")
+    try:
+        ascii_domain = idna.encode(domain.strip().rstrip("."), uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        raise ValidationError(
+            _("The part after @ is not a valid domain."), code="invalid"
+        ) from None
+    return f"{local}@{ascii_domain}"

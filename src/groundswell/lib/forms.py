@@ -6,6 +6,8 @@ import copy
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 
 class AccessibleErrorsMixin(forms.Form):
@@ -48,3 +50,16 @@ class SharedWidgetsMixin(forms.Form):
         # As BaseForm.__init__ orders them: by the field_order argument, else the class's.
         order = kwargs.get("field_order")
         self.order_fields(self.field_order if order is None else order)
+
+
+# What str.splitlines() breaks at.
+LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def one_line(value: str) -> str:
+    """The value, if it has no line break: for text that becomes one line of something
+    else, such as an email's Subject header (where a line break fails the sending, or
+    would start a header of its own)."""
+    if any(c in LINE_BREAKS for c in value):
+        raise ValidationError(_("Write this on one line."), code="line-break")
+    return value

@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, QuerySet, Value
 from django.db.models.functions import Replace, Upper
 
+from groundswell.lib.addresses import mail_address
 from groundswell.lib.tokens import email_hashes
 from groundswell.members.models import Person, Subscription, SubscriptionStatus, Suppression
 from groundswell.petitions.models import Signature, SignatureStatus
@@ -118,9 +120,10 @@ def iter_target_batches(mailing: Mailing, batch_size: int = BATCH_SIZE) -> Itera
         hashes_by_person = {pk: email_hashes(normalised) for pk, _email, normalised in rows}
         suppressed = _suppressed_hashes([h for hs in hashes_by_person.values() for h in hs])
         batch = [
-            Target(person_id=pk, email=email)
+            Target(person_id=pk, email=address)
             for pk, email, _normalised in rows
             if suppressed.isdisjoint(hashes_by_person[pk])
+            and (address := _sendable(email)) is not None
         ]
         if batch:
             yield batch
@@ -133,3 +136,13 @@ def count_recipients(mailing: Mailing) -> int:
     if not mailing.pk or not mailing.include_lists.exists():
         return 0
     return sum(len(batch) for batch in iter_target_batches(mailing))
+
+
+def _sendable(email: str) -> str | None:
+    """The address as SMTP takes it (an international domain in IDNA 2008's ASCII form:
+    the transport cannot send anything else); None for one no domain can have, which
+    only data from before normalise_email could hold."""
+    try:
+        return mail_address(email)
+    except ValidationError:
+        return None

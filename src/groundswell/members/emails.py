@@ -9,6 +9,7 @@ from django.core import signing
 from django.core.mail import EmailMessage
 from django.utils.translation import gettext as _
 
+from groundswell.lib.addresses import mail_address
 from groundswell.lib.emails import render_plain_text
 from groundswell.members.models import Person
 
@@ -78,4 +79,4 @@ def build_member_email(kind: str, to: str, context: dict[str, str]) -> EmailMess
         % {"organisation": context.get("organisation", "")},
     }
     body = render_plain_text(f"members/email/{kind}.txt", context)
-    return EmailMessage(subject=subjects[kind], body=body, to=[to])
+    return EmailMessage(subject=subjects[kind], body=body, to=[mail_address(to)])

@@ -160,8 +160,14 @@ def _checked(line: int, values: dict[str, str], seen: dict[str, int]) -> Row | R
 def decode(data: bytes) -> str:
     """The file's text: UTF-8 (with or without a BOM)."""
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ImportFileError(
             _("The file is not UTF-8 text: save it from the spreadsheet as “CSV UTF-8”.")
         ) from None
+    # No text has one, and PostgreSQL cannot store it: the upload answered 500.
+    if "\x00" in text:
+        raise ImportFileError(
+            _("The file holds a NUL character, so it is not text: save it as “CSV UTF-8”.")
+        )
+    return text

@@ -91,7 +91,8 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     status = 200
     locked = None
     if request.method == "POST":
-        username = request.POST.get("username", "")[:USERNAME_LIMIT]
+        # Looked up in the audit log: a NUL, which PostgreSQL cannot take, answered 500.
+        username = request.POST.get("username", "").replace("\x00", "")[:USERNAME_LIMIT]
         address = client_address(request)
         locked = locked_until(username, address)
         if locked is None and form.is_valid():

@@ -148,7 +148,8 @@ def _owner_problem(organisation: Organisation) -> str:
 @require_POST
 def remove(request: HttpRequest, org_slug: str) -> HttpResponse:
     organisation = _organisation(request, org_slug)
-    username = request.POST.get("username", "")[:150]
+    # A NUL, which PostgreSQL cannot take in a query, answered 500.
+    username = request.POST.get("username", "").replace("\x00", "")[:150]
     try:
         removed = do_remove_role(actor(request), username=username, organisation=organisation)
     except LastOwner:
