@@ -16,12 +16,13 @@ from typing import Any
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from groundswell.mailings.models import Mailing, MailingRecipient, MailingStatus
 from groundswell.members.models import AuditEntry, Person, Subscription
 from groundswell.orgs.models import Organisation
 from groundswell.petitions.models import Petition, PetitionUpdate, Signature
-from groundswell.workspace.models import ImportStatus, PeopleImport
+from groundswell.workspace.models import ImportStatus, InvalidationBatch, PeopleImport
 from tests import cast
 from tests.cast import signed_in as client_of
 
@@ -95,6 +96,15 @@ class World:
             status=ImportStatus.DONE,
             rejected_report=f"line,email,reason\r\n2,{SECRET_EMAIL},Too long\r\n",
         )
+        self.batch = InvalidationBatch.objects.create(
+            petition=petition,
+            criteria={"network": "203.0.113.7"},
+            reason="A flood",
+            created_by="staff:osman",
+            created_at=timezone.now(),
+            finished_at=timezone.now(),
+            invalidated=1,
+        )
 
     def url(self, route: str) -> str:
         """The route with every parameter naming one of Open Press's objects."""
@@ -118,6 +128,7 @@ class World:
             "<int:update_id>": self.update.pk,
             "<int:import_id>": self.people_import.pk,
             "<int:signature_id>": self.signature.pk,
+            "<int:batch_id>": self.batch.pk,
             "<str:name>": "0001.eml",
             "<path:object_id>": object_id,
             "<path:content_type_id>": ContentType.objects.get_for_model(Person).pk,

@@ -183,6 +183,11 @@ class AuditAction(models.TextChoices):
     PETITION_DRAFTED = "petition-drafted", _("petition returned to draft")
     SIGNATURE_INVALIDATED = "signature-invalidated", _("signature invalidated")
     SIGNATURE_RESTORED = "signature-restored", _("signature restored")
+    SIGNATURES_INVALIDATED_IN_BULK = (
+        "signatures-invalidated-in-bulk",
+        _("signatures invalidated in bulk"),
+    )
+    SIGNATURES_RESTORED_IN_BULK = "signatures-restored-in-bulk", _("bulk invalidation undone")
     SIGNATURES_IMPORTED = "signatures-imported", _("signatures imported")
     COMMENT_HIDDEN = "comment-hidden", _("comment hidden from the public page")
     COMMENT_SHOWN = "comment-shown", _("comment shown on the public page again")

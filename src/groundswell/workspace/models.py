@@ -1,4 +1,5 @@
-"""The workspace's own records: people imports, from upload to report."""
+"""The workspace's own records: people imports, from upload to report, and the trust
+page's bulk invalidations."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from groundswell.orgs.models import MailingList, Organisation
-from groundswell.petitions.models import Petition
+from groundswell.petitions.models import Petition, Signature
 
 
 class ImportStatus(models.TextChoices):
@@ -64,3 +65,59 @@ class PeopleImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} → {self.mailing_list}"
+
+
+class InvalidationBatch(models.Model):
+    """One bulk invalidation on the trust page: what it matched, who ran it and why,
+    and exactly which signatures it took out of the count (InvalidatedSignature), so
+    that undoing it restores those and no other. A batch runs in chunks; one with no
+    `finished_at` stopped part-way (its recorded signatures were invalidated, the
+    rest were not)."""
+
+    petition = models.ForeignKey(
+        Petition, on_delete=models.CASCADE, related_name="invalidation_batches"
+    )
+    criteria = models.JSONField(_("criteria"), default=dict)
+    reason = models.CharField(_("why invalidated"), max_length=200)
+    created_by = models.CharField(_("by"), max_length=200)
+    # Also every invalidated signature's `invalidated_at`: the undo restores only those
+    # still carrying it (not one restored and invalidated again by something else since).
+    created_at = models.DateTimeField(_("invalidated at"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    invalidated = models.PositiveIntegerField(_("signatures invalidated"), default=0)
+    undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
+    undone_by = models.CharField(_("undone by"), max_length=200, blank=True)
+    restored = models.PositiveIntegerField(_("signatures restored"), default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("invalidation batch")
+        verbose_name_plural = _("invalidation batches")
+
+    def __str__(self) -> str:
+        return f"{self.invalidated} of {self.petition_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_undoable(self) -> bool:
+        return self.undone_at is None and self.invalidated > 0
+
+
+class InvalidatedSignature(models.Model):
+    """A signature an InvalidationBatch took out of the count."""
+
+    batch = models.ForeignKey(
+        InvalidationBatch, on_delete=models.CASCADE, related_name="signatures"
+    )
+    signature = models.ForeignKey(
+        Signature, on_delete=models.CASCADE, related_name="invalidation_batches"
+    )
+
+    class Meta:
+        verbose_name = _("invalidated signature")
+        verbose_name_plural = _("invalidated signatures")
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "signature"], name="in_a_batch_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.signature_id} in batch {self.batch_id}"

@@ -9,6 +9,8 @@ from groundswell.workspace import (
     petitions,
     signin,
     team,
+    trending,
+    trust,
     views,
 )
 
@@ -34,6 +36,18 @@ urlpatterns = [
         petitions.petition_update_mailing,
         name="petition-update-mailing",
     ),
+    path("petitions/<slug:slug>/trust/", trust.trust, name="petition-trust"),
+    path(
+        "petitions/<slug:slug>/trust/invalidate/",
+        trust.invalidate,
+        name="petition-trust-invalidate",
+    ),
+    path(
+        "petitions/<slug:slug>/trust/batches/<int:batch_id>/undo/",
+        trust.undo,
+        name="petition-trust-undo",
+    ),
+    path("trending/", trending.trending, name="trending"),
     path("petitions/<slug:slug>/stats.json", views.petition_stats, name="petition-stats"),
     path(
         "petitions/<slug:slug>/comments/<int:signature_id>/hide/",
