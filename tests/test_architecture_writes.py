@@ -45,6 +45,7 @@ ALLOWED = {
     "bounces/complaints.py::warn_if_complaint_rate_alarming": "a once-only alert row (unique key)",
     "members/tasks.py::forget_queued_emails": "django-tasks' rows naming a person, at erasure",
     "tasks.py::prune_finished": "django-tasks' finished rows, pruned hourly by the worker",
+    "taskworker.py": "django-tasks' running rows: a worker's heartbeat, a dead worker's requeued",
     "petitions/delivery.py::_Pages.finish": "ReportLab's Canvas.save writes the PDF, no model",
     "operations/health.py": "readiness probes: SELECT 1, and SQLite's write lock taken and let go",
     "operations/backup.py": "backup reads by hand; the SQLite copy's journal mode, not a model",

@@ -28,6 +28,7 @@ from urllib.parse import urlencode
 import pytest
 from django.db import connection
 
+from tests.serving import server_env
 from tests.waiting import wait_until
 
 pytestmark = [
@@ -134,7 +135,7 @@ class Server:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env = {k: v for k, v in server_env().items() if k != "DATABASE_URL"}
     env.update(
         GROUNDSWELL_DATA_DIR=str(tmp_path),
         BASE_URL="http://127.0.0.1",

@@ -332,3 +332,12 @@ def _in_a_thread_bound_on_the_server(work: Callable[[dict[str, Any]], None]) -> 
     thread.join()
     assert "error" not in outcome, outcome.get("error")
     return outcome
+
+
+def test_behind_a_transaction_pooler_a_writer_keeps_nothing_prepared(settings: Any) -> None:
+    settings.DATABASE_TRANSACTION_POOLING = True
+    options = dict(connection.settings_dict.get("OPTIONS", {}))
+
+    bind_on_server()
+
+    assert connection.settings_dict.get("OPTIONS", {}) == options

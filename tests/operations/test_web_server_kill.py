@@ -26,6 +26,7 @@ from tests.conftest import free_port
 from tests.mailings.processes import GROUNDSWELL, database_url
 from tests.petitions.conftest import sign_data
 from tests.petitions.test_writer_service import _alive, _children
+from tests.serving import server_env
 from tests.waiting import wait_until
 
 SIGNERS = 8
@@ -85,7 +86,7 @@ class Signer(threading.Thread):
 
 
 def start_server(data_dir: Path, port: int) -> subprocess.Popen[str]:
-    env = dict(os.environ)
+    env = server_env()
     env.update(
         {
             "DATABASE_URL": database_url(),

@@ -33,6 +33,7 @@ from tests.mailings.processes import GROUNDSWELL, database_url
 from tests.petitions.conftest import sign_data
 from tests.petitions.test_concurrent_signing import run_at_once
 from tests.petitions.test_signing_together import signer
+from tests.serving import server_env
 from tests.waiting import wait_until
 
 
@@ -244,7 +245,7 @@ def test_serve_runs_one_writer_that_every_worker_hands_signatures_to(
 ) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="gs-s-"))
     port = free_port()
-    env = dict(os.environ)
+    env = server_env()
     env.update(
         {
             "DATABASE_URL": database_url(),

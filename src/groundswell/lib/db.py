@@ -11,8 +11,10 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import (
     DEFAULT_DB_ALIAS,
+    InterfaceError,
     OperationalError,
     close_old_connections,
     connections,
@@ -123,7 +125,9 @@ def bind_on_server(using: str = DEFAULT_DB_ALIAS) -> None:
     per transaction. Affects only the calling thread's connection (it reconnects);
     elsewhere it does nothing."""
     connection = connections[using]
-    if connection.vendor != "postgresql":
+    # Behind a pooler in transaction mode, a statement prepared on one server
+    # connection is not there on the next (docs/deploy.md).
+    if connection.vendor != "postgresql" or settings.DATABASE_TRANSACTION_POOLING:
         return
     options = connection.settings_dict.get("OPTIONS", {})
     if options.get("server_side_binding") is True and options.get("prepare_threshold") == 1:
@@ -185,6 +189,12 @@ def _turn_file(connection: BaseDatabaseWrapper) -> int:
     if fd is None:
         fd = _turn_files[key] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     return fd
+
+
+# Errors that say the database cannot be used now (its server gone or refusing
+# connections, a lock held past the busy timeout, a full disk), as opposed to something
+# wrong with what was written. A transaction that ends in one of them wrote nothing.
+DATABASE_AWAY: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
 
 
 def is_busy(error: OperationalError) -> bool:

@@ -52,6 +52,10 @@ class JsonLines(logging.Formatter):
                 entry["status"] = record.status_code
         else:
             entry["message"] = record.getMessage()
+        summary = getattr(record, "summary", None)
+        if isinstance(summary, dict):
+            # A summary line's figures (lib/summaries.py), for a collector to graph.
+            entry["summary"] = summary
         request_id = _request_id.get()
         if request_id:
             entry["request_id"] = request_id

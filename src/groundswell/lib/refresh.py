@@ -80,6 +80,12 @@ class ProcessCache(Generic[K, V]):
             return hit[1]
         return None
 
+    def last(self, key: K) -> V | None:
+        """The value last read, however old (for a page to show while the database
+        is away)."""
+        hit = self._entries.get(key)
+        return None if hit is None else hit[1]
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

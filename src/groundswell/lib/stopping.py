@@ -113,3 +113,25 @@ def granian_workers_stop_once() -> None:
         return event
 
     _signals.set_sync_signals = set_sync_signals
+
+
+# --- Task workers ------------------------------------------------------------------
+# django-tasks-db's worker, asked to stop, waits for the task it runs to end: a send
+# lane's whole time slice, a batch of emails. `groundswell worker` (taskworker.py) sets
+# this as well, and long tasks look at it between messages and hand the rest back.
+_tasks_stop = threading.Event()
+
+
+def ask_tasks_to_stop() -> None:
+    _tasks_stop.set()
+
+
+def tasks_should_stop() -> bool:
+    """Whether this process's task worker has been asked to stop: a long task ends at
+    its next safe point and leaves the rest to another worker."""
+    return _tasks_stop.is_set()
+
+
+class TaskStopped(Exception):
+    """Raised inside a task at a safe point when its worker is stopping; the task undoes
+    or hands back what it has not finished."""

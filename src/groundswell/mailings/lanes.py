@@ -32,6 +32,8 @@ from django.conf import settings
 from django.db import transaction
 
 from groundswell.lib.db import writers_take_turns
+from groundswell.lib.stopping import tasks_should_stop
+from groundswell.lib.summaries import log_summary
 
 from . import journal
 from .claims import Result, claim_batch, give_back, mark_window, release_claims, write_results
@@ -230,7 +232,8 @@ class SendLane:
 
     def run(self, *, seconds: float | None = None) -> LaneReport:
         """Send until nothing is ready, the mailing stops, or `seconds` have passed."""
-        deadline = None if seconds is None else time.monotonic() + seconds
+        started = time.monotonic()
+        deadline = None if seconds is None else started + seconds
         self._register()
         clean = False
         try:
@@ -267,7 +270,27 @@ class SendLane:
                     self.journal.close()
             if clean or self.journal is None:
                 SendWorker.objects.filter(worker_id=self.worker_id).delete()
+            self._log_summary(time.monotonic() - started)
         return self.report
+
+    def _log_summary(self, seconds: float) -> None:
+        report = self.report
+        if not (report.sent or report.failed or report.retried or report.unknown):
+            return  # a lane that found nothing to do
+        log_summary(
+            logger,
+            "send lane",
+            {
+                "mailing": self.mailing_id,
+                "seconds": round(seconds, 1),
+                "sent": report.sent,
+                "failed": report.failed,
+                "retried": report.retried,
+                "unknown": report.unknown,
+                "per_second": round(report.sent / seconds, 1) if seconds > 0 else 0,
+                "stopped": report.stopped_because or "error",
+            },
+        )
 
     def _send_batch(self, ids: list[int]) -> bool:
         recipients = {
@@ -286,6 +309,11 @@ class SendLane:
             while self.window:
                 if self._refresh_status() != MailingStatus.SENDING:
                     self.report.stopped_because = f"mailing {self._status}"
+                    return False
+                if tasks_should_stop():
+                    # The window's unstarted rest goes back (_stop); a successor lane
+                    # on another worker sends it.
+                    self.report.stopped_because = "worker stopping"
                     return False
                 recipient = recipients[self.window[0]]
                 # Who comes next, for the transport to announce in the same write; not

@@ -10,22 +10,32 @@ ResponseMetrics comes first in the middleware list so that it counts every answe
 the other middleware's included (lib/metrics.py). OperationsEndpoints answers
 /healthz, /readyz and /metrics before the Host check, sessions and CSRF: load
 balancers and Prometheus ask by IP address, and a probe every second should cost
-next to nothing.
+next to nothing. DatabaseAway answers the site's 503 page, not a 500, to a request
+that failed because the database cannot be used now (the sign view keeps the form
+instead: petitions/views.py).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
 from django.core.signals import request_finished
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import render
 
+from groundswell.lib.db import DATABASE_AWAY
 from groundswell.lib.logs import end_request, start_request
 from groundswell.lib.metrics import HTTP_RESPONSES, SIGN_SECONDS
 from groundswell.operations import health, metrics
 
 GetResponse = Callable[[HttpRequest], HttpResponseBase]
+
+logger = logging.getLogger(__name__)
+
+# What a 503 asks browsers and proxies to wait before trying again.
+RETRY_AFTER_SECONDS = 30
 
 ENDPOINTS: dict[str, GetResponse] = {
     "/healthz": health.healthz,
@@ -70,3 +80,21 @@ class OperationsEndpoints:
         if endpoint is not None:
             return endpoint(request)
         return self.get_response(request)
+
+
+class DatabaseAway:
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, DATABASE_AWAY):
+            return None
+        # The kind only: a database's message can quote a row.
+        logger.warning("The database is unavailable (%s): answered 503.", type(exception).__name__)
+        response = render(request, "503.html", status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        response["Cache-Control"] = "private, no-store"
+        return response

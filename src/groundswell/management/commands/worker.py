@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 
@@ -29,14 +28,13 @@ class Command(BaseCommand):
         from groundswell.petitions.tally import TALLY_EVERY
         from groundswell.petitions.tasks import refresh_tallies
         from groundswell.tasks import start_pruning
+        from groundswell.taskworker import TaskWorker
 
         on_worker_start()
         start_pruning()
         # The dashboard's tallies: the first refresh soon, then every TALLY_EVERY.
         keep_queued(refresh_tallies, TALLY_EVERY)
-        call_command(
-            "db_worker",
-            batch=burst,
-            interval=interval,
-            verbosity=options.get("verbosity", 1),
-        )
+        # django-tasks-db's worker, stopping promptly and re-running dead workers' tasks.
+        worker = TaskWorker(interval=interval, batch=burst)
+        worker.configure_signals()
+        worker.run()

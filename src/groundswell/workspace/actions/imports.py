@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from groundswell.lib.csvsafe import csv_text
+from groundswell.lib.stopping import TaskStopped, tasks_should_stop
 from groundswell.members.actions.imports import do_import_people
 from groundswell.members.imports import FIELDS, read_rows
 from groundswell.orgs.models import MailingList
@@ -96,6 +97,10 @@ def read_progress(import_id: int) -> int | None:
         return None
 
 
+class _TakenOver(Exception):
+    """Another run took the import while this one was writing it."""
+
+
 def _write_progress(path: Path, done: int) -> None:
     # The transaction holds the import's writes until the end, so progress cannot be
     # a row (on SQLite another connection's write would wait for the lock): a file,
@@ -103,18 +108,30 @@ def _write_progress(path: Path, done: int) -> None:
     partial = path.with_suffix(".tmp")
     partial.write_text(str(done))
     os.replace(partial, path)
+    # Between batches: the moment a stopping worker can let go of the import.
+    if tasks_should_stop():
+        raise TaskStopped
 
 
 def do_run_import(import_id: int) -> PeopleImport | None:
     """The background task's work: everything in one transaction, the import's record
-    updated in the same one; on failure only the record changes (to failed)."""
+    updated in the same one; on failure only the record changes (to failed).
+
+    A run whose worker died (kill -9: taskworker.py runs the task again) left nothing
+    but the status *running*, so a run takes a running import too; its last write
+    checks that no other run took the import since, or undoes everything. A run whose
+    worker is asked to stop gives the import back to the queue, untouched."""
+    started_at = timezone.now()
     with transaction.atomic():
-        claimed = PeopleImport.objects.filter(pk=import_id, status=ImportStatus.QUEUED).update(
-            status=ImportStatus.RUNNING, started_at=timezone.now()
-        )
+        claimed = PeopleImport.objects.filter(
+            pk=import_id, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
+        ).update(status=ImportStatus.RUNNING, started_at=started_at)
     if not claimed:
         return None
     job = PeopleImport.objects.select_related("mailing_list", "petition").get(pk=import_id)
+    ours = PeopleImport.objects.filter(
+        pk=job.pk, status=ImportStatus.RUNNING, started_at=started_at
+    )
     path = progress_file(job.pk)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -143,7 +160,7 @@ def do_run_import(import_id: int) -> PeopleImport | None:
                 if result.rejected
                 else ""
             )
-            PeopleImport.objects.filter(pk=job.pk).update(
+            finished = ours.update(
                 status=ImportStatus.DONE,
                 imported=result.imported,
                 updated=result.updated,
@@ -155,6 +172,18 @@ def do_run_import(import_id: int) -> PeopleImport | None:
                 data="",
                 finished_at=timezone.now(),
             )
+            if not finished:
+                raise _TakenOver
+    except _TakenOver:
+        logger.warning("people import %s was taken over by another run", job.pk)
+        return None
+    except TaskStopped:
+        from groundswell.workspace.tasks import run_people_import
+
+        with transaction.atomic():
+            if ours.update(status=ImportStatus.QUEUED, started_at=None):
+                transaction.on_commit(lambda: run_people_import.enqueue(job.pk))
+        logger.info("people import %s handed back: its worker is stopping", job.pk)
     except Exception as error:  # any failure: nothing imported; say why
         logger.exception("people import %s failed", job.pk)
         with transaction.atomic():
