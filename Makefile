@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # typecheck and migrations-check load the settings, which need a (throwaway) key.
 TEST_SUPPRESSION_KEY := 0000000000000000000000000000000000000000000000000000000000000000
 
-.PHONY: demo test test-fast test-newer-pythons lint format typecheck migrations-check check security bench bench-mail bench-staff bench-scale lock browser clean
+.PHONY: demo test test-fast test-newer-pythons lint format typecheck migrations-check check security bench bench-mail bench-staff bench-scale bench-trust lock browser clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -85,6 +85,13 @@ bench-staff: $(STAMP)
 	$(BIN)/python bench/staff_stats.py $(BENCH_ARGS)
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} \
 	  $(BIN)/python bench/staff_stats.py $(BENCH_ARGS)
+
+## The trust page, trending and a 100,000-signature bulk invalidation and its undo at a
+## million signatures, SQLite then PostgreSQL.
+bench-trust: $(STAMP)
+	$(BIN)/python bench/trust.py $(BENCH_ARGS)
+	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} \
+	  $(BIN)/python bench/trust.py $(BENCH_ARGS)
 
 # Resolved for the oldest Python we support; every pin has wheels (or a pure-Python
 # sdist) for 3.11 to 3.13.

@@ -125,6 +125,10 @@ def site(keep: bool = False) -> Iterator[Site]:
         LOG_LEVEL="INFO",
         # Nothing is sent during the bench: thank-you emails wait in the task queue.
         EMAIL_URL="console://",
+        # The load generator speaks for a crowd: each signature comes "through a proxy"
+        # from an address of its own (X-Forwarded-For), so the rate limits count it as
+        # they would a real crowd's (bench/sign.py).
+        TRUSTED_PROXIES="127.0.0.1,::1",
         PYTHONUNBUFFERED="1",
         # The server and set-up import the tree this script is in, even from a worktree.
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])),

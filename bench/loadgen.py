@@ -101,13 +101,22 @@ class Connection:
         jar = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         return b"Cookie: " + jar.encode() + b"\r\n"
 
-    def build(self, method: str, path: str, body: bytes = b"", content_type: bytes = b"") -> bytes:
+    def build(
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        content_type: bytes = b"",
+        forwarded_for: str = "",
+    ) -> bytes:
         head = b"%s %s HTTP/1.1\r\nHost: %s\r\n" % (
             method.encode(),
             path.encode(),
             self.host_header,
         )
         head += self._cookie_header()
+        if forwarded_for:
+            head += b"X-Forwarded-For: " + forwarded_for.encode() + b"\r\n"
         if method != "GET" or body:
             head += b"Content-Length: %d\r\n" % len(body)
         if content_type:

@@ -50,7 +50,20 @@ _serial = itertools.count()
 
 
 def _email(worker: int) -> str:
-    return f"signer-{os.getpid()}-{worker}-{next(_serial)}@bench.example.org"
+    n = next(_serial)
+    # Many domains and (crowd_address) many networks, as a real crowd has: the rate
+    # limits are checked for each signature, and none is over.
+    return f"signer-{os.getpid()}-{worker}-{n}@d{n % 1000}.bench.example.org"
+
+
+_addresses = itertools.count(1)
+
+
+def crowd_address() -> str:
+    """An address of its own for each signature (the server trusts the bench's
+    X-Forwarded-For, harness.py), from 10.0.0.0/8."""
+    n = next(_addresses) % (1 << 24)
+    return f"10.{n >> 16}.{(n >> 8) & 255}.{n & 255}"
 
 
 # --- Steps: one request each, returning the status --------------------------------
@@ -72,28 +85,39 @@ async def insert_step(conn: Connection, worker: int) -> int:
 
 @dataclass
 class SignForm:
-    """The CSRF cookie and form token one connection got from GETting the page."""
+    """The CSRF cookie and form token one connection got from GETting the page, and
+    the page's signed "shown at" stamp (petitions/defences.py)."""
 
     token: str
+    shown: str
 
 
 _forms: dict[int, SignForm] = {}
+_SHOWN_RE = re.compile(rb'name="shown" value="([^"]+)"')
+# The sign form's minimum time (SIGN_MIN_SECONDS, default 3 s): the bench reads the
+# page like a person, then signs, so every signature passes the real check.
+READING_SECONDS = 3.2
 
 
 async def sign_prepare(conn: Connection, worker: int) -> None:
     response = await conn.request("GET", PAGE)
     token = loadgen.form_token(response.body)
+    shown = _SHOWN_RE.search(response.body)
     if response.status != 200 or token is None or "csrftoken" not in conn.cookies:
         raise SystemExit(
             f"bench: GET {PAGE} gave {response.status} without a CSRF form token and "
             "csrftoken cookie; cannot sign."
         )
-    _forms[id(conn)] = SignForm(token)
+    if shown is None:
+        raise SystemExit(f"bench: GET {PAGE} gave no shown-at stamp; cannot sign.")
+    _forms[id(conn)] = SignForm(token, shown.group(1).decode())
+    await asyncio.sleep(READING_SECONDS)
 
 
 async def sign_step(conn: Connection, worker: int) -> int:
     form = {
         "csrfmiddlewaretoken": _forms[id(conn)].token,
+        "shown": _forms[id(conn)].shown,
         "first_name": "Bench",
         "last_name": f"Signer{worker}",
         "email": _email(worker),
@@ -104,7 +128,13 @@ async def sign_step(conn: Connection, worker: int) -> int:
     }
     from urllib.parse import urlencode
 
-    raw = conn.build("POST", PAGE, urlencode(form).encode(), b"application/x-www-form-urlencoded")
+    raw = conn.build(
+        "POST",
+        PAGE,
+        urlencode(form).encode(),
+        b"application/x-www-form-urlencoded",
+        forwarded_for=crowd_address(),
+    )
     return (await conn.send(raw)).status
 
 
@@ -157,7 +187,13 @@ async def sign_member_step(conn: Connection, worker: int) -> int:
         "t": "1",
         f"consent_{ORG_SLUG}": "on",
     }
-    raw = conn.build("POST", PAGE, urlencode(form).encode(), b"application/x-www-form-urlencoded")
+    raw = conn.build(
+        "POST",
+        PAGE,
+        urlencode(form).encode(),
+        b"application/x-www-form-urlencoded",
+        forwarded_for=crowd_address(),
+    )
     return (await conn.send(raw)).status
 
 
@@ -225,7 +261,7 @@ def at_rate(name: str, step: loadgen.Step, prepare: loadgen.Prepare | None = Non
 
 
 SIGN_BODY = (
-    "csrfmiddlewaretoken={token}&first_name=Bench&last_name=Signer&email={email}"
+    "csrfmiddlewaretoken={token}&shown={shown}&first_name=Bench&last_name=Signer&email={email}"
     f"&postal_code=N1+9GU&country=GB&show_name=on&consent_{ORG_SLUG}=on"
 )
 SCENARIOS = {
@@ -465,12 +501,15 @@ async def _httpx_closed_loop(port: int, path: str, args: argparse.Namespace) -> 
 WRK_SCRIPT = Path(__file__).resolve().parent / "wrk_request.lua"
 
 
-def _csrf_pair(port: int) -> tuple[str, str]:
-    async def go() -> tuple[str, str]:
+def _csrf_pair(port: int) -> tuple[str, str, str]:
+    """The CSRF cookie and token, and the page's shown-at stamp (old enough to sign)."""
+
+    async def go() -> tuple[str, str, str]:
         conn = Connection("127.0.0.1", port)
         try:
             await sign_prepare(conn, 0)
-            return conn.cookies["csrftoken"], _forms[id(conn)].token
+            form = _forms[id(conn)]
+            return conn.cookies["csrftoken"], form.token, form.shown
         finally:
             conn.close()
 
@@ -484,9 +523,9 @@ def _wrk_once(
     env = dict(os.environ, BENCH_METHOD=method, BENCH_PATH=path, BENCH_BODY=body)
     env["BENCH_PREFIX"] = f"wrk{os.getpid()}x{next(_serial)}"
     if needs_csrf:
-        cookie, token = _csrf_pair(port)
+        cookie, token, shown = _csrf_pair(port)
         env["BENCH_COOKIE"] = f"csrftoken={cookie}"
-        env["BENCH_BODY"] = body.replace("{token}", token)
+        env["BENCH_BODY"] = body.replace("{token}", token).replace("{shown}", shown)
     cmd = ["wrk", "-t1", f"-c{args.connections}", f"-d{max(1, round(seconds))}s", "--latency"]
     cmd += ["--timeout", "10s", "-s", str(WRK_SCRIPT), f"http://127.0.0.1:{port}"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -214,14 +214,14 @@ def fill(total: int) -> list[int]:
         cursor.execute(
             "INSERT INTO petitions_signature (petition_id, person_id, comment, show_name, source, "
             "http_referer, utm_source, utm_medium, utm_campaign, utm_term, utm_content, "
-            "created_at, status, invalidated_reason) "
+            "created_at, status, invalidated_reason, client_network, email_domain) "
             f"SELECT CASE {petition_of} END, {first_person} + i - 1, '', false, "
             "CASE i % 5 WHEN 0 THEN 'email' WHEN 1 THEN 'share-facebook' WHEN 2 THEN 'share-x' "
             "ELSE '' END, "
             "CASE i % 7 WHEN 0 THEN 'https://www.facebook.com/' WHEN 1 THEN 'https://t.co/x' "
             "ELSE '' END, '', '', '', '', '', "
             f"{ago('i % 2592000')}, "
-            "CASE WHEN i % 101 = 0 THEN 'invalidated' ELSE 'valid' END, '' "
+            "CASE WHEN i % 101 = 0 THEN 'invalidated' ELSE 'valid' END, '', '', '' "
             f"FROM ({series}) s"
         )
         if postgres:

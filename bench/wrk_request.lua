@@ -31,7 +31,12 @@ request = function()
     return fixed
   end
   counter = counter + 1
-  local email = prefix .. "-" .. thread_id .. "-" .. counter .. "%40bench.example.org"
+  -- Many domains and one address per request, as a crowd (the rate limits, bench/sign.py).
+  local email = prefix .. "-" .. thread_id .. "-" .. counter .. "%40d" .. (counter % 1000)
+    .. ".bench.example.org"
   local body = template:gsub("{email}", function() return email end)
+  local n = (thread_id * 1000003 + counter) % 16777216
+  headers["X-Forwarded-For"] = "10." .. math.floor(n / 65536) .. "."
+    .. (math.floor(n / 256) % 256) .. "." .. (n % 256)
   return wrk.format(method, path, headers, body)
 end

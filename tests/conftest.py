@@ -209,3 +209,15 @@ def _tracking_buffers_start_empty() -> Iterator[None]:
     yield
     for buffer in (CLICKS, OPENS):
         buffer.clear()
+
+
+@pytest.fixture(autouse=True)
+def _browsers_fill_the_sign_form_faster_than_people(request: pytest.FixtureRequest) -> None:
+    """chromium under a test fills the sign form in a fraction of a second, sooner than
+    the form's minimum time takes (petitions/defences.py): browser tests sign without
+    that one check, and tests/petitions/test_browser_sign_defences.py waits it out as
+    a person would, with and without JavaScript. Tests posting the form themselves
+    send a stamp (tests/petitions/conftest.py sign_data)."""
+    if request.node.get_closest_marker("browser") is not None:
+        settings = request.getfixturevalue("settings")
+        settings.SIGN_MIN_SECONDS = 0

@@ -17,6 +17,8 @@ SRC = Path(groundswell.__file__).resolve().parent
 
 # Lowest first. An app may import lib and the apps before it in this list.
 LAYERS = [
+    # Rate limits' counts, for any app's forms that send email (knows no other app).
+    "limits",
     "orgs",
     "members",
     "petitions",
@@ -39,6 +41,8 @@ TOP = {
     "wsgi",
     "apps",
     "tasks",
+    # `groundswell worker`'s loop: runs any app's tasks (docs/operations.md).
+    "taskworker",
     "__init__",
     # Health, metrics, backups and retention read every app's tables (docs/operations.md).
     "operations",

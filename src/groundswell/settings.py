@@ -16,8 +16,10 @@ from groundswell.lib.env import (
     env_base_url,
     env_bool,
     env_choice,
+    env_domain_file,
     env_hex_keys,
     env_int,
+    env_limits,
     env_list,
     env_networks,
     env_path,
@@ -119,13 +121,22 @@ SILENCED_SYSTEM_CHECKS = [
 ]
 
 _database_url = env_str("DATABASE_URL", "")
+# SQLite: how long a write waits for another process's lock before it gives up (a
+# signer then gets the 503 page with the form kept, not a page that hangs).
+_sqlite_timeout = env_int("SQLITE_BUSY_TIMEOUT_SECONDS", 20, minimum=1)
 DATABASES = {
     "default": (
-        parse_database_url("DATABASE_URL", _database_url)
+        parse_database_url("DATABASE_URL", _database_url, sqlite_timeout=_sqlite_timeout)
         if _database_url
-        else sqlite_database(DATA_DIR / "groundswell.sqlite3")
+        else sqlite_database(DATA_DIR / "groundswell.sqlite3", timeout=_sqlite_timeout)
     )
 }
+# PgBouncer (or another pooler) in transaction mode between us and PostgreSQL: no
+# server-side cursors, no statements kept prepared on the server (lib/db.py
+# bind_on_server), as each transaction may get another server connection.
+DATABASE_TRANSACTION_POOLING = env_bool("DATABASE_TRANSACTION_POOLING", False)
+if DATABASE_TRANSACTION_POOLING:
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Signers of petitions closed this many months ago are anonymised by
@@ -150,6 +161,30 @@ TRACKING_BACKGROUND_FLUSHES = env_bool("TRACKING_BACKGROUND_FLUSHES", True)
 # transaction always do.
 SIGN_GROUP_COMMIT = env_bool("SIGN_GROUP_COMMIT", True)
 
+# Defences on signing (docs/security.md). Rate limits per client network (an IPv4
+# address or an IPv6 /64) and per email domain, each petition counted on its own; a
+# petition may set its own (blank there: these). Big webmail providers are never
+# counted by the domain rule (lib/limits.py LARGE_PROVIDERS, plus this list).
+SIGN_LIMITS = env_limits(
+    "SIGN_LIMITS", "network=100/10m,1000/24h; domain=100/10m,1000/24h", ["network", "domain"]
+)
+SIGN_LIMITS_EXEMPT_DOMAINS = frozenset(d.lower() for d in env_list("SIGN_LIMITS_EXEMPT_DOMAINS"))
+# Seconds a person takes at least between the page's arrival and pressing Sign; a
+# petition may set its own. 0 turns the check off. The honeypot field is always there.
+SIGN_MIN_SECONDS = env_int("SIGN_MIN_SECONDS", 3, minimum=0)
+# Addresses at throwaway-mail services are refused (lib/disposable.py), plus the
+# domains in this file.
+SIGN_BLOCK_DISPOSABLE = env_bool("SIGN_BLOCK_DISPOSABLE", True)
+SIGN_BLOCKED_DOMAINS = env_domain_file("SIGN_BLOCKED_DOMAINS_FILE")
+# The forms that send an email to an address someone types (privacy requests, profile
+# links, email changes): per client network and per address written to.
+EMAIL_REQUEST_LIMITS = env_limits(
+    "EMAIL_REQUEST_LIMITS", "network=10/10m,50/24h; address=3/10m,5/24h", ["network", "address"]
+)
+# Thank-you emails and "you had already signed" notes to one address, whatever the
+# petitions, in any 24 hours.
+THANK_YOU_EMAILS_PER_DAY = env_int("THANK_YOU_EMAILS_PER_DAY", 5, minimum=1)
+
 # Baseline endpoints for bench/sign.py under /bench/; never on in production.
 BENCH_ENDPOINTS = env_bool("GROUNDSWELL_BENCH_ENDPOINTS", False)
 
@@ -171,6 +206,9 @@ if not is_reading_code_only():
 # browser of clicks and opens, and deletes finished task rows, once this old.
 TRACKING_DETAILS_RETENTION_DAYS = env_int("TRACKING_DETAILS_RETENTION_DAYS", 30, minimum=1)
 TASK_RESULTS_RETENTION_HOURS = env_int("TASK_RESULTS_RETENTION_HOURS", 24, minimum=1)
+# A signature's client network (the rate limits read a day of it, the trust page a
+# month): blanked after this many days. The signature and its email domain stay.
+SIGNATURE_NETWORK_RETENTION_DAYS = env_int("SIGNATURE_NETWORK_RETENTION_DAYS", 30, minimum=2)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -185,6 +223,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "groundswell",
+    "groundswell.limits",
     "groundswell.orgs",
     "groundswell.members",
     "groundswell.petitions",
@@ -200,6 +239,7 @@ MIDDLEWARE = [
     "groundswell.operations.middleware.RequestIds",
     "groundswell.operations.middleware.ResponseMetrics",
     "groundswell.operations.middleware.OperationsEndpoints",
+    "groundswell.operations.middleware.DatabaseAway",
     "django.middleware.security.SecurityMiddleware",
     # Before XFrameOptionsMiddleware (answers pass through it first): frame-ancestors
     # follows the X-Frame-Options chosen for the page.
@@ -214,6 +254,8 @@ MIDDLEWARE = [
     "groundswell.workspace.twofactor_guard.TwoFactorGuard",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, just before the view: its 400 page gets every header the others add.
+    "groundswell.lib.nul_bytes.NulBytesRefused",
 ]
 
 ROOT_URLCONF = "groundswell.urls"

@@ -3,9 +3,11 @@
 A task's arguments, return value and traceback can hold an email address or a link
 that still works (the members' emails take both). Finished rows are kept for a day
 (TASK_RESULTS_RETENTION_HOURS), to look into a failure, then pruned by
-prune_task_results, which every `groundswell worker` keeps queued; it also blanks old
-clicks' and opens' addresses (tracking/actions.py). Erasure removes at once the rows
-that name the erased person (members.tasks.forget_queued_emails).
+prune_task_results, which every `groundswell worker` keeps queued. The same hourly
+task blanks old clicks' and opens' addresses (tracking/actions.py) and old signatures'
+client networks (petitions/actions/signatures.py), and deletes the rate limits'
+counted requests once no window needs them (limits/actions.py). Erasure removes at
+once the rows that name the erased person (members.tasks.forget_queued_emails).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
 from groundswell.lib.periodic import keep_queued
+from groundswell.limits.actions import do_prune_limited_requests
+from groundswell.petitions.actions.signatures import do_forget_signature_networks
 from groundswell.tracking.actions import do_forget_tracking_details
 
 logger = logging.getLogger(__name__)
@@ -38,14 +42,29 @@ def prune_finished(*, keep: timedelta | None = None) -> int:
 
 @task()
 def prune_task_results() -> int:
-    """The hourly retention task (its name is older than its second job): prune
-    finished task rows and blank old clicks' and opens' addresses and browsers, then
-    run again in PRUNE_EVERY (one such task waits in the queue). How many rows changed."""
+    """The hourly retention task (its name is older than its other jobs): prune
+    finished task rows, blank old clicks' and opens' addresses and browsers and old
+    signatures' networks, delete counted requests no rate limit needs, then run again
+    in PRUNE_EVERY (one such task waits in the queue). How many rows changed."""
     try:
-        days = timedelta(days=settings.TRACKING_DETAILS_RETENTION_DAYS)
-        return prune_finished() + do_forget_tracking_details(older_than=timezone.now() - days)
+        now = timezone.now()
+        tracking = timedelta(days=settings.TRACKING_DETAILS_RETENTION_DAYS)
+        networks = timedelta(days=settings.SIGNATURE_NETWORK_RETENTION_DAYS)
+        return (
+            prune_finished()
+            + do_forget_tracking_details(older_than=now - tracking)
+            + do_forget_signature_networks(older_than=now - networks)
+            + do_prune_limited_requests(older_than=now - longest_email_request_window())
+        )
     finally:
         schedule_pruning()
+
+
+def longest_email_request_window() -> timedelta:
+    """How long a counted request can still matter: EMAIL_REQUEST_LIMITS' longest
+    window (a day when the limits are off)."""
+    periods = [w.period for rule in settings.EMAIL_REQUEST_LIMITS.values() for w in rule]
+    return max(periods, default=timedelta(days=1))
 
 
 def schedule_pruning() -> None:

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from groundswell.bounces.webhooks import usable_webhooks
 from groundswell.orgs.access import administrators_only, is_administrator
 from groundswell.workspace import twofactor
 from groundswell.workspace.signin import admin_sign_in
@@ -26,7 +27,7 @@ urlpatterns = [
     path("staff/", include("groundswell.workspace.urls")),
     path("mail/", include("groundswell.mailings.public_urls")),
     path("", include("groundswell.tracking.urls")),
-    path("webhooks/anymail/", include("anymail.urls")),
+    path("webhooks/anymail/", include(usable_webhooks())),
     path("", include("groundswell.members.urls")),
 ]
 

@@ -10,9 +10,13 @@ import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from groundswell.limits.actions import do_count_request
+from groundswell.limits.models import LimitedRequest
 from groundswell.members.tasks import send_member_email
+from groundswell.petitions.models import Petition, Signature
 from groundswell.tasks import prune_task_results
 from groundswell.tracking.models import Click, Open
+from tests import cast as people
 from tests.tracking.cast import Cast, make_cast
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +94,50 @@ class TestTaskResults:
         left = {str(pk) for pk in DBTaskResult.objects.values_list("pk", flat=True)}
         assert rows[0] not in left
         assert rows[1] in left
+
+
+def signed(petition: Petition, email: str, days_ago: float) -> Signature:
+    signature = Signature.objects.create(
+        petition=petition,
+        person=people.make_person(email),
+        client_network="192.0.2.7",
+        email_domain="example.org",
+    )
+    Signature.objects.filter(pk=signature.pk).update(
+        created_at=timezone.now() - timedelta(days=days_ago)
+    )
+    return signature
+
+
+class TestSignatureNetworks:
+    def test_it_blanks_the_network_of_signatures_past_the_retention_and_keeps_them(
+        self, settings: Any, petition: Petition
+    ) -> None:
+        settings.SIGNATURE_NETWORK_RETENTION_DAYS = 30
+        old, new = signed(petition, "old@example.org", 31), signed(petition, "new@example.org", 29)
+
+        prune_task_results.call()
+
+        old.refresh_from_db()
+        new.refresh_from_db()
+        assert (old.client_network, old.email_domain, old.status) == ("", "example.org", "valid")
+        assert new.client_network == "192.0.2.7"
+
+
+class TestCountedRequests:
+    def test_they_go_once_no_window_of_the_email_request_limits_needs_them(
+        self, settings: Any
+    ) -> None:
+        rules = settings.EMAIL_REQUEST_LIMITS
+        longest = max(w.period for rule in rules.values() for w in rule)
+        do_count_request("email-request", {"network": "192.0.2.7"}, rules)
+        do_count_request(
+            "profile-link",
+            {"network": "192.0.2.8"},
+            rules,
+            now=timezone.now() - longest - timedelta(minutes=1),
+        )
+
+        prune_task_results.call()
+
+        assert LimitedRequest.objects.count() == 1

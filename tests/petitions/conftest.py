@@ -3,10 +3,12 @@ stranger fills in. Every test starts with clean caches (tests/conftest.py)."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
+from groundswell.petitions.defences import form_stamp
 from groundswell.petitions.models import Petition
 
 
@@ -17,8 +19,17 @@ def exact_counts(settings: Any) -> None:
     settings.COUNT_CACHE_SECONDS = 0
 
 
+def shown_long_enough_ago() -> str:
+    """The sign form's "shown at" stamp (petitions/defences.py) of a page shown a minute
+    ago: what a person's browser sends, past the minimum time."""
+    return form_stamp(time.time() - 60)
+
+
 def sign_data(petition: Petition, **overrides: Any) -> dict[str, str]:
+    """Charlie's form as his browser sends it, the page's stamp included (pass
+    shown=None to leave it out)."""
     data = {
+        "shown": shown_long_enough_ago(),
         "first_name": "Charlie",
         "last_name": "Stranger",
         "email": "charlie@example.org",

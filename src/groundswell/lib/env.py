@@ -12,6 +12,8 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from groundswell.lib.limits import LimitSyntaxError, Rule, parse_limits
+
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 
@@ -122,7 +124,7 @@ def env_base_url(name: str, default: str) -> str:
     return value
 
 
-def parse_database_url(name: str, url: str) -> dict[str, object]:
+def parse_database_url(name: str, url: str, *, sqlite_timeout: int = 20) -> dict[str, object]:
     """Turn postgres://user:pass@host:port/db?opt=val into Django's DATABASES entry."""
     parts = urlsplit(url)
     if parts.scheme not in ("postgres", "postgresql", "sqlite"):
@@ -133,7 +135,7 @@ def parse_database_url(name: str, url: str) -> dict[str, object]:
         path = unquote(parts.path)
         if not path or path == "/":
             raise ConfigurationError(f"{name} must name a file, e.g. sqlite:////srv/gs/db.sqlite3.")
-        return sqlite_database(Path(path))
+        return sqlite_database(Path(path), timeout=sqlite_timeout)
     name_in_url = unquote(parts.path.lstrip("/"))
     if not name_in_url:
         raise ConfigurationError(f"{name} must name a database, e.g. postgres://host/groundswell.")
@@ -165,7 +167,7 @@ SQLITE_INIT = (
 )
 
 
-def sqlite_database(path: Path) -> dict[str, object]:
+def sqlite_database(path: Path, *, timeout: int = 20) -> dict[str, object]:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(path),
@@ -177,7 +179,7 @@ def sqlite_database(path: Path) -> dict[str, object]:
             # Writers queue on the busy timeout instead of failing when a read
             # transaction would have to upgrade to a write lock.
             "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
+            "timeout": timeout,
             "init_command": SQLITE_INIT,
         },
         # Tests use a real file too: WAL, locking and threads behave as in production.
@@ -238,3 +240,30 @@ def env_networks(name: str) -> list[IPv4Network | IPv6Network]:
                 f"comma-separated; got {item!r}."
             ) from None
     return networks
+
+
+def env_limits(name: str, default: str, keys: Iterable[str]) -> dict[str, Rule]:
+    """Rate limits in lib/limits.py's syntax (`network=100/10m,1000/24h; ...` or
+    `off`); a key the value leaves out keeps its default."""
+    defaults = parse_limits(default, keys=keys, defaults={})
+    try:
+        return parse_limits(os.environ.get(name, ""), keys=keys, defaults=defaults)
+    except LimitSyntaxError as error:
+        raise ConfigurationError(f"{name}: {error}.") from None
+
+
+def env_domain_file(name: str) -> frozenset[str]:
+    """The domains listed in the file this variable names (one a line, # comments);
+    empty when it is not set."""
+    from groundswell.lib.disposable import read_domain_file
+
+    value = env_str(name, "")
+    if not value:
+        return frozenset()
+    path = Path(value).expanduser()
+    try:
+        return read_domain_file(name, path)
+    except OSError as error:
+        raise ConfigurationError(f"{name}: cannot read {path}: {error.strerror}.") from None
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ConfigurationError(str(error)) from None

@@ -6,6 +6,11 @@ from django.utils.translation import gettext_lazy as _
 
 from groundswell.lib.addresses import normalise_email
 from groundswell.lib.forms import AccessibleErrorsMixin
+from groundswell.lib.names import name_problem
+
+# Long enough for any real given or family name, compound ones included; short enough
+# that a name, printed in our emails, cannot carry a message of its own.
+NAME_MAX_LENGTH = 60
 
 
 class ProfileForm(AccessibleErrorsMixin, forms.Form):
@@ -15,8 +20,8 @@ class ProfileForm(AccessibleErrorsMixin, forms.Form):
     must not learn the member's address), so it cannot be pre-filled.
     """
 
-    first_name = forms.CharField(label=_("First name"), max_length=100, required=False)
-    last_name = forms.CharField(label=_("Last name"), max_length=100, required=False)
+    first_name = forms.CharField(label=_("First name"), max_length=NAME_MAX_LENGTH, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=NAME_MAX_LENGTH, required=False)
     address = forms.CharField(
         label=_("Mailing address"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -35,6 +40,12 @@ class ProfileForm(AccessibleErrorsMixin, forms.Form):
         help_text=_("We will send a link to the new address; nothing changes until it is used."),
     )
 
+    def clean_first_name(self) -> str:
+        return _checked_name(self.cleaned_data["first_name"])
+
+    def clean_last_name(self) -> str:
+        return _checked_name(self.cleaned_data["last_name"])
+
     def clean_new_email(self) -> str:
         value = self.cleaned_data["new_email"].strip()
         if value:
@@ -43,6 +54,14 @@ class ProfileForm(AccessibleErrorsMixin, forms.Form):
             except ValidationError as error:
                 raise ValidationError(error.messages[0]) from None
         return value
+
+
+def _checked_name(value: str) -> str:
+    """A name fit to go into our emails (lib/names.py)."""
+    problem = name_problem(value) if value else None
+    if problem is not None:
+        raise ValidationError(problem, code="invalid")
+    return value
 
 
 class PrivacyRequestForm(AccessibleErrorsMixin, forms.Form):

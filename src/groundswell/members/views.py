@@ -4,18 +4,23 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
+from django.conf import settings
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from groundswell.lib.clients import client_address
+from groundswell.lib.addresses import normalise_email
+from groundswell.lib.clients import client_address, network_of
 from groundswell.lib.csvsafe import csv_text
 from groundswell.lib.downloads import attachment, json_attachment
 from groundswell.lib.numbers import MAX_STORED_BIGINT, bounded_int
 from groundswell.lib.tokens import PREVIEW_TOKEN, MemberToken, read_member_token
+from groundswell.limits.actions import OverLimit, do_count_request
 from groundswell.members.actions.consent import (
     UnsubscribeScope,
     do_renew_consent,
@@ -206,6 +211,9 @@ def profile(request: HttpRequest, token: str) -> HttpResponse:
     recognises, so changing details starts with a link to the address on file."""
     person = person_for_token(token)
     if request.method == "POST":
+        over = _count_email_request(request, person.email_normalised)
+        if over is not None:
+            return _too_many(request, over)
         do_request_profile_link(person)
         return _notice(
             request,
@@ -233,7 +241,12 @@ def profile_edit(request: HttpRequest, signed: str) -> HttpResponse:
         return render(request, "members/link_expired.html", status=404)
     form = ProfileForm(request.POST or None)
     status = 200
+    over = None
     if request.method == "POST":
+        if form.is_valid() and form.cleaned_data["new_email"]:
+            over = _count_email_request(request, normalise_email(form.cleaned_data["new_email"]))
+            if over is not None:
+                form.add_error("new_email", _too_many_sentence(over))
         if form.is_valid():
             changes = {k: v for k, v in form.cleaned_data.items() if k != "new_email" and v}
             result = do_update_own_profile(
@@ -244,13 +257,47 @@ def profile_edit(request: HttpRequest, signed: str) -> HttpResponse:
                 "members/profile_saved.html",
                 {"changed": result.changed, "email_sent": result.email_change_requested},
             )
-        status = 400
-    return render(
+        status = 400 if over is None else 429
+    response = render(
         request,
         "members/profile.html",
         {"person": person, "form": form, "has_address": bool(person.address)},
         status=status,
     )
+    if over is not None:
+        response["Retry-After"] = str(over.retry_after_seconds(timezone.now()))
+    return response
+
+
+def _count_email_request(request: HttpRequest, address: str) -> OverLimit | None:
+    """A form that emails `address` is used once more: None, or until when it may not be
+    (EMAIL_REQUEST_LIMITS, per client network and per address; docs/security.md). The
+    same whether or not we know the address, so the answer tells nothing."""
+    return do_count_request(
+        "email-request",
+        {"network": network_of(client_address(request)), "address": address},
+        settings.EMAIL_REQUEST_LIMITS,
+    )
+
+
+def _too_many_sentence(over: OverLimit) -> str:
+    minutes = max(1, -(-over.retry_after_seconds(timezone.now()) // 60))
+    return ngettext(
+        "We have sent several emails for this lately. Please try again in %(n)s minute.",
+        "We have sent several emails for this lately. Please try again in %(n)s minutes.",
+        minutes,
+    ) % {"n": minutes}
+
+
+def _too_many(request: HttpRequest, over: OverLimit) -> HttpResponse:
+    response = render(
+        request,
+        "members/notice.html",
+        {"title": _("Please wait a little"), "message": _too_many_sentence(over)},
+        status=429,
+    )
+    response["Retry-After"] = str(over.retry_after_seconds(timezone.now()))
+    return response
 
 
 def _notice(request: HttpRequest, title: str, message: str) -> HttpResponse:
@@ -351,6 +398,14 @@ def welcome_back(request: HttpRequest, signed: str) -> HttpResponse:
 def privacy(request: HttpRequest) -> HttpResponse:
     form = PrivacyRequestForm(request.POST or None)
     if request.method == "POST":
+        over = (
+            _count_email_request(request, form.cleaned_data["email"]) if form.is_valid() else None
+        )
+        if over is not None:
+            form.add_error("email", _too_many_sentence(over))
+            response = render(request, "members/privacy.html", {"form": form}, status=429)
+            response["Retry-After"] = str(over.retry_after_seconds(timezone.now()))
+            return response
         if form.is_valid():
             do_request_privacy_link(form.cleaned_data["email"], form.cleaned_data["kind"])
             # The same answer whether or not we know the address.

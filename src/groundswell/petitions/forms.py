@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.forms.utils import flatatt
 from django.utils import translation
@@ -17,7 +18,10 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from groundswell.lib.addresses import normalise_email
+from groundswell.lib.disposable import BUILT_IN as DISPOSABLE_DOMAINS
 from groundswell.lib.forms import AccessibleErrorsMixin, SharedWidgetsMixin
+from groundswell.lib.limits import domain_of, is_under
+from groundswell.lib.names import name_problem
 from groundswell.members.models import Person
 from groundswell.orgs.models import Organisation
 from groundswell.petitions.countries import COUNTRIES, COUNTRY_NAMES
@@ -46,7 +50,8 @@ def attribution_from(params: Any) -> dict[str, str]:
     """
     values = {}
     for name in ATTRIBUTION_FIELDS:
-        value = str(params.get(name, "") or "").strip()
+        # Without NUL, which PostgreSQL cannot store: one answered 500 (tests/hostile/).
+        value = str(params.get(name, "") or "").replace("\x00", "").strip()
         limit = 500 if name == "referer" else 100
         values[name] = value[:limit]
     if values["referer"] and urlsplit(values["referer"]).scheme not in ("http", "https"):
@@ -87,16 +92,21 @@ class CountrySelect(forms.Widget):
         return mark_safe(f'<select name="{escape(name)}"{flatatt(final_attrs)}>{options}</select>')  # noqa: S308
 
 
+# Long enough for any real given or family name, compound ones included; short enough
+# that a name, printed in our emails, cannot carry a message of its own.
+NAME_MAX_LENGTH = 60
+
+
 class SignForm(AccessibleErrorsMixin, SharedWidgetsMixin, forms.Form):
     first_name = forms.CharField(
         label=_("First name"),
-        max_length=100,
+        max_length=NAME_MAX_LENGTH,
         error_messages={"required": _("Enter your first name.")},
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )
     last_name = forms.CharField(
         label=_("Last name"),
-        max_length=100,
+        max_length=NAME_MAX_LENGTH,
         error_messages={"required": _("Enter your last name.")},
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
     )
@@ -177,7 +187,15 @@ class SignForm(AccessibleErrorsMixin, SharedWidgetsMixin, forms.Form):
             raise ValidationError(
                 _("Enter an email address like name@example.org."), code="invalid"
             ) from None
+        if is_blocked_domain(self.normalised_email):
+            raise ValidationError(BLOCKED_DOMAIN, code="blocked")
         return email
+
+    def clean_first_name(self) -> str:
+        return _checked_name(self.cleaned_data["first_name"])
+
+    def clean_last_name(self) -> str:
+        return _checked_name(self.cleaned_data["last_name"])
 
     def clean_country(self) -> str:
         code = self.cleaned_data["country"].strip().upper()
@@ -194,6 +212,35 @@ class SignForm(AccessibleErrorsMixin, SharedWidgetsMixin, forms.Form):
         if self.petition.consent_mode != ConsentMode.EXPLICIT:
             return []
         return [(o, self[consent_field_name(o)]) for o in self.sponsors]
+
+
+def _checked_name(value: str) -> str:
+    """A name fit to go into an email from the organisation (lib/names.py)."""
+    problem = name_problem(value)
+    if problem is not None:
+        raise ValidationError(problem, code="invalid")
+    return value
+
+
+BLOCKED_DOMAIN = _(
+    "Use an email address you keep: we cannot take addresses from temporary-mail services."
+)
+
+
+def is_blocked_domain(normalised_email: str) -> bool:
+    """Whether the address is at a disposable-mail domain we refuse (SIGN_BLOCK_DISPOSABLE,
+    SIGN_BLOCKED_DOMAINS_FILE)."""
+    domain = domain_of(normalised_email)
+    if settings.SIGN_BLOCKED_DOMAINS and is_under(domain, settings.SIGN_BLOCKED_DOMAINS):
+        return True
+    return bool(settings.SIGN_BLOCK_DISPOSABLE) and is_under(domain, DISPOSABLE_DOMAINS)
+
+
+# The honeypot: a field people never see (hidden by the stylesheet, out of the tab
+# order, labelled for screen readers to leave alone) that form-filling scripts fill.
+HONEYPOT_FIELD = "website"
+# The signed moment the page was made (defences.form_stamp), put in per request.
+SHOWN_FIELD = "shown"
 
 
 # --- The common submission, read without the Form machinery --------------------------
@@ -241,6 +288,8 @@ def read_plain_submission(
     for name in _ALWAYS_REQUIRED:
         if not cleaned[name]:
             return None
+    if name_problem(cleaned["first_name"]) or name_problem(cleaned["last_name"]):
+        return None
     if petition.require_postal_code and not cleaned["postal_code"]:
         return None
     country = cleaned["country"].upper()
@@ -250,6 +299,8 @@ def read_plain_submission(
     try:
         normalised = normalise_email(cleaned["email"])
     except ValidationError:
+        return None
+    if is_blocked_domain(normalised):
         return None
     boxes = ["show_name"]
     explicit = petition.consent_mode == ConsentMode.EXPLICIT

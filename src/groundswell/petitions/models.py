@@ -1,10 +1,23 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from groundswell.lib.limits import LimitSyntaxError, parse_limits
 from groundswell.members.models import Person
 from groundswell.orgs.models import MailingList, Organisation
+
+# The keys a petition's sign_limits (and the SIGN_LIMITS setting) may name.
+SIGN_LIMIT_KEYS = ("network", "domain")
+
+
+def validate_sign_limits(value: str) -> None:
+    try:
+        parse_limits(value, keys=SIGN_LIMIT_KEYS, defaults={})
+    except LimitSyntaxError as error:
+        raise ValidationError(str(error), code="invalid") from None
 
 
 class PetitionStatus(models.TextChoices):
@@ -75,6 +88,28 @@ class Petition(models.Model):
     # The kill switch (`groundswell signing off`): an open petition that takes no
     # signatures for now, its count still shown.
     signing_off = models.BooleanField(_("signing switched off"), default=False, editable=False)
+    # Defences on signing (docs/security.md); blank: the site's own settings.
+    sign_limits = models.CharField(
+        _("signing rate limits"),
+        max_length=200,
+        blank=True,
+        validators=[validate_sign_limits],
+        help_text=_(
+            "Blank for the site's default. E.g. network=100/10m,1000/24h; domain=off "
+            "(signatures per client address and per email domain, per minutes and per "
+            "hours), or off."
+        ),
+    )
+    sign_min_seconds = models.PositiveSmallIntegerField(
+        _("minimum seconds to sign"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(600)],
+        help_text=_(
+            "Blank for the site's default. A submission sooner than this after the page "
+            "was shown is refused as a script's; 0 turns the check off."
+        ),
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -211,6 +246,20 @@ class Signature(models.Model):
                 fields=["petition", "-created_at"],
                 condition=models.Q(comment__gt=""),
                 name="signature_comments_idx",
+            ),
+            # One index per criterion serves both its readers, read from the index alone:
+            # the rate limits count one network's or domain's signatures of the last
+            # minutes or hours whatever their status (an invalidated flood still
+            # counts against its sender), and the trust page counts the valid ones per
+            # network or domain, in a period or before it. Two more indexes on the
+            # hottest insert instead of four.
+            models.Index(
+                fields=["petition", "client_network", "status", "created_at"],
+                name="signature_network_idx",
+            ),
+            models.Index(
+                fields=["petition", "email_domain", "status", "created_at"],
+                name="signature_domain_idx",
             ),
         ]
 

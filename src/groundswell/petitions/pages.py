@@ -33,7 +33,8 @@ from groundswell.members.models import Person, Subscription, SubscriptionStatus
 from groundswell.orgs.models import MailingList, Organisation
 from groundswell.petitions import consent
 from groundswell.petitions.counter import petition_count, recent_signers
-from groundswell.petitions.forms import SignForm, attribution_from
+from groundswell.petitions.defences import form_stamp, stamp_to_keep
+from groundswell.petitions.forms import SHOWN_FIELD, SignForm, attribution_from
 from groundswell.petitions.models import ConsentMode, Petition, PetitionStatus
 
 PETITION_CACHE_SECONDS = 5.0
@@ -95,6 +96,12 @@ def read_public_petition(slug: str) -> PublicPetition:
 def cached_public_petition(slug: str) -> PublicPetition | None:
     """What load_public_petition would return now, if it can say without the database."""
     return _petitions.peek(slug)
+
+
+def last_known_public_petition(slug: str) -> PublicPetition | None:
+    """The petition as this process last read it, however long ago: what a signer is
+    shown while the database is away."""
+    return _petitions.last(slug)
 
 
 def absolute_url(path: str) -> str:
@@ -198,8 +205,20 @@ def render_petition_page(request: HttpRequest, public: PublicPetition) -> str:
     if public.petition.status != PetitionStatus.OPEN:
         return html
     return html.replace(CSRF_PLACEHOLDER, csrf_input(request), 1).replace(
-        HIDDEN_PLACEHOLDER, hidden_inputs(landing_attribution(request)), 1
+        HIDDEN_PLACEHOLDER, hidden_inputs(landing_attribution(request) | shown_now()), 1
     )
+
+
+def shown_now() -> dict[str, str]:
+    """The form's signed "shown at" field, made for this request: the page around it
+    is cached, the stamp never is (defences.py)."""
+    return {SHOWN_FIELD: form_stamp()}
+
+
+def shown_again(request: HttpRequest) -> dict[str, str]:
+    """The same field on a form shown again after a problem: the stamp it came with,
+    while that is genuine and in date (defences.stamp_to_keep)."""
+    return {SHOWN_FIELD: stamp_to_keep(request.POST.get(SHOWN_FIELD, ""))}
 
 
 def render_staff_preview(request: HttpRequest, petition: Petition) -> str:
@@ -223,12 +242,32 @@ def render_petition_errors(request: HttpRequest, public: PublicPetition, form: S
     """The page again after a failed submission: values kept, every problem named."""
     context = page_context(public, form)
     context["csrf_field"] = csrf_input(request)
-    hidden = attribution_from(request.POST)
+    hidden = attribution_from(request.POST) | shown_again(request)
     if form.member is not None:
         hidden |= {"akid": request.POST.get("akid", ""), "t": request.POST.get("t", "")}
         context["member_first_name"] = form.member.first_name or _("friend")
     context["hidden_fields"] = hidden_inputs(hidden)
     return render_to_string("petitions/petition.html", context, request=request)
+
+
+def render_sign_unavailable(request: HttpRequest, public: PublicPetition) -> str:
+    """The form again, with what the signer typed, after the database could not take
+    the signature: nothing here reads the database (the count, updates and recent
+    signers are left out)."""
+    form = SignForm(request.POST, petition=public.petition, sponsors=public.sponsors)
+    context: dict[str, Any] = {
+        "petition": public.petition,
+        "form": form,
+        "csrf_field": csrf_input(request),
+        "hidden_fields": hidden_inputs(
+            attribution_from(request.POST)
+            | shown_again(request)
+            # The member's link and the form's "shown at" stamp, as sent.
+            | {k: request.POST[k] for k in ("akid", "t", "shown") if request.POST.get(k)}
+        ),
+        **consent_context(public, form),
+    }
+    return render_to_string("petitions/sign_unavailable.html", context, request=request)
 
 
 def consented_organisations(person: Person, sponsors: list[Organisation]) -> set[int]:
@@ -276,7 +315,7 @@ def render_recognised_page(
             # PETITION_CACHE_SECONDS) renders afresh.
             _member_fields[key] = (public, fields)
     fields = fields.replace(NAME_PLACEHOLDER, escape(person.first_name or _("friend")))
-    hidden = landing_attribution(request) | {"akid": token, "t": link_number}
+    hidden = landing_attribution(request) | shown_now() | {"akid": token, "t": link_number}
     return (
         _cached_page(public, for_member=True)
         .replace(CSRF_PLACEHOLDER, csrf_input(request), 1)

@@ -5,20 +5,24 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections import Counter
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult, get_date_max
 
+from groundswell.lib.addresses import mail_address
 from groundswell.lib.db import insert_all
 from groundswell.lib.emails import render_plain_text
 from groundswell.lib.periodic import keep_queued
 from groundswell.lib.retry import RetryPolicy, retry_task_later
+from groundswell.lib.stopping import tasks_should_stop
 from groundswell.lib.tokens import email_hashes
 from groundswell.members.models import Suppression
 from groundswell.petitions import tally
@@ -60,7 +64,7 @@ def thank_you_message(signature: Signature) -> EmailMessage:
         subject=_("Thank you for signing: %(title)s") % {"title": petition.title},
         body=body,
         from_email=sender,
-        to=[person.email],
+        to=[mail_address(person.email)],
         headers={"Auto-Submitted": "auto-generated"},
     )
 
@@ -98,7 +102,12 @@ def send_thank_you_emails(signature_ids: list[int]) -> str:
             "retried later"
         ) from error
     try:
-        for signature_id in signature_ids:
+        for index, signature_id in enumerate(signature_ids):
+            if tasks_should_stop():
+                # Its worker is stopping: another one sends the rest.
+                send_thank_you_emails.enqueue(signature_ids[index:])
+                outcomes["handed back"] += len(signature_ids) - index
+                break
             try:
                 outcomes[_thank(signature_id, connection=connection)] += 1
             except (OSError, smtplib.SMTPException) as error:
@@ -134,6 +143,8 @@ def _thank(signature_id: int, *, connection: BaseEmailBackend | None) -> str:
         return "signer erased"
     if Suppression.objects.filter(email_hash__in=email_hashes(person.email_normalised)).exists():
         return "suppressed"
+    if had_enough_today(person.pk):
+        return "daily limit reached"
     message = thank_you_message(signature)
     message.connection = connection
     message.send()
@@ -142,6 +153,17 @@ def _thank(signature_id: int, *, connection: BaseEmailBackend | None) -> str:
 
     do_mark_thanked(signature_id)
     return "sent"
+
+
+def had_enough_today(person_id: int) -> bool:
+    """Whether this address had THANK_YOU_EMAILS_PER_DAY thank-yous and notes in the
+    last 24 hours, whatever the petitions: someone typing another's address into many
+    petitions' forms cannot fill their inbox (docs/security.md). Each signature's
+    thanked_at is when its last email went."""
+    since = timezone.now() - timedelta(days=1)
+    limit = settings.THANK_YOU_EMAILS_PER_DAY
+    recent = Signature.objects.filter(person_id=person_id, thanked_at__gte=since)
+    return len(recent.values_list("pk", flat=True)[:limit]) >= limit
 
 
 def already_signed_message(signature: Signature) -> EmailMessage:
@@ -175,6 +197,8 @@ def send_already_signed_notes(signature_ids: list[int]) -> str:
         if Suppression.objects.filter(
             email_hash__in=email_hashes(person.email_normalised)
         ).exists():
+            continue
+        if had_enough_today(person.pk):
             continue
         if do_claim_already_signed_note(signature.pk):
             already_signed_message(signature).send()

@@ -6,14 +6,18 @@ from __future__ import annotations
 from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from groundswell.lib.clients import client_address
+from groundswell.lib.db import DATABASE_AWAY
 from groundswell.lib.numbers import bounded_int
+from groundswell.members.models import Person
 from groundswell.members.recognition import forget, recognise, remember
 from groundswell.petitions import pages
 from groundswell.petitions.actions.signing import SignatureDetails, prepare_signature
 from groundswell.petitions.counter import petition_count
+from groundswell.petitions.defences import OverLimit, form_problem
 from groundswell.petitions.forms import (
     SignForm,
     ValidSubmission,
@@ -24,6 +28,7 @@ from groundswell.petitions.models import Petition, PetitionStatus
 from groundswell.petitions.referrals import make_referral_code
 from groundswell.petitions.signals import member_link_followed
 from groundswell.petitions.writer import write_together
+from groundswell.petitions.writer_client import SigningUnavailable
 
 THANKS_COOKIE = "gs_thanks"
 THANKS_SALT = "groundswell.petitions.thanks"
@@ -65,12 +70,33 @@ def petition_page(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
+# How long a signer is asked to wait when the database is away.
+RETRY_AFTER_SECONDS = 30
+_SIGNING_AWAY: tuple[type[Exception], ...] = (SigningUnavailable, *DATABASE_AWAY)
+
+
 def _sign(request: HttpRequest, slug: str) -> HttpResponse:
+    try:
+        return _sign_with_database(request, slug)
+    except _SIGNING_AWAY:
+        public = pages.last_known_public_petition(slug)
+        if public is None:
+            raise  # the site's own 503 page (operations/middleware.py)
+        response = HttpResponse(pages.render_sign_unavailable(request, public), status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+def _sign_with_database(request: HttpRequest, slug: str) -> HttpResponse:
     public = pages.load_public_petition(slug)
     if public.petition.signing_off:
         return HttpResponse(pages.render_petition_page(request, public), status=400)
     member = recognise(request, request.POST.get("akid"))
     person = member.person if member is not None else None
+    problem = form_problem(public.petition, request.POST, recognised=person is not None)
+    if problem is not None:
+        return _refused(request, public, person, problem, status=400)
     # The common case without the Form machinery; SignForm decides anything else.
     submission = (
         read_plain_submission(request.POST, public.petition, public.sponsors)
@@ -90,6 +116,7 @@ def _sign(request: HttpRequest, slug: str) -> HttpResponse:
         submission = ValidSubmission(
             form.cleaned_data, form.normalised_email, form.ticked_organisations()
         )
+    address = client_address(request)
     data = submission.cleaned_data
     attribution = attribution_from(request.POST)
     link_number = request.POST.get("t", "")
@@ -117,12 +144,16 @@ def _sign(request: HttpRequest, slug: str) -> HttpResponse:
                 referral_code=attribution["ref"],
                 http_referer=attribution["referer"],
             ),
-            ip_address=client_address(request),
+            ip_address=address,
             sponsor_lists=public.sponsor_lists,
             # A recognised member's address is theirs on file, not typed here.
             normalised_email=None if person else submission.normalised_email,
+            # Counted by the writer, in the batch's transaction (defences.py).
+            rate_limited=True,
         )
     )
+    if result.over_limit is not None:
+        return _over_limit(request, public, person, result.over_limit)
     if result.not_open:
         # Read afresh: closed or switched off a moment ago, the page says so.
         fresh = pages.read_public_petition(slug)
@@ -142,6 +173,38 @@ def _sign(request: HttpRequest, slug: str) -> HttpResponse:
         samesite="Lax",
         secure=request.is_secure(),
     )
+    return response
+
+
+def _refused(
+    request: HttpRequest,
+    public: pages.PublicPetition,
+    person: Person | None,
+    message: str,
+    *,
+    status: int,
+) -> HttpResponse:
+    """The form again with everything typed, saying why nothing was stored."""
+    form = SignForm(
+        request.POST,
+        petition=public.petition,
+        sponsors=public.sponsors,
+        member=person,
+        consented=pages.consented_organisations(person, public.sponsors) if person else (),
+    )
+    form.is_valid()
+    form.add_error(None, message)
+    response = HttpResponse(pages.render_petition_errors(request, public, form), status=status)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _over_limit(
+    request: HttpRequest, public: pages.PublicPetition, person: Person | None, over: OverLimit
+) -> HttpResponse:
+    now = timezone.now()
+    response = _refused(request, public, person, over.explanation(now), status=429)
+    response["Retry-After"] = str(over.retry_after_seconds(now))
     return response
 
 

@@ -31,9 +31,10 @@ import time
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 
-from groundswell.lib.db import check_connection_after_idle, writers_take_turns
+from groundswell.lib.db import DATABASE_AWAY, check_connection_after_idle, writers_take_turns
+from groundswell.lib.summaries import BatchSummary
 from groundswell.petitions.actions.signing import PendingSignature, SignResult, do_sign_petitions
-from groundswell.petitions.writer_client import write_via_service
+from groundswell.petitions.writer_client import SigningUnavailable, write_via_service
 
 logger = logging.getLogger(__name__)
 
@@ -44,13 +45,14 @@ IDLE_SECONDS = 30.0
 
 
 class _Waiting:
-    __slots__ = ("done", "pending", "result", "write_alone")
+    __slots__ = ("done", "pending", "result", "unavailable", "write_alone")
 
     def __init__(self, pending: PendingSignature) -> None:
         self.pending = pending
         self.done = threading.Event()
         self.result: SignResult | None = None
         self.write_alone = False
+        self.unavailable = False
 
 
 class SignatureWriter:
@@ -62,6 +64,7 @@ class SignatureWriter:
         self.batches = 0  # how many transactions it committed (the group commit's effect)
         self._idle_since = 0.0  # when the last batch ended (monotonic)
         self._writing = 0
+        self.summary = BatchSummary(logger, "in-process signature writer")
 
     def write(self, pending: PendingSignature) -> SignResult:
         waiting = _Waiting(pending)
@@ -74,6 +77,8 @@ class SignatureWriter:
         while not waiting.done.wait(1.0):
             if self._thread is None or not self._thread.is_alive():
                 break
+        if waiting.unavailable:
+            raise SigningUnavailable("the database is unavailable")
         if waiting.write_alone or waiting.result is None:
             [result] = do_sign_petitions([pending])
             return result
@@ -135,10 +140,21 @@ class SignatureWriter:
                     self._writing = 0
 
     def _write(self, batch: list[_Waiting]) -> None:
+        self.summary.log_if_due()
+        started = time.monotonic()
         try:
             check_connection_after_idle(self._idle_since)
             with writers_take_turns():
                 results = do_sign_petitions([w.pending for w in batch])
+        except DATABASE_AWAY:
+            self.summary.failed(len(batch))
+            # Not one signature's fault: writing each alone would only wait again.
+            logger.warning("The database is unavailable: %s signatures not written.", len(batch))
+            close_old_connections()
+            for waiting in batch:
+                waiting.unavailable = True
+                waiting.done.set()
+            return
         except Exception:
             logger.exception(
                 "Writing %s signatures together failed; each is written alone.", len(batch)
@@ -149,6 +165,7 @@ class SignatureWriter:
                 waiting.done.set()
             return
         self.batches += 1
+        self.summary.add(len(batch), time.monotonic() - started)
         self._idle_since = time.monotonic()
         for waiting, result in zip(batch, results, strict=True):
             waiting.result = result
@@ -179,12 +196,15 @@ def close_process_writer_connection() -> None:
 
 def write_together(pending: PendingSignature) -> SignResult:
     """Write this signature with whatever others are waiting in this process; return
-    once it is committed."""
-    if not settings.SIGN_GROUP_COMMIT or transaction.get_connection().in_atomic_block:
-        [result] = do_sign_petitions([pending])
-        return result
-    # The machine's writer process when there is one (writer_client.py), else ours.
-    answered = write_via_service(pending)
-    if answered is not None:
-        return answered
-    return process_writer().write(pending)
+    once it is committed. SigningUnavailable when the database cannot take it now."""
+    try:
+        if not settings.SIGN_GROUP_COMMIT or transaction.get_connection().in_atomic_block:
+            [result] = do_sign_petitions([pending])
+            return result
+        # The machine's writer process when there is one (writer_client.py), else ours.
+        answered = write_via_service(pending)
+        if answered is not None:
+            return answered
+        return process_writer().write(pending)
+    except DATABASE_AWAY as error:
+        raise SigningUnavailable(type(error).__name__) from error

@@ -10,9 +10,11 @@ import os
 import socket
 import threading
 import time
+from datetime import datetime
 from typing import Any
 
 from groundswell.petitions.actions.signing import PendingSignature, SignResult
+from groundswell.petitions.defences import OverLimit
 from groundswell.petitions.writer_service import HEADER, MAX_MESSAGE, frame, socket_path
 
 # How long a request waits for its answer before writing the signature itself. The
@@ -21,6 +23,12 @@ ANSWER_TIMEOUT = 60.0
 # After failing to reach the writer, a process tries again only after this long (or at
 # once when a writer has started since: its socket is a new file).
 RETRY_AFTER = 2.0
+
+
+class SigningUnavailable(Exception):
+    """The database cannot take signatures now (lib/db.py DATABASE_AWAY). Nothing was
+    written; or, where the commit's answer itself was lost, the signature is there and
+    signing again finds it signed."""
 
 
 class _Connections(threading.local):
@@ -52,7 +60,8 @@ def _mark_unreachable() -> None:
 def write_via_service(pending: PendingSignature) -> SignResult | None:
     """Have the machine's signature writer write this signature; its result once
     committed, or None when there is no writer to be reached or it could not write
-    it (the caller then writes it itself)."""
+    it (the caller then writes it itself). SigningUnavailable when the writer found
+    the database away."""
     if time.monotonic() < _unreachable_until and _socket_file() == _unreachable_socket:
         return None
     message = frame(pending.to_wire())
@@ -75,6 +84,9 @@ def write_via_service(pending: PendingSignature) -> SignResult | None:
                 return None
     else:
         return None
+    if answer.get("error") == "unavailable":
+        # Another attempt here would wait out the same timeout again.
+        raise SigningUnavailable("the signature writer could not reach the database")
     if "error" in answer:
         return None
     return SignResult(
@@ -82,7 +94,15 @@ def write_via_service(pending: PendingSignature) -> SignResult | None:
         not_open=bool(answer["not_open"]),
         person_id=None if answer["person"] is None else int(answer["person"]),
         signer_id=None if answer.get("signer") is None else int(answer["signer"]),
+        over_limit=_over_limit_from_wire(answer.get("over")),
     )
+
+
+def _over_limit_from_wire(value: Any) -> OverLimit | None:
+    if value is None:
+        return None
+    key, retry_at = value
+    return OverLimit(str(key), datetime.fromisoformat(str(retry_at)))
 
 
 def _connection() -> tuple[socket.socket | None, bool]:

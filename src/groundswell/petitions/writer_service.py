@@ -43,7 +43,13 @@ from typing import Any
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from groundswell.lib.db import bind_on_server, check_connection_after_idle, writers_take_turns
+from groundswell.lib.db import (
+    DATABASE_AWAY,
+    bind_on_server,
+    check_connection_after_idle,
+    writers_take_turns,
+)
+from groundswell.lib.summaries import BatchSummary
 from groundswell.petitions.actions.signing import PendingSignature, SignResult, do_sign_petitions
 
 logger = logging.getLogger(__name__)
@@ -132,6 +138,7 @@ class WriterService:
         self.batches = 0
         self.signatures = 0
         self._idle_since = 0.0  # when the last batch ended (monotonic)
+        self.summary = BatchSummary(logger, "signature writer")
 
     def run(self, *, parent_pid: int | None = None) -> int:
         """Serve until stop is set (or the parent process is gone); the exit status."""
@@ -154,6 +161,7 @@ class WriterService:
                 listener.setblocking(False)
                 self._serve(listener, parent_pid)
             finally:
+                self.summary.log_if_due(force=True)
                 logger.info(
                     "signature writer stopped: %s",
                     json.dumps({"signatures": self.signatures, "transactions": self.batches}),
@@ -206,6 +214,7 @@ class WriterService:
                     waiting.extend((sock, message) for message in reader.messages())
                 except (OSError, ValueError):
                     self._drop(sock, selector, readers)
+            self.summary.log_if_due()
             if waiting:
                 for start in range(0, len(waiting), MAX_BATCH):
                     self._write(waiting[start : start + MAX_BATCH], selector, readers)
@@ -254,18 +263,30 @@ class WriterService:
                 # The sender writes it itself: one bad message cannot fail the others.
                 answers[i] = {"error": f"unreadable: {error}"}
         if pending:
+            started = time.monotonic()
             try:
                 check_connection_after_idle(self._idle_since)
                 with writers_take_turns():
                     results = do_sign_petitions([p for _, p in pending])
+            except DATABASE_AWAY:
+                self.summary.failed(len(pending))
+                # Each sender tells its signer to try again shortly (a 503 with the
+                # form kept); writing alone would wait out the same timeout again.
+                logger.warning(
+                    "The database is unavailable: %s signatures not written.", len(pending)
+                )
+                close_old_connections()
+                answers.update((i, {"error": "unavailable"}) for i, _ in pending)
             except Exception:
                 logger.exception(
                     "Writing %s signatures together failed; each is written alone.",
                     len(pending),
                 )
                 close_old_connections()
+                self.summary.failed(len(pending))
                 answers.update((i, {"error": "not written"}) for i, _ in pending)
             else:
+                self.summary.add(len(pending), time.monotonic() - started)
                 self.batches += 1
                 self.signatures += sum(r.person_id is not None for r in results)
                 answers.update(
@@ -291,4 +312,9 @@ def _result_to_wire(result: SignResult) -> dict[str, Any]:
         "not_open": result.not_open,
         "person": result.person_id,
         "signer": result.signer_id,
+        "over": (
+            None
+            if result.over_limit is None
+            else [result.over_limit.key, result.over_limit.retry_at.isoformat()]
+        ),
     }

@@ -10,7 +10,7 @@ from django import forms
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from groundswell.lib.forms import AccessibleErrorsMixin
+from groundswell.lib.forms import AccessibleErrorsMixin, one_line
 from groundswell.orgs.models import Organisation
 from groundswell.petitions.actions.editing import EDITABLE_FIELDS
 from groundswell.petitions.models import Petition
@@ -66,6 +66,13 @@ class PetitionForm(AccessibleErrorsMixin, forms.ModelForm):
             if current:
                 self.initial.setdefault("lead", current[0].pk)
                 self.initial.setdefault("partners", [o.pk for o in current[1:]])
+
+    # The title is the thank-you email's subject, and both are lines of the page's head.
+    def clean_title(self) -> str:
+        return one_line(self.cleaned_data["title"])
+
+    def clean_target(self) -> str:
+        return one_line(self.cleaned_data["target"])
 
     def clean_slug(self) -> str:
         slug = self.cleaned_data.get("slug") or slugify(self.data.get("title", ""))[:100]

@@ -26,6 +26,8 @@ EDITABLE_FIELDS = (
     "require_country",
     "thank_you_text",
     "share_text",
+    "sign_limits",
+    "sign_min_seconds",
 )
 
 

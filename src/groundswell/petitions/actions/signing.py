@@ -16,6 +16,7 @@ from django.utils import timezone
 from groundswell.lib.addresses import normalise_email
 from groundswell.lib.clients import network_of
 from groundswell.lib.db import column_in, insert_all
+from groundswell.lib.limits import domain_of
 from groundswell.lib.metrics import count_sign_batch
 from groundswell.lib.numbers import bounded_int
 from groundswell.members.actions.consent import Consent, do_subscribe_many
@@ -27,11 +28,13 @@ from groundswell.members.actions.people import (
 from groundswell.members.models import Person
 from groundswell.orgs.models import MailingList, Organisation
 from groundswell.petitions import consent
+from groundswell.petitions.defences import BatchCount, OverLimit, counted_under, longest_window
 from groundswell.petitions.models import (
     ConsentMode,
     Petition,
     PetitionStatus,
     Signature,
+    SignatureStatus,
 )
 from groundswell.petitions.referrals import read_referral_code
 from groundswell.petitions.tasks import enqueue_already_signed_notes, enqueue_thank_yous
@@ -83,6 +86,8 @@ class SignResult:
     # Whose address it is, whether this call signed or it had been signed before: the
     # thanks page must look the same either way (docs/security.md).
     signer_id: int | None = None
+    # Refused for now by a rate limit (petitions/defences.py): nothing written.
+    over_limit: OverLimit | None = None
 
     @property
     def person(self) -> Person | None:
@@ -104,6 +109,10 @@ class PendingSignature:
     consents: list[tuple[MailingList, str]]
     referrer_id: int | None
     ip_address: str | None
+    # The rate limits it is counted under (defences.counted_under): the petition's
+    # rules written out, and the value of each key that has one ("" and {}: none).
+    limits: str = ""
+    counted: dict[str, str] = field(default_factory=dict)
 
     def to_wire(self) -> dict[str, Any]:
         """Plain data for another process (petitions/writer_service.py): only what
@@ -116,6 +125,8 @@ class PendingSignature:
             "consents": [[mailing_list.pk, wording] for mailing_list, wording in self.consents],
             "referrer": self.referrer_id,
             "ip": self.ip_address,
+            "limits": self.limits,
+            "counted": self.counted,
         }
 
     @classmethod
@@ -130,6 +141,8 @@ class PendingSignature:
             consents=[(MailingList(pk=int(pk)), str(wording)) for pk, wording in data["consents"]],
             referrer_id=None if data["referrer"] is None else int(data["referrer"]),
             ip_address=None if data["ip"] is None else str(data["ip"]),
+            limits=str(data.get("limits", "")),
+            counted={str(k): str(v) for k, v in dict(data.get("counted", {})).items()},
         )
 
 
@@ -140,16 +153,24 @@ def prepare_signature(
     ip_address: str | None = None,
     sponsor_lists: SponsorLists | None = None,
     normalised_email: str | None = None,
+    rate_limited: bool = False,
 ) -> PendingSignature:
     """Raises ValidationError for an unusable email. `sponsor_lists` is
     petition.sponsors_with_lists() as the signer's form was built from it (the page
     caches it for a few seconds); it is read here when not given. `normalised_email`
-    is normalise_email(details.email) when the caller has it already (the sign form)."""
+    is normalise_email(details.email) when the caller has it already (the sign form).
+    `rate_limited`: the petition's rate limits apply (the public sign form; not an
+    import or a script), counted by the signature writer."""
     normalised = (
         normalised_email if normalised_email is not None else normalise_email(details.email)
     )
     if sponsor_lists is None:
         sponsor_lists = petition.sponsors_with_lists()
+    limits, counted = (
+        counted_under(petition, network_of(ip_address), domain_of(normalised))
+        if rate_limited
+        else ("", {})
+    )
     return PendingSignature(
         petition=petition,
         details=details,
@@ -157,6 +178,8 @@ def prepare_signature(
         consents=_consents_to_record(petition, sponsor_lists, details),
         referrer_id=read_referral_code(details.referral_code),
         ip_address=ip_address,
+        limits=limits,
+        counted=counted,
     )
 
 
@@ -224,9 +247,15 @@ def _write_signatures(pending: Sequence[PendingSignature]) -> list[SignResult]:
     results: list[SignResult | None] = [None] * len(pending)
     first_of: dict[tuple[int, str], int] = {}
     signing: list[int] = []
+    count = _rate_limit_count([p for p in pending if p.counted and p.petition.pk in open_ids])
     for i, p in enumerate(pending):
+        over = None
+        if p.petition.pk in open_ids and p.counted and count is not None:
+            over = count.admit(p.petition.pk, p.limits, p.counted)
         if p.petition.pk not in open_ids:
             results[i] = SignResult(already_signed=False, not_open=True)
+        elif over is not None:
+            results[i] = SignResult(already_signed=False, over_limit=over)
         elif (p.petition.pk, p.normalised_email) in first_of:
             results[i] = SignResult(already_signed=True)
         else:
@@ -318,6 +347,37 @@ def _write_signatures(pending: Sequence[PendingSignature]) -> list[SignResult]:
         )
         for i, r in enumerate(results)
     ]
+
+
+def _rate_limit_count(pending: Sequence[PendingSignature]) -> BatchCount | None:
+    """The recent signatures of every network and domain these are counted under, read
+    once for the batch: per petition and key, one query through the index on
+    (petition, network or domain, status, created_at), every status named so that
+    both are read as ranges of it."""
+    if not pending:
+        return None
+    now = timezone.now()
+    since = now - max(longest_window(p.limits) for p in pending)
+    wanted: dict[tuple[int, str], set[str]] = {}
+    for p in pending:
+        for key, value in p.counted.items():
+            wanted.setdefault((p.petition.pk, key), set()).add(value)
+    recent: dict[tuple[int, str, str], list] = {}
+    for (petition_id, key), values in wanted.items():
+        column = LIMITED_COLUMNS[key]
+        rows = Signature.objects.filter(
+            petition_id=petition_id,
+            status__in=SignatureStatus.values,
+            created_at__gte=since,
+            **{f"{column}__in": values},
+        ).values_list(column, "created_at")
+        for value, created_at in rows:
+            recent.setdefault((petition_id, key, value), []).append(created_at)
+    return BatchCount(recent, now)
+
+
+# The Signature column each rate-limit key counts.
+LIMITED_COLUMNS = {"network": "client_network", "domain": "email_domain"}
 
 
 def _open_petitions(ids: set[int]) -> set[int]:

@@ -1,0 +1,205 @@
+"""The sign form's defences against scripts and floods (docs/security.md): the rate
+limits per client network and per email domain, and the form's signed "shown at"
+stamp with its minimum time. The honeypot field and the disposable-domain check are
+the form's own (forms.py).
+
+The rate limits keep no counter of their own. Every signature already records its
+client network and email domain (Signature.client_network, email_domain, written by
+the group commit with the rest of the row), so a limit is a count of the petition's
+recent signatures from that network or domain. The web process works out what a
+signature is counted under (counted_under: no database), and the signature writer
+counts, once per batch, inside the batch's transaction (actions/signing.py): one
+read per petition and key of the batch's networks' and domains' recent signatures,
+through an index on (petition, network or domain, created_at), then BatchCount adds
+the batch's own signatures one by one. No row is written for it, so signers never
+queue on a counter's lock; the sign request itself makes no query for it; and every
+web process and machine sharing the database sees the same count. Within a machine
+the count is exact (its one writer takes batches in turn); writers on other machines
+see each other's batches once committed, so several machines can pass a limit by at
+most what they write at the same moment.
+"""
+
+from __future__ import annotations
+
+import time
+from bisect import bisect_left
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from groundswell.lib import signing
+from groundswell.lib.limits import LARGE_PROVIDERS, Rule, format_limits, is_under, parse_limits
+from groundswell.petitions.forms import HONEYPOT_FIELD, SHOWN_FIELD
+from groundswell.petitions.models import SIGN_LIMIT_KEYS, Petition
+
+# --- Rate limits ------------------------------------------------------------------
+
+
+@lru_cache(maxsize=256)
+def _petition_rules(text: str) -> dict[str, Rule]:
+    return parse_limits(text, keys=SIGN_LIMIT_KEYS, defaults=settings.SIGN_LIMITS)
+
+
+def limits_for(petition: Petition) -> dict[str, Rule]:
+    """The petition's own limits where it sets them, else the site's (SIGN_LIMITS)."""
+    if not petition.sign_limits:
+        return dict(settings.SIGN_LIMITS)
+    return _petition_rules(petition.sign_limits)
+
+
+def domain_is_counted(domain: str) -> bool:
+    return bool(domain) and not (
+        is_under(domain, LARGE_PROVIDERS) or is_under(domain, settings.SIGN_LIMITS_EXEMPT_DOMAINS)
+    )
+
+
+@dataclass(frozen=True)
+class OverLimit:
+    """Why a signature is refused for now, and when the same one would be taken."""
+
+    key: str  # "network" or "domain"
+    retry_at: datetime
+
+    def retry_after_seconds(self, now: datetime) -> int:
+        return max(1, int((self.retry_at - now).total_seconds()) + 1)
+
+    def explanation(self, now: datetime) -> str:
+        """What the signer reads above the form they filled in."""
+        minutes = max(1, -(-self.retry_after_seconds(now) // 60))
+        if self.key == "network":
+            why = _("Many people have signed this petition from your network in a short time.")
+        else:
+            why = _("Many people have signed this petition with your email domain in a short time.")
+        when = ngettext(
+            "To keep the count honest we take no more for now: please try again in %(n)s minute.",
+            "To keep the count honest we take no more for now: please try again in %(n)s minutes.",
+            minutes,
+        ) % {"n": minutes}
+        return f"{why} {when}"
+
+
+def counted_under(petition: Petition, network: str, domain: str) -> tuple[str, dict[str, str]]:
+    """What a signature from this network and email domain is counted under: the
+    petition's rules (written out, for the signature writer, which may be another
+    process) and the value of each key that has a rule; ("", {}) when none does."""
+    rules = limits_for(petition)
+    counted = {}
+    if network and rules.get("network"):
+        counted["network"] = network
+    if rules.get("domain") and domain_is_counted(domain):
+        counted["domain"] = domain
+    return (format_limits(rules) if counted else ""), counted
+
+
+def longest_window(rules_text: str) -> timedelta:
+    return max(
+        (w.period for rule in parse_rules(rules_text).values() for w in rule),
+        default=timedelta(0),
+    )
+
+
+@lru_cache(maxsize=256)
+def parse_rules(rules_text: str) -> dict[str, Rule]:
+    return parse_limits(rules_text, keys=SIGN_LIMIT_KEYS, defaults={})
+
+
+class BatchCount:
+    """The signature writer's count for one batch (actions/signing.py): the recent
+    signatures of each (petition, key, value) as read at the start of the batch, plus
+    those this batch takes, in order, so that a flood arriving together is cut at its
+    limit exactly."""
+
+    def __init__(self, recent: dict[tuple[int, str, str], list[datetime]], now: datetime):
+        self.times = {k: sorted(v) for k, v in recent.items()}
+        self.now = now
+
+    def admit(self, petition_id: int, rules_text: str, counted: dict[str, str]) -> OverLimit | None:
+        """None, counting the signature in, when every window has room; else the
+        latest moment one of them has, and nothing is counted."""
+        rules = parse_rules(rules_text)
+        latest: OverLimit | None = None
+        for key, value in counted.items():
+            times = self.times.get((petition_id, key, value), [])
+            for window in rules.get(key, ()):
+                inside = len(times) - bisect_left(times, self.now - window.period)
+                if inside >= window.count:
+                    retry_at = times[len(times) - window.count] + window.period
+                    if latest is None or retry_at > latest.retry_at:
+                        latest = OverLimit(key, retry_at)
+        if latest is None:
+            for key, value in counted.items():
+                self.times.setdefault((petition_id, key, value), []).append(self.now)
+        return latest
+
+
+# --- The form's "shown at" stamp ----------------------------------------------------
+
+STAMP = signing.Purpose(salt=b"groundswell.sign-form-shown", length=16)
+# A page kept open longer than this asks for one more press of the button.
+STAMP_MAX_AGE = 24 * 3600
+
+
+def form_stamp(at: float | None = None) -> str:
+    """The value of the form's hidden `shown` field: when the page was made, signed."""
+    seconds = str(int(at if at is not None else time.time()))
+    return f"{seconds}.{signing.sign(STAMP, seconds)}"
+
+
+def _stamp_age(stamp: str, now: float) -> float | None:
+    """Seconds since this stamp was made, or None when it is not one of ours."""
+    seconds, _dot, tag = stamp.partition(".")
+    if not (seconds.isascii() and seconds.isdigit() and len(seconds) <= 12):
+        return None
+    if not signing.verify(STAMP, seconds, tag):
+        return None
+    return now - int(seconds)
+
+
+def stamp_to_keep(stamp: str) -> str:
+    """For the form shown again after a problem: the stamp it was sent with, when that
+    is a genuine one still in date (a person correcting a field quickly is not made to
+    wait again), else a new one."""
+    age = _stamp_age(stamp, time.time())
+    if age is None or age > STAMP_MAX_AGE:
+        return form_stamp()
+    return stamp
+
+
+def min_seconds_for(petition: Petition) -> int:
+    if petition.sign_min_seconds is not None:
+        return petition.sign_min_seconds
+    return int(settings.SIGN_MIN_SECONDS)
+
+
+def form_problem(petition: Petition, data: Any, *, recognised: bool) -> str | None:
+    """Why this submission looks like a script's, as a sentence for the signer: the
+    honeypot filled in, or (for someone not recognised by their member link) the
+    form sent sooner than a person could, or without the page's stamp. None: it
+    does not."""
+    if data.get(HONEYPOT_FIELD, ""):
+        return _("Leave the field “Leave this field empty” empty, and press Sign again.")
+    if recognised:
+        return None
+    return timing_problem(petition, data.get(SHOWN_FIELD, ""))
+
+
+def timing_problem(petition: Petition, stamp: str, *, now: float | None = None) -> str | None:
+    """Why a submission carrying this stamp is refused, as a sentence for the signer;
+    None when it is taken. A person is shown the form again with a new stamp, and
+    their next press is in time."""
+    minimum = min_seconds_for(petition)
+    if minimum == 0:
+        return None
+    age = _stamp_age(stamp, now if now is not None else time.time())
+    if age is None:
+        return _("Something went wrong with the form. Check your details and press Sign again.")
+    if age < minimum:
+        return _("That was quicker than we expected. Check your details and press Sign again.")
+    if age > STAMP_MAX_AGE:
+        return _("This page had been open a long time. Check your details and press Sign again.")
+    return None
