@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic.base import RedirectView
 
 from groundswell.bounces.webhooks import usable_webhooks
 from groundswell.orgs.access import administrators_only, is_administrator
@@ -29,6 +30,8 @@ urlpatterns = [
     path("", include("groundswell.tracking.urls")),
     path("webhooks/anymail/", include(usable_webhooks())),
     path("", include("groundswell.members.urls")),
+    # Asked for by browsers on pages that name no icon (the Django admin's).
+    path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.svg")),
 ]
 
 if settings.DEMO_MODE:
