@@ -105,7 +105,8 @@ def format_limits(rules: Limits) -> str:
 # Webmail providers with millions of users each: a popular petition draws hundreds
 # of genuine signers from each of them, so the per-domain rule never counts them (a
 # flood from them is met by the per-network rule instead). A custom or throwaway
-# domain is what the domain rule is for.
+# domain is what the domain rule is for. The trust page judges these by their own
+# earlier share alone (workspace/activity.py).
 LARGE_PROVIDERS = frozenset(
     {
         "gmail.com",
@@ -149,6 +150,9 @@ LARGE_PROVIDERS = frozenset(
         "libero.it",
         "fastmail.com",
         "zoho.com",
+        "yahoo.de",
+        "sfr.fr",
+        "wanadoo.fr",
     }
 )
 

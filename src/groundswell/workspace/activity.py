@@ -11,9 +11,9 @@ What counts as unusual, in words a moderator can check by hand:
   signatures divided by its distinct values), whichever is more. So gmail.com keeping
   its usual third is not flagged, a domain nobody used before bringing three thousand
   signatures in a day is, and so is one address signing twenty times. A big webmail
-  provider (WEBMAIL, a short list) is judged by its own earlier share alone: a new
-  petition's first day has no earlier share, and a third of its signers on gmail.com
-  is what a crowd looks like.
+  provider (lib/limits.py LARGE_PROVIDERS, which the signing limits exempt too) is
+  judged by its own earlier share alone: a new petition's first day has no earlier
+  share, and a third of its signers on gmail.com is what a crowd looks like.
 - An hour is a *spike* when it holds at least SPIKE_MIN_COUNT signatures and more than
   SPIKE_FACTOR times the petition's usual hour: the median of its hours over the last
   three days (since it opened, if later), the hour under way left out.
@@ -35,6 +35,7 @@ from django.db.models import Count, Window
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from groundswell.lib.limits import LARGE_PROVIDERS
 from groundswell.petitions import tally
 from groundswell.petitions.models import Petition, Signature, SignatureStatus
 
@@ -49,49 +50,6 @@ OUTLIER_MIN_COUNT = 10
 OUTLIER_FACTOR = 4
 SPIKE_MIN_COUNT = 20
 SPIKE_FACTOR = 4
-WEBMAIL = frozenset(
-    [
-        "gmail.com",
-        "googlemail.com",
-        "outlook.com",
-        "hotmail.com",
-        "hotmail.co.uk",
-        "hotmail.fr",
-        "live.com",
-        "live.co.uk",
-        "msn.com",
-        "yahoo.com",
-        "yahoo.co.uk",
-        "yahoo.fr",
-        "yahoo.de",
-        "ymail.com",
-        "icloud.com",
-        "me.com",
-        "mac.com",
-        "aol.com",
-        "proton.me",
-        "protonmail.com",
-        "gmx.de",
-        "gmx.net",
-        "gmx.com",
-        "web.de",
-        "t-online.de",
-        "orange.fr",
-        "free.fr",
-        "laposte.net",
-        "sfr.fr",
-        "wanadoo.fr",
-        "libero.it",
-        "mail.ru",
-        "yandex.ru",
-        "btinternet.com",
-        "sky.com",
-        "virginmedia.com",
-        "comcast.net",
-        "qq.com",
-        "163.com",
-    ]
-)
 
 
 @dataclass(frozen=True)
@@ -228,7 +186,7 @@ def _ranking(
         value = values[-1]
         history = earlier.get(values, count) - count
         predicted = total * history / before if before else 0.0
-        is_webmail = key == "domain" and value in WEBMAIL
+        is_webmail = key == "domain" and value in LARGE_PROVIDERS
         expected = predicted if is_webmail else max(predicted, typical)
         rows.append(
             Row(
