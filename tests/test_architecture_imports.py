@@ -61,8 +61,6 @@ ALLOWED_CYCLES = [
         "groundswell.mailings.actions.send",
         "groundswell.mailings.tasks",
     },
-    # The thank-you task marks its email sent through do_mark_thanked.
-    {"groundswell.petitions.actions.signing", "groundswell.petitions.tasks"},
     # Starting a people import queues its task on commit (imported inside the function);
     # the task runs the import action.
     {"groundswell.workspace.actions.imports", "groundswell.workspace.tasks"},

@@ -7,13 +7,17 @@ so the wording stored on each consent event is the wording the signer read.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+import logging
+from collections.abc import Collection, Sequence
 
 from django.utils.text import get_text_list
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from groundswell.orgs.models import Organisation
+from groundswell.orgs.models import MailingList, Organisation
+from groundswell.petitions.models import ConsentMode, Petition
+
+logger = logging.getLogger(__name__)
 
 
 def explicit_sentence(organisation: Organisation) -> str:
@@ -81,3 +85,28 @@ def _explicit_wording(language: str | None, name: str, url: str) -> str:
 @functools.lru_cache(maxsize=1024)
 def _notice_wording(language: str | None, organisations: tuple[tuple[str, str], ...]) -> str:
     return _recorded(_notice_sentence([name for name, _url in organisations]), organisations)
+
+
+def consents_to_record(
+    petition: Petition,
+    sponsor_lists: Sequence[tuple[Organisation, MailingList | None]],
+    ticked: Collection[str],
+) -> list[tuple[MailingList, str]]:
+    """Each list a signer joins, with the wording they were shown for it: every
+    sponsor's under a notice, else those whose box they ticked (`ticked`, slugs)."""
+    if petition.consent_mode == ConsentMode.NOTICE:
+        organisations = [org for org, _ in sponsor_lists]
+        notice = notice_wording(organisations)
+        chosen = [(org, ml, notice) for org, ml in sponsor_lists]
+    else:
+        chosen = [
+            (org, ml, explicit_wording(org)) for org, ml in sponsor_lists if org.slug in ticked
+        ]
+    consents = []
+    for org, mailing_list, wording in chosen:
+        if mailing_list is None:
+            # A setup mistake must not lose the signature; no list means no mail is sent.
+            logger.error("%s has no default mailing list; consent not recorded", org.slug)
+            continue
+        consents.append((mailing_list, wording))
+    return consents

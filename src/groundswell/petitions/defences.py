@@ -35,7 +35,7 @@ from django.utils.translation import ngettext
 from groundswell.lib import signing
 from groundswell.lib.limits import LARGE_PROVIDERS, Rule, format_limits, is_under, parse_limits
 from groundswell.petitions.forms import HONEYPOT_FIELD, SHOWN_FIELD
-from groundswell.petitions.models import SIGN_LIMIT_KEYS, Petition
+from groundswell.petitions.models import SIGN_LIMIT_KEYS, Petition, Signature, SignatureStatus
 
 # --- Rate limits ------------------------------------------------------------------
 
@@ -203,3 +203,28 @@ def timing_problem(petition: Petition, stamp: str, *, now: float | None = None) 
     if age > STAMP_MAX_AGE:
         return _("This page had been open a long time. Check your details and press Sign again.")
     return None
+
+
+# The Signature column each rate-limit key counts.
+LIMITED_COLUMNS = {"network": "client_network", "domain": "email_domain"}
+
+
+def count_recent(
+    wanted: dict[tuple[int, str], set[str]], *, since: datetime, now: datetime
+) -> BatchCount:
+    """The signatures since `since` of each (petition, key) and value wanted, whatever
+    their status (an invalidated flood still counts against its sender): one query per
+    petition and key through the index on (petition, network or domain, status,
+    created_at), every status named so that both are read as ranges of it."""
+    recent: dict[tuple[int, str, str], list] = {}
+    for (petition_id, key), values in wanted.items():
+        column = LIMITED_COLUMNS[key]
+        rows = Signature.objects.filter(
+            petition_id=petition_id,
+            status__in=SignatureStatus.values,
+            created_at__gte=since,
+            **{f"{column}__in": values},
+        ).values_list(column, "created_at")
+        for value, created_at in rows:
+            recent.setdefault((petition_id, key, value), []).append(created_at)
+    return BatchCount(recent, now)

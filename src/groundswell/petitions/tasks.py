@@ -149,7 +149,7 @@ def _thank(signature_id: int, *, connection: BaseEmailBackend | None) -> str:
     message.connection = connection
     message.send()
     # Imported here: the actions enqueue this task.
-    from groundswell.petitions.actions.signing import do_mark_thanked
+    from groundswell.petitions.actions.thanks import do_mark_thanked
 
     do_mark_thanked(signature_id)
     return "sent"
@@ -186,7 +186,7 @@ def already_signed_message(signature: Signature) -> EmailMessage:
 def send_already_signed_notes(signature_ids: list[int]) -> str:
     """Tell each signer once (a day at most) that their address signed again; never
     retried."""
-    from groundswell.petitions.actions.signing import do_claim_already_signed_note
+    from groundswell.petitions.actions.thanks import do_claim_already_signed_note
 
     sent = 0
     for signature in Signature.objects.select_related("petition", "person").filter(

@@ -1,12 +1,10 @@
 """Signing: a signature prepared from the form, written alone or together with others
-(people and consent through members), and marked thanked once its email went."""
+(people and consent through members). Marking it thanked: actions/thanks.py."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -27,19 +25,21 @@ from groundswell.members.actions.people import (
 )
 from groundswell.members.models import Person
 from groundswell.orgs.models import MailingList, Organisation
-from groundswell.petitions import consent
-from groundswell.petitions.defences import BatchCount, OverLimit, counted_under, longest_window
+from groundswell.petitions.consent import consents_to_record
+from groundswell.petitions.defences import (
+    BatchCount,
+    OverLimit,
+    count_recent,
+    counted_under,
+    longest_window,
+)
 from groundswell.petitions.models import (
-    ConsentMode,
     Petition,
     PetitionStatus,
     Signature,
-    SignatureStatus,
 )
 from groundswell.petitions.referrals import read_referral_code
 from groundswell.petitions.tasks import enqueue_already_signed_notes, enqueue_thank_yous
-
-logger = logging.getLogger(__name__)
 
 
 class PetitionNotOpen(Exception):
@@ -175,7 +175,7 @@ def prepare_signature(
         petition=petition,
         details=details,
         normalised_email=normalised,
-        consents=_consents_to_record(petition, sponsor_lists, details),
+        consents=consents_to_record(petition, sponsor_lists, details.consents),
         referrer_id=read_referral_code(details.referral_code),
         ip_address=ip_address,
         limits=limits,
@@ -351,9 +351,7 @@ def _write_signatures(pending: Sequence[PendingSignature]) -> list[SignResult]:
 
 def _rate_limit_count(pending: Sequence[PendingSignature]) -> BatchCount | None:
     """The recent signatures of every network and domain these are counted under, read
-    once for the batch: per petition and key, one query through the index on
-    (petition, network or domain, status, created_at), every status named so that
-    both are read as ranges of it."""
+    once for the batch (defences.count_recent)."""
     if not pending:
         return None
     now = timezone.now()
@@ -362,22 +360,7 @@ def _rate_limit_count(pending: Sequence[PendingSignature]) -> BatchCount | None:
     for p in pending:
         for key, value in p.counted.items():
             wanted.setdefault((p.petition.pk, key), set()).add(value)
-    recent: dict[tuple[int, str, str], list] = {}
-    for (petition_id, key), values in wanted.items():
-        column = LIMITED_COLUMNS[key]
-        rows = Signature.objects.filter(
-            petition_id=petition_id,
-            status__in=SignatureStatus.values,
-            created_at__gte=since,
-            **{f"{column}__in": values},
-        ).values_list(column, "created_at")
-        for value, created_at in rows:
-            recent.setdefault((petition_id, key, value), []).append(created_at)
-    return BatchCount(recent, now)
-
-
-# The Signature column each rate-limit key counts.
-LIMITED_COLUMNS = {"network": "client_network", "domain": "email_domain"}
+    return count_recent(wanted, since=since, now=now)
 
 
 def _open_petitions(ids: set[int]) -> set[int]:
@@ -405,55 +388,4 @@ def _person_details(details: SignatureDetails) -> PersonDetails:
         last_name=details.last_name,
         postal_code=details.postal_code,
         country=details.country,
-    )
-
-
-def _consents_to_record(
-    petition: Petition, sponsor_lists: SponsorLists, details: SignatureDetails
-) -> list[tuple[MailingList, str]]:
-    """Each list the signer joins, with the wording they were shown for it."""
-    if petition.consent_mode == ConsentMode.NOTICE:
-        organisations = [org for org, _ in sponsor_lists]
-        notice = consent.notice_wording(organisations)
-        chosen = [(org, ml, notice) for org, ml in sponsor_lists]
-    else:
-        chosen = [
-            (org, ml, consent.explicit_wording(org))
-            for org, ml in sponsor_lists
-            if org.slug in details.consents
-        ]
-    consents = []
-    for org, mailing_list, wording in chosen:
-        if mailing_list is None:
-            # A setup mistake must not lose the signature; no list means no mail is sent.
-            logger.error("%s has no default mailing list; consent not recorded", org.slug)
-            continue
-        consents.append((mailing_list, wording))
-    return consents
-
-
-# Someone typing a signer's address again hears about it by email at most this often,
-# so the form cannot be used to flood their inbox.
-ALREADY_SIGNED_NOTE_EVERY = timedelta(days=1)
-
-
-def do_claim_already_signed_note(signature_id: int) -> bool:
-    """May we tell this signer, now, that their address was used to sign again? Only
-    once thanked, and then once per ALREADY_SIGNED_NOTE_EVERY; claimed before sending
-    (conditional, so of two racing one wins): a note lost to a mail failure is not sent
-    again, which is fine for a courtesy."""
-    now = timezone.now()
-    return (
-        Signature.objects.filter(
-            pk=signature_id, thanked_at__lt=now - ALREADY_SIGNED_NOTE_EVERY
-        ).update(thanked_at=now)
-        == 1
-    )
-
-
-def do_mark_thanked(signature_id: int) -> bool:
-    """The thank-you email went. Conditional, so of two retries racing, one marks it."""
-    return (
-        Signature.objects.filter(pk=signature_id, thanked_at=None).update(thanked_at=timezone.now())
-        == 1
     )
