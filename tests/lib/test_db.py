@@ -19,6 +19,9 @@ from groundswell.lib.db import (
     column_in,
     insert_all,
     select_where,
+    turn_if_free,
+    writers_take_turns,
+    writers_turn,
 )
 from groundswell.members.models import ConsentEvent, Person, Subscription
 from groundswell.petitions.actions.signing import (
@@ -341,3 +344,81 @@ def test_behind_a_transaction_pooler_a_writer_keeps_nothing_prepared(settings: A
     bind_on_server()
 
     assert connection.settings_dict.get("OPTIONS", {}) == options
+
+
+def _wait_for(predicate: Callable[[], bool], seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="turns are taken on SQLite only")
+@pytest.mark.django_db(transaction=True)
+class TestWritersTurn:
+    """writers_take_turns between the threads of one process (flock alone does not
+    tell them apart), in the order they asked, ahead of the reads' optional writes."""
+
+    def _queue(self, name: str, order: list[str], inside: list[int], go: threading.Event):
+        def run() -> None:
+            with writers_take_turns():
+                inside.append(1)
+                order.append(name)
+                assert len(inside) == 1, "two threads had the turn at once"
+                go.wait(10)
+                inside.pop()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    def test_it_gives_one_thread_the_turn_at_a_time_in_the_order_they_asked(self) -> None:
+        turn = writers_turn(connection)
+        order: list[str] = []
+        inside: list[int] = []
+        go = threading.Event()
+        first = self._queue("first", order, inside, go)
+        _wait_for(lambda: order == ["first"])
+        waiting = []
+        for name in ("second", "third", "fourth"):
+            asked = turn.next_ticket
+            waiting.append(self._queue(name, order, inside, go))
+            _wait_for(lambda asked=asked: turn.next_ticket > asked)
+        assert order == ["first"]
+        go.set()
+        for thread in [first, *waiting]:
+            thread.join(10)
+        assert order == ["first", "second", "third", "fourth"]
+
+    def test_a_reads_optional_write_gives_way_to_a_writer_waiting_its_turn(self) -> None:
+        turn = writers_turn(connection)
+        order: list[str] = []
+        inside: list[int] = []
+        go = threading.Event()
+        holder = self._queue("holder", order, inside, go)
+        _wait_for(lambda: order == ["holder"])
+        asked = turn.next_ticket
+        writer = self._queue("writer", order, inside, go)
+        _wait_for(lambda: turn.next_ticket > asked)
+        free: list[bool] = []
+
+        def read() -> None:
+            with turn_if_free() as is_free:
+                free.append(is_free)
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        reader.join(10)
+        go.set()
+        holder.join(10)
+        writer.join(10)
+        assert free == [False]
+        with turn_if_free() as is_free:
+            assert is_free
+
+    def test_a_thread_may_take_the_turn_inside_its_own(self) -> None:
+        with writers_take_turns(), writers_take_turns():
+            pass
+        with writers_take_turns(), turn_if_free() as is_free:
+            assert is_free
+        assert writers_turn(connection).owner is None

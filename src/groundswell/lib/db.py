@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import functools
 import os
+import threading
 import time
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
@@ -153,20 +154,83 @@ def savepoint_for_races(using: str = DEFAULT_DB_ALIAS) -> transaction.Atomic:
     return transaction.atomic(using=using, savepoint=connections[using].vendor != "sqlite")
 
 
+class _Turn:
+    """The writers' turn for one database file in this process.
+
+    flock() excludes other processes only: threads share the open file, so a second
+    thread's LOCK_EX succeeds at once, and its LOCK_UN lets go of the first one's
+    lock. So threads take turns here first, in the order they asked (a plain lock
+    goes back to whoever lets go of it, and a thread that writes batch after batch
+    kept the others waiting for seconds), and only the thread whose turn it is takes
+    the file lock. A thread waiting for its turn also shuts out the optional writes
+    made while answering a read (turn_if_free): without that, a thousand page reads a
+    second, each trying a moment's count refresh, kept the signature writer waiting
+    until its busy timeout ran out.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.changed = threading.Condition(threading.Lock())
+        self.next_ticket = 0  # the ticket the next thread to ask gets
+        self.serving = 0  # the ticket whose turn it is
+        self.owner: int | None = None  # the thread whose turn it is
+        self.depth = 0  # how many turns it has taken inside its own
+
+    def take(self, *, wait: bool) -> bool:
+        me = threading.get_ident()
+        with self.changed:
+            if self.owner == me:
+                self.depth += 1
+                return True
+            if not wait and (self.owner is not None or self.next_ticket != self.serving):
+                return False
+            ticket = self.next_ticket
+            self.next_ticket += 1
+            while self.serving != ticket or self.owner is not None:
+                self.changed.wait()
+            self.owner, self.depth = me, 1
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BaseException as error:
+            self._next()
+            if isinstance(error, BlockingIOError):
+                return False
+            raise
+        return True
+
+    def give_back(self) -> None:
+        with self.changed:
+            self.depth -= 1
+            if self.depth:
+                return
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+        finally:
+            self._next()
+
+    def _next(self) -> None:
+        with self.changed:
+            self.owner = None
+            self.serving += 1
+            self.changed.notify_all()
+
+
+_counting = threading.Lock()
 # Opened once per process and path. Keyed by pid too: a child forked after the open
 # would share the parent's open file, and with it the lock, so it opens its own.
-_turn_files: dict[tuple[int, str], int] = {}
+_turns: dict[tuple[int, str], _Turn] = {}
 
 
 @contextlib.contextmanager
 def writers_take_turns(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
-    """Around a write transaction on SQLite: wait for the other processes' writers on
-    an OS file lock beside the database file, not in SQLite's busy handler.
+    """Around a write transaction on SQLite: wait for the other writers (threads of
+    this process, then other processes) on locks of our own, not in SQLite's busy
+    handler.
 
     A writer that finds SQLite's lock taken sleeps and retries (1, 2, 5 … up to
-    100 ms), so the lock often sits free while everyone waiting sleeps. flock() wakes
-    the next waiter the moment the holder lets go. Writers that do not take this lock
-    still queue on SQLite's own, as before; on PostgreSQL this does nothing.
+    100 ms), so the lock often sits free while everyone waiting sleeps. A lock of our
+    own wakes the next waiter the moment the holder lets go. Writers that do not take
+    it still queue on SQLite's own, as before; on PostgreSQL this does nothing.
     """
     connection = connections[using]
     # Inside a transaction it is too late: this connection may hold SQLite's lock
@@ -174,21 +238,26 @@ def writers_take_turns(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     if connection.vendor != "sqlite" or connection.in_atomic_block:
         yield
         return
-    fd = _turn_file(connection)
-    fcntl.flock(fd, fcntl.LOCK_EX)
+    turn = writers_turn(connection)
+    turn.take(wait=True)
     try:
         yield
     finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
+        turn.give_back()
 
 
-def _turn_file(connection: BaseDatabaseWrapper) -> int:
+def writers_turn(connection: BaseDatabaseWrapper) -> _Turn:
+    """This process's turn for the database this connection writes to."""
     path = f"{connection.settings_dict['NAME']}-writers.lock"
     key = (os.getpid(), path)
-    fd = _turn_files.get(key)
-    if fd is None:
-        fd = _turn_files[key] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    return fd
+    turn = _turns.get(key)
+    if turn is None:
+        with _counting:
+            turn = _turns.get(key)
+            if turn is None:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+                turn = _turns[key] = _Turn(fd)
+    return turn
 
 
 # Errors that say the database cannot be used now (its server gone or refusing
@@ -209,7 +278,8 @@ READ_PATH_WAIT_MS = 100
 @contextlib.contextmanager
 def turn_if_free(using: str = DEFAULT_DB_ALIAS) -> Iterator[bool]:
     """For a write made while answering a read (the count's refresh), which may be
-    skipped: on SQLite, whether the writers' turn (writers_take_turns) was free, and
+    skipped: on SQLite, whether the writers' turn (writers_take_turns) was free, with
+    no thread of this process waiting for it, and
     with SQLite's own lock waited for at most READ_PATH_WAIT_MS, not the busy timeout.
     The caller writes only when given True, and treats OperationalError as "busy
     now": a page never waits out, or fails on, someone else's write. Elsewhere, and
@@ -218,10 +288,8 @@ def turn_if_free(using: str = DEFAULT_DB_ALIAS) -> Iterator[bool]:
     if connection.vendor != "sqlite" or connection.in_atomic_block:
         yield True
         return
-    fd = _turn_file(connection)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+    turn = writers_turn(connection)
+    if not turn.take(wait=False):
         yield False
         return
     try:
@@ -235,7 +303,7 @@ def turn_if_free(using: str = DEFAULT_DB_ALIAS) -> Iterator[bool]:
             with connection.cursor() as cursor:
                 cursor.execute(f"PRAGMA busy_timeout = {int(usual):d}")
     finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
+        turn.give_back()
 
 
 def insert_all(objs: Sequence[Model], using: str = DEFAULT_DB_ALIAS) -> None:
