@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from groundswell.tracking import machine
 from groundswell.tracking.models import Click
@@ -62,6 +64,32 @@ class TestRule:
 
     def test_one_link_clicked_many_times_is_not_a_burst(self):
         assert machine.burst_keys([timed(1, s / 10) for s in range(10)]) == set()
+
+    @given(
+        st.lists(
+            st.tuples(st.integers(1, 5), st.integers(0, 80)), max_size=40, unique_by=lambda c: c
+        )
+    )
+    def test_it_finds_what_the_rule_says_in_one_pass(self, spec):
+        # The rule read literally: a click is in a burst when some window of
+        # BURST_SECONDS that holds it holds BURST_LINKS distinct links.
+        clicks = [timed(number, tenths / 10) for number, tenths in spec]
+        window = timedelta(seconds=machine.BURST_SECONDS)
+        expected = set()
+        for first in clicks:
+            inside = [
+                c for c in clicks if timedelta(0) <= c.clicked_at - first.clicked_at <= window
+            ]
+            if len({c.link_number for c in inside}) >= machine.BURST_LINKS:
+                expected.update(c.key for c in inside)
+        assert machine.burst_keys(clicks) == expected
+
+    def test_it_marks_every_click_of_a_script_hammering_one_recipients_links(self):
+        clicks = [timed(1, s / 10_000) for s in range(20_000)]
+        clicks += [timed(2, 1.0), timed(3, 1.5)]
+        # (Counted window by window, this took minutes, holding the writers' turn.)
+        found = machine.burst_keys(clicks)
+        assert len(found) == len({c.key for c in clicks if c.clicked_at >= T0})
 
 
 def event(cast: Cast, number: int, at: datetime, person_id: int | None, agent: str = CHROME):
