@@ -110,6 +110,29 @@ class Petition(models.Model):
             "was shown is refused as a script's; 0 turns the check off."
         ),
     )
+    confirm_by_email = models.BooleanField(
+        _("confirm signatures by email"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Blank for the site's default. A signature stays pending, out of the count, "
+            "until the signer presses the button on the page their email links to."
+        ),
+    )
+    proof_of_work = models.CharField(
+        _("proof of work"),
+        max_length=10,
+        blank=True,
+        choices=[
+            ("off", _("off")),
+            ("allow", _("on; signers without JavaScript may still sign")),
+            ("require", _("required; signing needs JavaScript")),
+        ],
+        help_text=_(
+            "Blank for the site's default. The signer's browser solves a small puzzle "
+            "before the form is sent, which makes signing by script costly."
+        ),
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -181,6 +204,8 @@ class PetitionSponsor(models.Model):
 class SignatureStatus(models.TextChoices):
     VALID = "valid", _("valid")
     INVALIDATED = "invalidated", _("invalidated")
+    # Waiting for the signer to confirm by email: out of the count; expires.
+    PENDING = "pending", _("waiting for confirmation")
 
 
 class Signature(models.Model):
@@ -225,6 +250,7 @@ class Signature(models.Model):
     )
     invalidated_reason = models.CharField(_("why invalidated"), max_length=200, blank=True)
     invalidated_at = models.DateTimeField(_("invalidated"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed by email"), null=True, blank=True)
     # Moved on again when an "already signed" note goes (at most daily, tasks.py).
     thanked_at = models.DateTimeField(
         _("thank-you email sent"), null=True, blank=True, editable=False
@@ -240,6 +266,12 @@ class Signature(models.Model):
         indexes = [
             models.Index(fields=["petition", "status"], name="signature_count_idx"),
             models.Index(fields=["petition", "-created_at"], name="signature_recent_idx"),
+            # Pending signatures that expire unconfirmed, found without reading the rest.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status="pending"),
+                name="signature_pending_idx",
+            ),
             # The dashboard's newest comments: only signatures with one, so a big
             # petition where few leave a comment is not read from its newest back.
             models.Index(
