@@ -14,13 +14,18 @@ through an index on (petition, network or domain, created_at), then BatchCount a
 the batch's own signatures one by one. No row is written for it, so signers never
 queue on a counter's lock; the sign request itself makes no query for it; and every
 web process and machine sharing the database sees the same count. Within a machine
-the count is exact (its one writer takes batches in turn); writers on other machines
-see each other's batches once committed, so several machines can pass a limit by at
-most what they write at the same moment.
+the count is exact (its one writer takes batches in turn). Writers on several
+machines (PostgreSQL) would see each other's batches only once committed, and three
+of them counting the same flood at the same moment could each let in a limit's
+worth; so before counting, a batch takes a transaction-scoped advisory lock for each
+network and domain it counts (in one order, so two batches cannot wait for each
+other), and a second batch with the same network or domain counts after the first
+commits. Batches with nothing in common never wait for each other.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from bisect import bisect_left
 from dataclasses import dataclass
@@ -29,6 +34,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -216,6 +222,7 @@ def count_recent(
     their status (an invalidated flood still counts against its sender): one query per
     petition and key through the index on (petition, network or domain, status,
     created_at), every status named so that both are read as ranges of it."""
+    _lock_counted_values(wanted)
     recent: dict[tuple[int, str, str], list] = {}
     for (petition_id, key), values in wanted.items():
         column = LIMITED_COLUMNS[key]
@@ -228,3 +235,29 @@ def count_recent(
         for value, created_at in rows:
             recent.setdefault((petition_id, key, value), []).append(created_at)
     return BatchCount(recent, now)
+
+
+def _advisory_key(petition_id: int, key: str, value: str) -> int:
+    digest = hashlib.blake2b(f"{petition_id}:{key}:{value}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _lock_counted_values(wanted: dict[tuple[int, str], set[str]]) -> None:
+    """On PostgreSQL, inside the batch's transaction: wait for any other writer's
+    batch counting the same petition's network or domain to commit (docstring above).
+    SQLite has one writer at a time already."""
+    if connection.vendor != "postgresql" or not wanted:
+        return
+    keys = sorted(
+        {
+            _advisory_key(petition_id, key, value)
+            for (petition_id, key), values in wanted.items()
+            for value in values
+        }
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(k))"
+            " FROM (SELECT unnest(%s::bigint[]) AS k ORDER BY 1) AS ordered",
+            [keys],
+        )
