@@ -72,6 +72,15 @@ class TestPersonAdmin:
         assert "already here" in response.text
         assert Person.objects.count() == 2
 
+    def test_it_refuses_a_name_holding_a_link_as_the_public_forms_do(self, alice_client, db):
+        response = alice_client.post(
+            reverse("admin:members_person_add"),
+            {"email": "dora@example.org", "first_name": "www.win.example", **_empty_inlines()},
+        )
+        assert response.status_code == 200
+        assert "without a web or email address" in response.text
+        assert not Person.objects.exists()
+
     def test_it_changes_details_through_the_action_and_audits_it(self, alice_client, campaign):
         bob = campaign["bob"]
         url = reverse("admin:members_person_change", args=[bob.pk])

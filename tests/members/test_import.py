@@ -128,6 +128,25 @@ class TestImportPeople:
         with pytest.raises(CommandError, match="CSV UTF-8"):
             run(path, open_press)
 
+    def test_a_name_holding_a_link_is_refused_as_the_public_forms_refuse_it(
+        self, tmp_path: Path, open_press: Organisation
+    ) -> None:
+        path = tmp_path / "names.csv"
+        path.write_text(
+            "email,first_name,last_name\n"
+            "ann@example.org,Ann,Able\n"
+            "win@example.org,Claim your prize at win.example,\n"
+            "rtl@example.org,Eve,\u202eevil\n",
+            encoding="utf-8",
+        )
+        out, err = run(path, open_press)
+        assert out.strip().splitlines()[-1] == "imported 1, updated 0, rejected 2"
+        assert "line 3: First name: Enter your name without a web or email address." in err
+        assert "line 4: Last name: Enter your name without line breaks" in err
+        assert list(Person.objects.values_list("email_normalised", flat=True)) == [
+            "ann@example.org"
+        ]
+
     def test_it_names_the_lists_when_the_list_is_wrong(
         self, sheet: Path, open_press: Organisation, action_fund: Organisation
     ) -> None:

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from groundswell.lib.addresses import normalise_email
+from groundswell.lib.names import name_problem
 from groundswell.members.actions.people import PersonDetails
 
 FIELDS = ("email", "first_name", "last_name", "postal_code", "country", "address")
@@ -137,6 +138,12 @@ def _checked(line: int, values: dict[str, str], seen: dict[str, int]) -> Row | R
                 _("%(field)s is longer than %(limit)d characters.")
                 % {"field": field.replace("_", " ").capitalize(), "limit": limit},
             )
+    for field in ("first_name", "last_name"):
+        # The same rule as the public forms: an imported name goes into our emails too.
+        problem = name_problem(values.get(field, ""))
+        if problem is not None:
+            label = field.replace("_", " ").capitalize()
+            return Rejected(line, email, f"{label}: {problem}")
     country = values.get("country", "").upper()
     if country and not (len(country) == 2 and country.isalpha()):
         return Rejected(

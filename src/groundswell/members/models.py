@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
+from groundswell.lib.names import validate_name
 from groundswell.orgs.access import Permission, is_administrator, organisation_ids
 from groundswell.orgs.models import MailingList
 
@@ -42,8 +43,14 @@ class Person(models.Model):
             "Trimmed, lower-cased, international domain encoded: the identity we match on."
         ),
     )
-    first_name = models.CharField(_("first name"), max_length=100, blank=True)
-    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    # lib/names.py's rule for the admin's forms; the public forms and the import
+    # apply it themselves.
+    first_name = models.CharField(
+        _("first name"), max_length=100, blank=True, validators=[validate_name]
+    )
+    last_name = models.CharField(
+        _("last name"), max_length=100, blank=True, validators=[validate_name]
+    )
     address = models.TextField(_("mailing address"), blank=True)
     postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
     country = models.CharField(
