@@ -129,7 +129,7 @@ class TestMailboxCopy:
         link = re.search(r"Add your name \((http://testserver(/sign/[^)]+))\)", text_part(message))
         assert link is not None
         page = Client().get(link[2]).content.decode().replace("&#x27;", "'")
-        assert f"Signing as <strong>{member.first_name}</strong>" in page
+        assert f'Signing as <strong dir="auto">{member.first_name}</strong>' in page
         assert f"Not {member.first_name}? Click here." in page
 
     def test_it_sends_no_second_copy_while_one_is_in_the_mailbox(

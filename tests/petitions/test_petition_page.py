@@ -136,6 +136,7 @@ class TestPetitionPage:
         for email, first, last, shown in [
             ("bob@example.org", "Bob", "member", True),
             ("dora@example.org", "Dora", "Hidden", False),
+            ("dan@example.org", "דני", "לוי", True),
         ]:
             do_sign_petition(
                 petition,
@@ -146,7 +147,10 @@ class TestPetitionPage:
 
         html = client.get(URL).content.decode()
 
-        assert "<strong>Bob M.</strong> <span>France</span>" in html
+        assert '<strong dir="auto">Bob M.</strong> <span dir="auto">France</span>' in html
+        # A right-to-left name is set apart, so it does not carry the text after it
+        # along with it.
+        assert '<strong dir="auto">דני ל.</strong>' in html
         assert "Dora" not in html
         assert "bob@example.org" not in html
 

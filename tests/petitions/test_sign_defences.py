@@ -200,7 +200,7 @@ class TestRateLimits:
         )
 
         assert response.status_code == 429
-        assert "Signing as <strong>Katy</strong>" in response.content.decode()
+        assert 'Signing as <strong dir="auto">Katy</strong>' in response.content.decode()
         assert not Signature.objects.filter(person=katy).exists()
 
 
