@@ -1,4 +1,10 @@
-"""Signing staff in from a browser test: the one place that knows the sign-in form."""
+"""Signing staff in from a browser test: the one place that knows the sign-in form.
+
+A note for every browser test: our pages forbid eval (Content-Security-Policy), and
+`page.wait_for_function("an expression")` evals the expression on every poll after
+the first, so it fails whenever the condition is not already true. Give it a
+function, `"() => an expression"`, which is compiled once.
+"""
 
 from __future__ import annotations
 

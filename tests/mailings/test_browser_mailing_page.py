@@ -54,7 +54,7 @@ def test_the_page_shows_the_end_of_the_send_and_a_copy_in_doubt(
     page.wait_for_selector(".status-sent", timeout=10_000)
     # The page drawn again fills its progress line from its first poll.
     page.wait_for_function(
-        "document.querySelector('.progress-text').textContent.startsWith('3 of 4 sent')",
+        "() => document.querySelector('.progress-text').textContent.startsWith('3 of 4 sent')",
         timeout=10_000,
     )
     assert "1 recipient is unknown." in page.locator(".unknown-note").inner_text()

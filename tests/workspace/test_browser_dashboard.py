@@ -35,14 +35,15 @@ def test_the_dashboard_draws_its_charts_and_follows_new_signatures(
         Signature.objects.create(petition=petition, person=make_person(f"p{n}@example.org"))
     clear_process_cache()
     page.wait_for_function(
-        "document.querySelector('[data-stat=total]').textContent === '5'", timeout=15_000
+        "() => document.querySelector('[data-stat=total]').textContent === '5'", timeout=15_000
     )
     # The rankings follow too: five signers, none of whom gave a country.
     page.wait_for_function(
-        "document.querySelector('#countries tbody td.num').textContent === '5'", timeout=15_000
+        "() => document.querySelector('#countries tbody td.num').textContent === '5'",
+        timeout=15_000,
     )
     assert page.locator("#countries tbody td").first.inner_text() == "not given"
     page.set_viewport_size({"width": 390, "height": 844})
     # The charts redraw at the new width when the window says it has resized.
-    page.wait_for_function("document.documentElement.scrollWidth <= 390", timeout=5_000)
+    page.wait_for_function("() => document.documentElement.scrollWidth <= 390", timeout=5_000)
     assert errors == []

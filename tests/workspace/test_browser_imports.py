@@ -28,7 +28,7 @@ SHEET = (
 
 def fits(page: Any, width: int) -> None:
     page.set_viewport_size({"width": width, "height": 900})
-    page.wait_for_function(f"document.documentElement.scrollWidth <= {width}", timeout=5_000)
+    page.wait_for_function(f"() => document.documentElement.scrollWidth <= {width}", timeout=5_000)
 
 
 def test_a_campaigner_imports_a_sheet_with_a_bad_row_and_gets_the_report(

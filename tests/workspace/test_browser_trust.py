@@ -65,7 +65,7 @@ def test_olga_finds_a_flood_invalidates_it_and_undoes_it(
     page.wait_for_selector("text=40 signatures invalidated")
     assert Signature.objects.filter(status=SignatureStatus.INVALIDATED).count() == 40
     page.set_viewport_size({"width": 390, "height": 900})
-    page.wait_for_function("document.documentElement.scrollWidth <= 390", timeout=5_000)
+    page.wait_for_function("() => document.documentElement.scrollWidth <= 390", timeout=5_000)
     page.screenshot(path=str(SHOTS / "workspace-trust-phone.png"), full_page=True)
 
     page.click("#batches button:text('Undo')")
