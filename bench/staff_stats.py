@@ -249,8 +249,10 @@ def inner(total: int) -> None:
     from django.utils import timezone
 
     from groundswell.members.models import Person
-    from groundswell.petitions import tally
     from groundswell.petitions.models import Petition, Signature, SignatureStatus
+    from groundswell.petitions.tally.counting import grouped
+    from groundswell.petitions.tally.dashboard import figures, shape
+    from groundswell.petitions.tally.refresh import refresh
 
     start = time.perf_counter()
     petitions = fill(total)
@@ -260,19 +262,17 @@ def inner(total: int) -> None:
     results = {
         "baseline: count the valid signatures": timed(valid.count, runs=5),
         "group every signature (no tallies)": timed(
-            lambda: tally._shape(tally._grouped(biggest.pk, None, None), timezone.now())
+            lambda: shape(grouped(biggest.pk, None, None), timezone.now())
         ),
-        "full tally refresh": timed(lambda: tally.refresh(biggest.pk)),
+        "full tally refresh": timed(lambda: refresh(biggest.pk)),
     }
     person = Person.objects.filter(source="bench").first()
     fresh = [Signature(petition_id=pk, person=person, source="email") for pk in petitions[1:]]
     Signature.objects.bulk_create(fresh)  # newer than the mark: read from the signatures
-    results["figures (stats.json), tallies + newest"] = timed(
-        lambda: tally.figures(biggest), runs=20
-    )
-    results["incremental tally refresh"] = timed(lambda: tally.refresh(biggest.pk), runs=3)
+    results["figures (stats.json), tallies + newest"] = timed(lambda: figures(biggest), runs=20)
+    results["incremental tally refresh"] = timed(lambda: refresh(biggest.pk), runs=3)
     results.update(time_dashboard(biggest))
-    check = tally.figures(biggest)
+    check = figures(biggest)
     assert check["total"] == valid.count(), (check["total"], valid.count())
     baseline = results["baseline: count the valid signatures"]
     print(f"petition with {valid.count():,} valid signatures:")

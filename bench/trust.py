@@ -101,20 +101,21 @@ def inner(total: int, flood: int) -> None:
     from staff_stats import fill, timed
 
     from groundswell.orgs.models import Organisation
-    from groundswell.petitions import tally
     from groundswell.petitions.models import (
         Petition,
         PetitionSponsor,
         Signature,
         SignatureStatus,
     )
+    from groundswell.petitions.tally.dashboard import figures
+    from groundswell.petitions.tally.refresh import refresh
 
     start = time.perf_counter()
     petitions = fill(total)
     spread(petitions[0], flood)
     print(f"filled {total:,} signatures in {time.perf_counter() - start:.0f} s", flush=True)
     for pk in petitions:
-        tally.refresh(pk)  # as the worker keeps them
+        refresh(pk)  # as the worker keeps them
     biggest = Petition.objects.get(pk=petitions[0])
     sponsor = Organisation.objects.create(
         name="Bench Action", slug="bench-action", sender_email="hello@bench.example.org"
@@ -180,7 +181,7 @@ def inner(total: int, flood: int) -> None:
     response = client.post(trust + f"batches/{batch.pk}/undo/")
     results[f"undo the {flood:,}"] = (time.perf_counter() - start) * 1000
     assert valid.count() == before
-    check = tally.figures(biggest)
+    check = figures(biggest)
     assert check["total"] == before, (check["total"], before)
 
     baseline = results["baseline: count the valid signatures"]

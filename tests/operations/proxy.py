@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+from urllib.parse import urlsplit, urlunsplit
 
 
 class Proxy:
@@ -66,3 +67,13 @@ class Proxy:
         finally:
             with contextlib.suppress(OSError):
                 sink.shutdown(socket.SHUT_WR)
+
+
+def behind_proxy(database_url: str) -> tuple[Proxy, str]:
+    """A proxy to the database at `database_url`, and the URL that goes through it."""
+    parts = urlsplit(database_url)
+    proxy = Proxy((parts.hostname or "127.0.0.1", parts.port or 5432))
+    netloc = parts.netloc.rsplit("@", 1)
+    host = f"127.0.0.1:{proxy.port}"
+    through = parts._replace(netloc=f"{netloc[0]}@{host}" if len(netloc) > 1 else host)
+    return proxy, urlunsplit(through)

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
-import signal
 import sqlite3
-import subprocess
 import tempfile
 import time
 import urllib.error
@@ -19,7 +17,6 @@ import urllib.request
 from email.message import Message
 from http.cookiejar import CookieJar
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.db import OperationalError, connection
@@ -30,11 +27,10 @@ from groundswell.petitions import pages
 from groundswell.petitions.models import Petition, Signature
 from groundswell.petitions.writer_client import SigningUnavailable
 from tests.conftest import free_port
-from tests.mailings.processes import GROUNDSWELL, database_url
-from tests.operations.proxy import Proxy
+from tests.mailings.processes import database_url
+from tests.operations.proxy import behind_proxy
 from tests.petitions.conftest import sign_data
-from tests.serving import server_env
-from tests.waiting import wait_until
+from tests.serving import start_serve, stop_serve, wait_until_ready
 
 
 class TestSignWhileTheDatabaseIsAway:
@@ -111,21 +107,6 @@ class Signer:
             return error.code, error.headers, error.read().decode()
 
 
-def _ready(base: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{base}/readyz", timeout=5) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
-def _through(proxy: Proxy, url: str) -> str:
-    parts = urlsplit(url)
-    netloc = parts.netloc.rsplit("@", 1)
-    host = f"127.0.0.1:{proxy.port}"
-    return urlunsplit(parts._replace(netloc=f"{netloc[0]}@{host}" if len(netloc) > 1 else host))
-
-
 @pytest.mark.slow
 @pytest.mark.alone
 @pytest.mark.django_db(transaction=True)
@@ -135,33 +116,22 @@ def test_signers_get_their_form_back_with_a_503_while_the_database_is_away(
     url = database_url()
     proxy = None
     if connection.vendor == "postgresql":
-        parts = urlsplit(url)
-        proxy = Proxy((parts.hostname or "127.0.0.1", parts.port or 5432))
-        url = _through(proxy, url)
+        proxy, url = behind_proxy(url)
     data_dir = Path(tempfile.mkdtemp(prefix="gs-a-"))  # short: the writer's socket is in it
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = server_env()
-    env.update(
-        {
-            "DATABASE_URL": url,
-            "GROUNDSWELL_DATA_DIR": str(data_dir),
-            "BASE_URL": base,
-            "LOG_LEVEL": "WARNING",
-            # Locked for longer than this is "away" (the default is 20 s).
-            "SQLITE_BUSY_TIMEOUT_SECONDS": str(BUSY_TIMEOUT),
-        }
-    )
-    serve = subprocess.Popen(
-        [GROUNDSWELL, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    serve = start_serve(
+        port,
+        data_dir=data_dir,
+        database_url=url,
+        workers=1,
+        threads=4,
+        # Locked for longer than this is "away" (the default is 20 s).
+        SQLITE_BUSY_TIMEOUT_SECONDS=str(BUSY_TIMEOUT),
     )
     lock: sqlite3.Connection | None = None
     try:
-        wait_until(lambda: _ready(base), 60, "the server to be ready")
+        wait_until_ready(base)
         zoe, yusuf = Signer(base, petition), Signer(base, petition)
         assert zoe.sign(email="before@example.org")[0] == 303
 
@@ -216,9 +186,7 @@ def test_signers_get_their_form_back_with_a_503_while_the_database_is_away(
     finally:
         if lock is not None:
             lock.close()
-        serve.send_signal(signal.SIGTERM)
-        output, _ = serve.communicate(timeout=30)
-        print(output)  # shown when the test fails
+        output = stop_serve(serve)
         if proxy is not None:
             proxy.stop()
         shutil.rmtree(data_dir, ignore_errors=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import sqlite3
 import subprocess
 import tempfile
@@ -21,10 +20,8 @@ from django.db import connection
 
 from groundswell.petitions.models import Petition
 from tests.conftest import free_port
-from tests.mailings.processes import GROUNDSWELL
-from tests.operations.test_database_away import Signer, _ready
-from tests.serving import server_env
-from tests.waiting import wait_until
+from tests.operations.test_database_away import Signer
+from tests.serving import start_serve, stop_serve, wait_until_ready
 
 SIZE = "16m"
 
@@ -84,25 +81,12 @@ def test_a_full_disk_gives_signers_a_503_and_signing_comes_back_with_space(
         source.close()
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        env = server_env()
-        env.update(
-            {
-                "DATABASE_URL": f"sqlite:///{database}",
-                "GROUNDSWELL_DATA_DIR": str(disk / "data"),
-                "BASE_URL": base,
-                "LOG_LEVEL": "WARNING",
-            }
-        )
-        serve = subprocess.Popen(
-            [GROUNDSWELL, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+        serve = start_serve(
+            port, data_dir=disk / "data", database_url=f"sqlite:///{database}", workers=1
         )
         output = ""
         try:
-            wait_until(lambda: _ready(base), 60, "the server to be ready")
+            wait_until_ready(base)
             signer = Signer(base, petition)
             assert signer.sign(email="before@example.org")[0] == 303
 
@@ -134,9 +118,7 @@ def test_a_full_disk_gives_signers_a_503_and_signing_comes_back_with_space(
             assert again[-1] == 303, again
             assert serve.poll() is None  # no restart
         finally:
-            serve.send_signal(signal.SIGTERM)
-            output, _ = serve.communicate(timeout=30)
-            print(output)  # shown when the test fails
+            output = stop_serve(serve)
 
         acknowledged = {e for e, status in answers.items() if status == 303} | {email}
         written = set(

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import sqlite3
-import subprocess
 import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.db import connection
@@ -22,9 +18,10 @@ from django.test import Client
 
 from groundswell.operations.health import writer_problem
 from tests.conftest import free_port
-from tests.mailings.processes import GROUNDSWELL, database_url
-from tests.operations.proxy import Proxy
+from tests.mailings.processes import database_url
+from tests.operations.proxy import behind_proxy
 from tests.petitions.test_writer_service import Running
+from tests.serving import start_serve, stop_serve
 from tests.waiting import wait_until
 
 
@@ -108,29 +105,16 @@ def test_readyz_turns_503_while_the_database_is_gone_and_back_by_itself(
     url = database_url()
     proxy = None
     if connection.vendor == "postgresql":
-        parts = urlsplit(url)
-        proxy = Proxy((parts.hostname or "127.0.0.1", parts.port or 5432))
-        netloc = parts.netloc.rsplit("@", 1)
-        host = f"127.0.0.1:{proxy.port}"
-        url = urlunsplit(parts._replace(netloc=f"{netloc[0]}@{host}" if len(netloc) > 1 else host))
+        proxy, url = behind_proxy(url)
     data_dir = Path(tempfile.mkdtemp(prefix="gs-r-"))
     port = free_port()
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": url,
-            "GROUNDSWELL_DATA_DIR": str(data_dir),
-            "BASE_URL": f"http://127.0.0.1:{port}",
-            "LOG_LEVEL": "WARNING",
-            "METRICS_TOKEN": METRICS_TOKEN,
-        }
-    )
-    serve = subprocess.Popen(
-        [GROUNDSWELL, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "2"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    serve = start_serve(
+        port,
+        data_dir=data_dir,
+        database_url=url,
+        workers=1,
+        threads=2,
+        METRICS_TOKEN=METRICS_TOKEN,
     )
     base = f"http://127.0.0.1:{port}"
     lock: sqlite3.Connection | None = None
@@ -164,9 +148,7 @@ def test_readyz_turns_503_while_the_database_is_gone_and_back_by_itself(
     finally:
         if lock is not None:
             lock.close()
-        serve.send_signal(signal.SIGTERM)
-        output, _ = serve.communicate(timeout=30)
-        print(output)  # shown when the test fails
+        stop_serve(serve)
         if proxy is not None:
             proxy.stop()
         shutil.rmtree(data_dir, ignore_errors=True)

@@ -23,10 +23,10 @@ import pytest
 
 from groundswell.petitions.models import Petition, Signature
 from tests.conftest import free_port
-from tests.mailings.processes import GROUNDSWELL, database_url
+from tests.mailings.processes import database_url
 from tests.petitions.conftest import sign_data
 from tests.petitions.test_writer_service import _alive, _children
-from tests.serving import server_env
+from tests.serving import start_serve, stop_serve, wait_until_ready
 from tests.waiting import wait_until
 
 SIGNERS = 8
@@ -86,25 +86,15 @@ class Signer(threading.Thread):
 
 
 def start_server(data_dir: Path, port: int) -> subprocess.Popen[str]:
-    env = server_env()
-    env.update(
-        {
-            "DATABASE_URL": database_url(),
-            "GROUNDSWELL_DATA_DIR": str(data_dir),
-            "BASE_URL": f"http://127.0.0.1:{port}",
-            "LOG_LEVEL": "WARNING",
-            # The count read afresh: what the restarted server shows is the database's.
-            "COUNT_REFRESH_SECONDS": "0",
-            "COUNT_CACHE_SECONDS": "0",
-            "METRICS_TOKEN": METRICS_TOKEN,
-        }
-    )
-    return subprocess.Popen(
-        [GROUNDSWELL, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    return start_serve(
+        port,
+        data_dir=data_dir,
+        database_url=database_url(),
+        workers=2,
+        # The count read afresh: what the restarted server shows is the database's.
+        COUNT_REFRESH_SECONDS="0",
+        COUNT_CACHE_SECONDS="0",
+        METRICS_TOKEN=METRICS_TOKEN,
     )
 
 
@@ -115,14 +105,6 @@ def descendants(pid: int) -> list[int]:
             found.append(child)
             todo.append(child)
     return found
-
-
-def ready(base: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{base}/readyz", timeout=5) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
 
 
 def public_count(base: str, petition: Petition) -> int:
@@ -152,7 +134,7 @@ def test_every_acknowledged_signature_survives_kill_9_of_the_web_server(
     server = start_server(data_dir, port)
     restarted = None
     try:
-        wait_until(lambda: ready(base), 60, "the server to be ready")
+        wait_until_ready(base)
         stop = threading.Event()
         signers = [Signer(base, petition, n, stop) for n in range(SIGNERS)]
         for signer in signers:
@@ -189,7 +171,7 @@ def test_every_acknowledged_signature_survives_kill_9_of_the_web_server(
         assert written <= tried
 
         restarted = start_server(data_dir, port)
-        wait_until(lambda: ready(base), 60, "the restarted server to be ready")
+        wait_until_ready(base, what="the restarted server to be ready")
         # Half a second of signing on the restarted server.
         again = Signer(base, petition, 99, threading.Event())
         threading.Timer(0.5, again.stop.set).start()
@@ -206,7 +188,5 @@ def test_every_acknowledged_signature_survives_kill_9_of_the_web_server(
     finally:
         for process in (server, restarted):
             if process is not None and process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                output, _ = process.communicate(timeout=30)
-                print(output)  # shown when the test fails
+                stop_serve(process)
         shutil.rmtree(data_dir, ignore_errors=True)

@@ -12,12 +12,14 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from groundswell.members.models import Person
-from groundswell.petitions import tally
 from groundswell.petitions.actions.signatures import (
     do_invalidate_signatures,
     do_restore_signatures,
 )
 from groundswell.petitions.models import Petition, Signature, SignatureTally, TallyMark
+from groundswell.petitions.tally import dashboard
+from groundswell.petitions.tally.counting import grouped
+from groundswell.petitions.tally.refresh import horizon, petitions_to_refresh, refresh
 from groundswell.petitions.tasks import refresh_tallies
 from tests.cast import make_petition
 
@@ -57,7 +59,7 @@ def sign(
 
 def direct(petition: Petition, now: datetime) -> dict:
     """The figures from every signature at once, without tallies."""
-    return tally._shape(tally._grouped(petition.pk, None, None), now)
+    return dashboard.shape(grouped(petition.pk, None, None), now)
 
 
 @pytest.fixture
@@ -71,7 +73,7 @@ class TestFigures:
         sign(petition, 2, minutes=20, source="share-facebook", referer="https://m.facebook.com/x")
         sign(petition, 3, minutes=70, source="email", country="GB", postal_code="ec1a 1bb")
         now = START + timedelta(hours=3)
-        figures = tally.figures(petition, now=now)
+        figures = dashboard.figures(petition, now=now)
         assert figures["total"] == 3
         assert figures["by_source"] == [
             {"source": "email", "count": 2},
@@ -94,7 +96,7 @@ class TestFigures:
         kept = sign(petition, 1, minutes=5)
         gone = sign(petition, 2, minutes=6)
         do_invalidate_signatures("staff:alice", [gone.pk], reason="spam")
-        assert tally.figures(petition)["total"] == 1
+        assert dashboard.figures(petition)["total"] == 1
         assert kept.pk
 
 
@@ -102,70 +104,70 @@ class TestRefresh:
     def test_it_gives_the_same_figures_from_tallies_and_the_newest_signatures(self, petition):
         for n in range(6):
             sign(petition, n, minutes=n * 50, source=["email", "", "x"][n % 3])
-        tally.refresh(petition.pk, now=START + timedelta(minutes=300))
+        refresh(petition.pk, now=START + timedelta(minutes=300))
         for n in range(6, 9):
             sign(petition, n, minutes=600 + n, source="email")
         now = START + timedelta(hours=20)
-        assert tally.figures(petition, now=now) == direct(petition, now)
-        assert tally.figures(petition, now=now)["total"] == 9
+        assert dashboard.figures(petition, now=now) == direct(petition, now)
+        assert dashboard.figures(petition, now=now)["total"] == 9
 
     def test_it_follows_an_invalidation_and_a_restore_at_once(self, petition):
         signatures = [sign(petition, n, minutes=n, source="email") for n in range(4)]
-        tally.refresh(petition.pk)
+        refresh(petition.pk)
         do_invalidate_signatures("staff:alice", [signatures[0].pk], reason="spam")
-        figures = tally.figures(petition)
+        figures = dashboard.figures(petition)
         assert (figures["total"], figures["by_source"]) == (3, [{"source": "email", "count": 3}])
         do_restore_signatures("staff:alice", [signatures[0].pk])
-        assert tally.figures(petition)["total"] == 4
-        tally.refresh(petition.pk)
-        assert tally.figures(petition)["total"] == 4
+        assert dashboard.figures(petition)["total"] == 4
+        refresh(petition.pk)
+        assert dashboard.figures(petition)["total"] == 4
 
     def test_it_throws_away_a_refresh_that_counted_before_a_change(
         self, petition, monkeypatch: pytest.MonkeyPatch
     ):
         signatures = [sign(petition, n, minutes=n) for n in range(3)]
-        tally.refresh(petition.pk, now=START + timedelta(minutes=1))
-        grouped = tally._grouped
+        refresh(petition.pk, now=START + timedelta(minutes=1))
+        refresh_grouped = "groundswell.petitions.tally.refresh.grouped"
 
         def grouped_then_invalidated(*args, **kwargs):
             found = grouped(*args, **kwargs)
             if not kwargs.get("ids"):  # the refresh's read, then staff act before it writes
-                monkeypatch.setattr(tally, "_grouped", grouped)
+                monkeypatch.setattr(refresh_grouped, grouped)
                 do_invalidate_signatures("staff:alice", [signatures[2].pk], reason="spam")
             return found
 
-        monkeypatch.setattr(tally, "_grouped", grouped_then_invalidated)
-        assert tally.refresh(petition.pk) == 0
-        assert tally.figures(petition)["total"] == 2
-        assert tally.refresh(petition.pk) == 2
-        assert tally.figures(petition)["total"] == 2
+        monkeypatch.setattr(refresh_grouped, grouped_then_invalidated)
+        assert refresh(petition.pk) == 0
+        assert dashboard.figures(petition)["total"] == 2
+        assert refresh(petition.pk) == 2
+        assert dashboard.figures(petition)["total"] == 2
 
     def test_it_counts_a_signature_that_committed_late_at_the_next_refresh(self, petition):
         sign(petition, 1, minutes=1)
-        tally.refresh(petition.pk)
+        refresh(petition.pk)
         mark = TallyMark.objects.get(petition=petition).counted_before
         # Timed before the mark (its transaction was slow to commit), seen after it.
         late = Signature.objects.create(petition=petition, source="late")
         Signature.objects.filter(pk=late.pk).update(created_at=mark - timedelta(minutes=2))
-        tally.refresh(petition.pk)
-        assert tally.figures(petition)["total"] == 2
+        refresh(petition.pk)
+        assert dashboard.figures(petition)["total"] == 2
 
     def test_its_task_refreshes_only_petitions_with_something_new(self, petition):
         quiet = make_petition(slug="quiet-one")
         sign(petition, 1, minutes=1)
         assert refresh_tallies.call() == 1
         assert not TallyMark.objects.filter(petition=quiet).exists()
-        assert tally.petitions_to_refresh() == []
+        assert petitions_to_refresh() == []
 
     def test_its_reads_do_not_grow_with_the_signatures(
         self, petition, django_assert_max_num_queries
     ):
         for n in range(30):
             sign(petition, n, minutes=n * 7, source=f"s{n % 4}")
-        tally.refresh(petition.pk, now=START + timedelta(minutes=300))
+        refresh(petition.pk, now=START + timedelta(minutes=300))
         sign(petition, 99, minutes=400)
         with django_assert_max_num_queries(10):
-            tally.figures(petition)
+            dashboard.figures(petition)
 
 
 class TestCompaction:
@@ -175,14 +177,14 @@ class TestCompaction:
             for n in range(150)
         ]
         now = START + timedelta(days=11)
-        tally.refresh(petition.pk, now=now)
-        old = SignatureTally.objects.filter(dimension="all", hour__lt=tally._horizon(now))
+        refresh(petition.pk, now=now)
+        old = SignatureTally.objects.filter(dimension="all", hour__lt=horizon(now))
         days = {timezone.localtime(hour).date() for hour in old.values_list("hour", flat=True)}
         assert old.count() == len(days) == 7  # a week of hours, one row per day
-        assert tally.figures(petition, now=now) == direct(petition, now)
+        assert dashboard.figures(petition, now=now) == direct(petition, now)
         do_invalidate_signatures("staff:alice", [signatures[3].pk], reason="spam")
-        assert tally.figures(petition, now=now) == direct(petition, now)
-        assert tally.figures(petition, now=now)["total"] == 149
+        assert dashboard.figures(petition, now=now) == direct(petition, now)
+        assert dashboard.figures(petition, now=now)["total"] == 149
 
 
 class TestAgreesWithGroupingEverything(HypothesisTestCase):
@@ -199,11 +201,11 @@ class TestAgreesWithGroupingEverything(HypothesisTestCase):
         signatures = []
         for n, minute in enumerate(sorted(minutes)):
             if n == refresh_after:
-                tally.refresh(petition.pk, now=START + timedelta(minutes=minute))
+                refresh(petition.pk, now=START + timedelta(minutes=minute))
             signatures.append(sign(petition, n, minutes=minute, source=f"s{minute % 3}"))
         picked = [s.pk for i, s in enumerate(signatures) if i in invalidate]
         do_invalidate_signatures("test", picked, reason="test")
         now = START + timedelta(days=6)
-        assert tally.figures(petition, now=now) == direct(petition, now)
-        tally.refresh(petition.pk)
-        assert tally.figures(petition, now=timezone.now()) == direct(petition, timezone.now())
+        assert dashboard.figures(petition, now=now) == direct(petition, now)
+        refresh(petition.pk)
+        assert dashboard.figures(petition, now=timezone.now()) == direct(petition, timezone.now())

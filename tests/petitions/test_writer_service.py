@@ -29,11 +29,11 @@ from groundswell.petitions.models import Petition, PetitionStatus, Signature
 from groundswell.petitions.writer import process_writer, write_together
 from groundswell.petitions.writer_service import WriterService, socket_path
 from tests.conftest import free_port
-from tests.mailings.processes import GROUNDSWELL, database_url
+from tests.mailings.processes import database_url
 from tests.petitions.conftest import sign_data
 from tests.petitions.test_concurrent_signing import run_at_once
 from tests.petitions.test_signing_together import signer
-from tests.serving import server_env
+from tests.serving import start_serve, stop_serve, wait_until_ready
 from tests.waiting import wait_until
 
 
@@ -245,28 +245,19 @@ def test_serve_runs_one_writer_that_every_worker_hands_signatures_to(
 ) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="gs-s-"))
     port = free_port()
-    env = server_env()
-    env.update(
-        {
-            "DATABASE_URL": database_url(),
-            "GROUNDSWELL_DATA_DIR": str(data_dir),
-            "BASE_URL": f"http://127.0.0.1:{port}",
-            "LOG_LEVEL": "INFO",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    serve = subprocess.Popen(
-        [GROUNDSWELL, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    serve = start_serve(
+        port,
+        data_dir=data_dir,
+        database_url=database_url(),
+        workers=2,
+        LOG_LEVEL="INFO",
+        PYTHONUNBUFFERED="1",
     )
     base = f"http://127.0.0.1:{port}"
     sock = data_dir / "run" / "signature-writer.sock"
     try:
         wait_until(lambda: sock.exists(), 60, "the signature writer's socket")
-        wait_until(lambda: _answers(base), 60, "the server")
+        wait_until_ready(base)
         first_writer = _writer_pid(serve)
         assert first_writer is not None
         # On PostgreSQL in a session of its own: one peer of the web server for the
@@ -298,9 +289,7 @@ def test_serve_runs_one_writer_that_every_worker_hands_signatures_to(
         helpers = [pid for pid, _ in _children(serve.pid)]
         helpers += [pid for parent in helpers for pid, _ in _children(parent)]
     finally:
-        serve.send_signal(signal.SIGTERM)
-        output, _ = serve.communicate(timeout=30)
-        print(output)  # shown when the test fails
+        output = stop_serve(serve)
         shutil.rmtree(data_dir, ignore_errors=True)
     # The writer reports what it wrote when it stops: the last four went through it.
     written = [json.loads(m) for m in re.findall(r"signature writer stopped: (\{.*\})", output)]
@@ -325,14 +314,6 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
-
-
-def _answers(base: str) -> bool:
-    try:
-        urllib.request.urlopen(f"{base}/", timeout=5).read()
-    except OSError:
-        return False
-    return True
 
 
 def receive_exactly(sock: socket.socket, size: int) -> bytes:

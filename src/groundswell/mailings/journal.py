@@ -67,8 +67,28 @@ def _field(text: str) -> str:
     return text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
 
 
-class Journal:
-    """The running lane's journal, created and locked at once."""
+class _HeldJournal:
+    """A journal file this process holds open and locked."""
+
+    path: Path
+    fd: int
+
+    def remove(self) -> None:
+        """Every answer in it is in the database: remove it, then let go."""
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+        self.close()
+
+    def close(self) -> None:
+        """Let go (and so unlock) without removing: recovery will replay it."""
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+class Journal(_HeldJournal):
+    """The running lane's journal, created and locked at once; `remove` once the lane
+    stopped with every answer in the database."""
 
     def __init__(self, worker_id: str) -> None:
         directory().mkdir(parents=True, exist_ok=True)
@@ -107,18 +127,6 @@ class Journal:
         if self.size > CHECKPOINT_BYTES:
             os.ftruncate(self.fd, len(self.header))
             self.size = len(self.header)
-
-    def remove(self) -> None:
-        """The lane stopped with every answer in the database."""
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
-        self.close()
-
-    def close(self) -> None:
-        """Let go (and so unlock) without removing: recovery will replay it."""
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
 
 
 @dataclass(frozen=True)
@@ -162,8 +170,8 @@ def parse(data: bytes) -> Replay | None:
     return replay
 
 
-class DeadJournal:
-    """A dead lane's journal, locked by us: read it, then discard it once replayed."""
+class DeadJournal(_HeldJournal):
+    """A dead lane's journal, locked by us: read it, then `remove` it once replayed."""
 
     def __init__(self, path: Path, fd: int) -> None:
         self.path = path
@@ -176,16 +184,6 @@ class DeadJournal:
                 return parse(file.read())
         except OSError:
             return None
-
-    def discard(self) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
-        self.release()
-
-    def release(self) -> None:
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
 
 
 def _take_path(path: Path) -> DeadJournal | Literal["live", "missing"]:
@@ -230,7 +228,7 @@ def leftovers() -> Iterator[tuple[str, DeadJournal]]:
                     continue  # a lane may be between creating and locking it
             found = _take_path(path)
             if isinstance(found, DeadJournal):
-                found.discard()
+                found.remove()
         elif name.endswith(SUFFIX):
             found = _take_path(path)
             if isinstance(found, DeadJournal):

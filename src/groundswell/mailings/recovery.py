@@ -188,9 +188,9 @@ def _replay(worker_id: str, found: journal.DeadJournal) -> Recovered:
     try:
         done = _recover_claims(worker_id, found.replay())
     except BaseException:
-        found.release()  # replayed by the next recovery
+        found.close()  # replayed by the next recovery
         raise
-    found.discard()
+    found.remove()
     return done
 
 

@@ -36,8 +36,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from groundswell.lib.limits import LARGE_PROVIDERS
-from groundswell.petitions import tally
 from groundswell.petitions.models import Petition, Signature, SignatureStatus
+from groundswell.petitions.tally import dashboard
 
 PERIODS: dict[str, tuple[timedelta, Any]] = {
     "day": (timedelta(days=1), _("the last 24 hours")),
@@ -208,7 +208,7 @@ def recent_hours(petition: Petition, now: datetime) -> tuple[list[tuple[datetime
     """The dashboard's last three days of hours (its tallies, plus the newest
     signatures) since the petition opened, and its usual hour: their median, the hour
     under way left out."""
-    series = tally.figures(petition, now=now)["by_hour"]
+    series = dashboard.figures(petition, now=now)["by_hour"]
     started = petition.opened_at or petition.created_at
     counts = [
         (datetime.fromisoformat(row["hour"]), int(row["count"]))

@@ -121,6 +121,11 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         "minutes": int(LOCKOUT.total_seconds() // 60),
     }
     response = render(request, "workspace/sign_in.html", context, status=status)
+    return _with_retry_after(response, locked)
+
+
+def _with_retry_after(response: HttpResponse, locked: datetime | None) -> HttpResponse:
+    """A locked-out page says when to try again."""
     if locked:
         response["Retry-After"] = str(max(1, int((locked - timezone.now()).total_seconds())))
     return response
@@ -198,9 +203,7 @@ def sign_in_code(request: HttpRequest) -> HttpResponse:
         "minutes": int(LOCKOUT.total_seconds() // 60),
     }
     response = render(request, "workspace/sign_in_code.html", context, status=status)
-    if locked:
-        response["Retry-After"] = str(max(1, int((locked - timezone.now()).total_seconds())))
-    return response
+    return _with_retry_after(response, locked)
 
 
 @require_POST

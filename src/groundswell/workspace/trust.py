@@ -44,6 +44,11 @@ def _writable(request: HttpRequest, slug: str) -> Petition:
     return petition
 
 
+def _to_batches(petition: Petition) -> HttpResponse:
+    """Back to the trust page's list of invalidations, where the change shows."""
+    return redirect(reverse("workspace:petition-trust", args=[petition.slug]) + "#batches")
+
+
 def _page(
     request: HttpRequest,
     petition: Petition,
@@ -120,7 +125,7 @@ def invalidate(request: HttpRequest, slug: str) -> HttpResponse:
         )
         % {"count": f"{batch.invalidated:,}"},
     )
-    return redirect(reverse("workspace:petition-trust", args=[petition.slug]) + "#batches")
+    return _to_batches(petition)
 
 
 @staff_required
@@ -132,7 +137,7 @@ def undo(request: HttpRequest, slug: str, batch_id: int) -> HttpResponse:
         batch = do_undo_invalidation(actor(request), batch)
     except NotUndoable:
         messages.error(request, _("That invalidation was undone already."))
-        return redirect(reverse("workspace:petition-trust", args=[petition.slug]) + "#batches")
+        return _to_batches(petition)
     messages.success(
         request,
         ngettext(
@@ -142,4 +147,4 @@ def undo(request: HttpRequest, slug: str, batch_id: int) -> HttpResponse:
         )
         % {"count": f"{batch.restored:,}"},
     )
-    return redirect(reverse("workspace:petition-trust", args=[petition.slug]) + "#batches")
+    return _to_batches(petition)

@@ -1,4 +1,4 @@
-"""The workspace's pages: thin views over petitions/tally.py and workspace/scope.py."""
+"""The workspace's pages: thin views over petitions/tally/dashboard.py and workspace/scope.py."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from django.views.decorators.http import require_GET
 
 from groundswell.lib.numbers import bounded_int
 from groundswell.orgs.access import Permission, can, organisation_ids, staff_required
-from groundswell.petitions import tally
 from groundswell.petitions.counter import petition_count
+from groundswell.petitions.tally import dashboard
 from groundswell.workspace import scope
 from groundswell.workspace.comments import recent_comments
 
@@ -27,7 +27,7 @@ def _refresh_seconds(request: HttpRequest) -> int:
 
 
 def _stats(petition: scope.Petition) -> dict:
-    figures = tally.figures(petition)
+    figures = dashboard.figures(petition)
     # The headline is the public count, so staff and the public page agree; `counted`
     # is the sum of the hours, which runs ahead of it by at most a few seconds.
     figures["counted"] = figures["total"]

@@ -25,7 +25,7 @@ class Command(BaseCommand):
         # Recipients a killed worker left claimed are recovered before any send runs.
         from groundswell.lib.periodic import keep_queued
         from groundswell.mailings.tasks import on_worker_start
-        from groundswell.petitions.tally import TALLY_EVERY
+        from groundswell.petitions.tally.refresh import TALLY_EVERY
         from groundswell.petitions.tasks import refresh_tallies
         from groundswell.tasks import start_pruning
         from groundswell.taskworker import TaskWorker
