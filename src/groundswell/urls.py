@@ -18,16 +18,16 @@ admin.site.login = admin_sign_in  # type: ignore[method-assign]
 admin.site.admin_view = administrators_only(admin.site.admin_view)  # type: ignore[method-assign]
 
 urlpatterns = [
-    # First: the public petition pages take nearly all the traffic, and Django tries
-    # patterns in order.
+    # First: the public petition pages and the mailings' tracked links take nearly all
+    # the traffic, and Django tries patterns in order.
     path("", include("groundswell.petitions.urls")),
+    path("", include("groundswell.tracking.urls")),
     path("admin/", admin.site.urls),
     path("staff/reports/", include("groundswell.reports.urls")),
     path("staff/mailings/", include("groundswell.mailings.urls")),
     path("staff/", include((twofactor.twofactor_urls, "twofactor"))),
     path("staff/", include("groundswell.workspace.urls")),
     path("mail/", include("groundswell.mailings.public_urls")),
-    path("", include("groundswell.tracking.urls")),
     path("webhooks/anymail/", include(usable_webhooks())),
     path("", include("groundswell.members.urls")),
     # Asked for by browsers on pages that name no icon (the Django admin's).

@@ -219,3 +219,85 @@ class TestMemberLinkCommand:
 
         with pytest.raises(CommandError, match="No member has the address"):
             call_command("member_link", "nobody@example.org")
+
+
+class TestRecognisedPageFromTheSharedPage:
+    """The member's page is the page cached for everyone with their own fields put in:
+    what is personal must follow the member, never the member before them."""
+
+    def test_it_reads_the_member_and_their_consent_in_one_query(
+        self, client: Client, petition: Petition, katy, django_assert_num_queries
+    ):
+        bob = make_person("bob@example.org", "Bob", "Member", postal_code="N1 9GU", country="GB")
+        client.get(f"/sign/{petition.slug}/?akid={make_member_token(katy.pk)}")
+
+        with django_assert_num_queries(1):
+            response = Client().get(f"/sign/{petition.slug}/?akid={make_member_token(bob.pk, 5)}")
+
+        assert "Not Bob? Click here." in response.content.decode()
+
+    def test_it_asks_each_member_only_for_what_is_missing_whoever_came_before(
+        self, client: Client, petition: Petition, katy
+    ):
+        dan = make_person("dan@example.org", "Dan", "Member", country="GB")  # no postal code
+        pages = [
+            Client().get(f"/sign/{petition.slug}/?akid={make_member_token(p.pk)}").content.decode()
+            for p in (katy, dan, katy)
+        ]
+
+        assert 'name="postal_code"' not in pages[0]
+        assert 'name="postal_code"' in pages[1]
+        assert "Not Dan? Click here." in pages[1]
+        assert 'name="postal_code"' not in pages[2]
+        assert "Dan" not in pages[2]
+
+    def test_a_consent_given_since_the_last_page_shows_at_once(
+        self, client: Client, petition: Petition, katy, action_fund
+    ):
+        url = f"/sign/{petition.slug}/?akid={make_member_token(katy.pk)}"
+        assert 'name="consent_open-press-fund"' in client.get(url).content.decode()
+
+        do_subscribe(katy, action_fund.default_list, source="test", wording="Yes, Action Fund.")
+
+        page = client.get(url).content.decode()
+        assert 'name="consent_open-press-fund"' not in page
+        assert 'name="consent_open-press"' not in page
+
+    def test_a_member_deleted_since_the_mail_is_a_stranger(
+        self, client: Client, petition: Petition, katy
+    ):
+        token = make_member_token(katy.pk)
+        katy.delete()
+
+        response = client.get(f"/sign/{petition.slug}/?akid={token}")
+
+        assert "Not Katy?" not in response.content.decode()
+        assert 'name="email"' in response.content.decode()
+        assert COOKIE not in response.cookies
+
+
+class FormThatMustNotBeBuilt:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the sign view built SignForm for a plain one-click submission")
+
+
+class TestOneClickSigningWithoutTheForm:
+    def test_it_signs_a_plain_one_click_submission_without_building_the_form(
+        self, client: Client, petition: Petition, katy, monkeypatch: pytest.MonkeyPatch
+    ):
+        from groundswell.petitions import views
+
+        monkeypatch.setattr(views, "SignForm", FormThatMustNotBeBuilt)
+        token = make_member_token(katy.pk, 29208)
+
+        response = client.post(
+            f"/sign/{petition.slug}/",
+            {"akid": token, "t": "3", "comment": " Open it. ", "consent_open-press-fund": "on"},
+        )
+
+        assert response.status_code == 303
+        signature = Signature.objects.get()
+        assert (signature.person, signature.mailing_id, signature.link_number) == (katy, 29208, 3)
+        assert signature.comment == "Open it."
+        event = ConsentEvent.objects.get(source=f"petition:{petition.slug}")
+        assert event.subscription.mailing_list.organisation.slug == "open-press-fund"

@@ -14,7 +14,7 @@ from django.test import Client
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from groundswell.members.models import ConsentEvent
+from groundswell.members.models import ConsentEvent, Person
 from groundswell.orgs.models import Organisation
 from groundswell.petitions import views
 from groundswell.petitions.forms import (
@@ -196,6 +196,83 @@ class TestValidSubmission:
 
         if plain is not None:
             assert plain == as_the_form_reads_it(data, petition)
+
+
+def member_with(*, postal_code: str = "LS1 4AP", country: str = "GB") -> Person:
+    return Person(pk=7, first_name="Katy", postal_code=postal_code, country=country)
+
+
+def as_the_form_reads_it_for(
+    data: QueryDict, petition: Petition, member: Person, consented: set[int]
+) -> ValidSubmission | None:
+    form = SignForm(data, petition=petition, sponsors=SPONSORS, member=member, consented=consented)
+    if not form.is_valid():
+        return None
+    return ValidSubmission(form.cleaned_data, form.normalised_email, form.ticked_organisations())
+
+
+ONE_CLICK = {"akid": ["5.7.AAAAAAAAAAAAAAAA"], "t": ["1"], "consent_action-fund": ["on"]}
+
+
+class TestRecognisedMembersSubmission:
+    def test_it_reads_a_one_click_submission_as_the_form_does(self) -> None:
+        petition, member = petition_with(), member_with()
+        data = query(ONE_CLICK)
+
+        plain = read_plain_submission(data, petition, SPONSORS, member=member, consented={1})
+
+        assert plain is not None
+        assert plain == as_the_form_reads_it_for(data, petition, member, {1})
+        assert [o.slug for o in plain.ticked] == ["action-fund"]
+        assert plain.normalised_email is None
+        assert "email" not in plain.cleaned_data and "postal_code" not in plain.cleaned_data
+
+    def test_it_ignores_a_box_for_an_organisation_already_consented_to(self) -> None:
+        petition, member = petition_with(), member_with()
+        data = query(ONE_CLICK | {"consent_open-press": ["true", "x"]})
+
+        plain = read_plain_submission(data, petition, SPONSORS, member=member, consented={1})
+
+        assert plain is not None
+        assert plain == as_the_form_reads_it_for(data, petition, member, {1})
+
+    def test_it_leaves_a_missing_postal_code_to_the_form(self) -> None:
+        petition, member = petition_with(), member_with(postal_code="")
+
+        plain = read_plain_submission(query(ONE_CLICK), petition, SPONSORS, member=member)
+
+        assert plain is None
+
+    @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        fields=submissions(),
+        postal_code=st.booleans(),
+        country=st.booleans(),
+        mode=st.sampled_from([ConsentMode.EXPLICIT, ConsentMode.NOTICE]),
+        has_postal_code=st.booleans(),
+        has_country=st.booleans(),
+        consented=st.sets(st.sampled_from([1, 2])),
+    )
+    def test_it_accepts_only_what_the_form_accepts_with_the_same_values(
+        self,
+        fields: dict[str, list[str]],
+        postal_code: bool,
+        country: bool,
+        mode: str,
+        has_postal_code: bool,
+        has_country: bool,
+        consented: set[int],
+    ) -> None:
+        petition = petition_with(postal_code=postal_code, country=country, mode=mode)
+        member = member_with(
+            postal_code="LS1 4AP" if has_postal_code else "", country="GB" if has_country else ""
+        )
+        data = query(fields)
+
+        plain = read_plain_submission(data, petition, SPONSORS, member=member, consented=consented)
+
+        if plain is not None:
+            assert plain == as_the_form_reads_it_for(data, petition, member, consented)
 
 
 class FormThatMustNotBeBuilt(SignForm):

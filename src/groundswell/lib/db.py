@@ -57,7 +57,8 @@ def column_in(
 
 @dataclass(frozen=True)
 class _SelectPlan:
-    head: str
+    columns: str
+    table: str
     attnames: list[str]
     # Each column's expression and the functions that turn its value into the field's.
     converters: list[tuple[Any, list[Any]]]
@@ -77,7 +78,8 @@ def _select_plan(model: type[Model], alias: str) -> _SelectPlan:
         found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
         converters.append((column, found))
     return _SelectPlan(
-        head=f"SELECT {columns} FROM {quote(meta.db_table)} WHERE ",  # noqa: S608
+        columns=columns,
+        table=quote(meta.db_table),
         attnames=[f.attname for f in fields],
         converters=converters,
     )
@@ -91,18 +93,34 @@ def select_where(
     repeats on every call (reading the cursor's column names to match them to fields,
     finding each one's converters): for statements run in every batch of signatures.
     Values are converted as the ORM reads them (time zones on SQLite)."""
+    return [instance for instance, _extra in select_where_with(model, (), where, params, using)]
+
+
+def select_where_with(
+    model: type[Model],
+    extra: Sequence[str],
+    where: str,
+    params: Sequence[Any],
+    using: str = DEFAULT_DB_ALIAS,
+) -> list[tuple[Any, tuple[Any, ...]]]:
+    """select_where, with more columns after the model's (SQL expressions, such as a
+    correlated EXISTS naming the model's table), returned beside each instance as
+    they come from the database. `params` hold those expressions' parameters first,
+    then the WHERE clause's. One statement where a page needed two."""
     plan = _select_plan(model, using)
     connection = connections[using]
+    columns = ", ".join([plan.columns, *extra])
     with connection.cursor() as cursor:
-        cursor.execute(plan.head + where, params)
+        cursor.execute(f"SELECT {columns} FROM {plan.table} WHERE {where}", params)  # noqa: S608
         rows = cursor.fetchall()
     found = []
+    width = len(plan.attnames)
     for row in rows:
-        values = list(row)
+        values = list(row[:width])
         for i, (column, converters) in enumerate(plan.converters):
             for convert in converters:
                 values[i] = convert(values[i], column, connection)
-        found.append(model.from_db(using, plan.attnames, values))
+        found.append((model.from_db(using, plan.attnames, values), tuple(row[width:])))
     return found
 
 

@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 AFTER_SEND_SECONDS = 10
 BURST_LINKS = 3
@@ -42,6 +43,8 @@ REASON_TOO_SOON = "too-soon"
 REASON_BURST = "burst"
 
 
+# Asked for every click, and a wave of clicks comes from a few hundred browser versions.
+@lru_cache(maxsize=4096)
 def scanner_reason(user_agent: str) -> str:
     """Rule 1: "scanner" for an empty or known-scanner browser name, else ""."""
     if not user_agent.strip() or KNOWN_SCANNERS.search(user_agent):

@@ -15,4 +15,4 @@ from groundswell.tracking.recording import record_click
 def count_petition_click(
     sender: Any, *, request: HttpRequest, link_number: str, token: str | None, **kwargs: Any
 ) -> None:
-    record_click(request, link_number, token)
+    record_click(request, link_number, token, checked=kwargs.get("member"))
