@@ -6,7 +6,9 @@ that still works (the members' emails take both). Finished rows are kept for a d
 prune_task_results, which every `groundswell worker` keeps queued. The same hourly
 task blanks old clicks' and opens' addresses (tracking/actions.py) and old signatures'
 client networks (petitions/actions/signatures.py), and deletes the rate limits'
-counted requests once no window needs them (limits/actions.py). Erasure removes at
+counted requests once no window needs them (limits/actions.py), and removes the
+signatures never confirmed by email within SIGN_CONFIRM_DAYS
+(petitions/actions/confirming.py). Erasure removes at
 once the rows that name the erased person (members.tasks.forget_queued_emails).
 """
 
@@ -22,6 +24,7 @@ from django_tasks_db.models import DBTaskResult
 
 from groundswell.lib.periodic import keep_queued
 from groundswell.limits.actions import do_prune_limited_requests
+from groundswell.petitions.actions.confirming import do_expire_unconfirmed_signatures
 from groundswell.petitions.actions.signatures import do_forget_signature_networks
 from groundswell.tracking.actions import do_forget_tracking_details
 
@@ -44,7 +47,8 @@ def prune_finished(*, keep: timedelta | None = None) -> int:
 def prune_task_results() -> int:
     """The hourly retention task (its name is older than its other jobs): prune
     finished task rows, blank old clicks' and opens' addresses and browsers and old
-    signatures' networks, delete counted requests no rate limit needs, then run again
+    signatures' networks, delete counted requests no rate limit needs and expired
+    unconfirmed signatures, then run again
     in PRUNE_EVERY (one such task waits in the queue). How many rows changed."""
     try:
         now = timezone.now()
@@ -55,6 +59,7 @@ def prune_task_results() -> int:
             + do_forget_tracking_details(older_than=now - tracking)
             + do_forget_signature_networks(older_than=now - networks)
             + do_prune_limited_requests(older_than=now - longest_email_request_window())
+            + do_expire_unconfirmed_signatures(now=now)
         )
     finally:
         schedule_pruning()

@@ -123,10 +123,13 @@ class SignatureAdmin(ExactEmailSearchMixin, admin.ModelAdmin):
     search_fields = ["person__email_normalised", "person__first_name", "person__last_name"]
     autocomplete_fields = ["person", "referrer"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    readonly_fields = ["created_at", "invalidated_at"]
+    readonly_fields = ["created_at", "invalidated_at", "confirmed_at"]
     fieldsets = [
         (None, {"fields": ["petition", "person", "comment", "show_name", "created_at"]}),
-        ("Validity", {"fields": ["status", "invalidated_reason", "invalidated_at"]}),
+        (
+            "Validity",
+            {"fields": ["status", "invalidated_reason", "invalidated_at", "confirmed_at"]},
+        ),
         (
             "Where from",
             {
