@@ -28,6 +28,13 @@ class TestEnvReaders:
         with pytest.raises(ConfigurationError, match="EMAIL_TIMEOUT"):
             env.env_int("EMAIL_TIMEOUT", 5)
 
+    def test_it_names_the_bounds_of_a_number_out_of_them(self, monkeypatch):
+        monkeypatch.setenv("SIGN_PROOF_OF_WORK_BITS", "40")
+        with pytest.raises(ConfigurationError, match="SIGN_PROOF_OF_WORK_BITS must be at most 32"):
+            env.env_int("SIGN_PROOF_OF_WORK_BITS", 16, minimum=1, maximum=32)
+        monkeypatch.setenv("SIGN_PROOF_OF_WORK_BITS", "32")
+        assert env.env_int("SIGN_PROOF_OF_WORK_BITS", 16, minimum=1, maximum=32) == 32
+
     def test_it_wants_an_absolute_base_url(self, monkeypatch):
         monkeypatch.setenv("BASE_URL", "act.example.org")
         with pytest.raises(ConfigurationError, match="BASE_URL"):

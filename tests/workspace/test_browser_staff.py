@@ -36,6 +36,8 @@ def test_a_campaigner_writes_previews_and_publishes_a_petition(live_server: Any,
     page.fill("#id_background", "Hours are to be cut[^1].\n\n[^1]: Budget paper.")
     page.click("text=Save the draft")
     page.wait_for_url("**/staff/petitions/keep-the-riverside-library-open/edit/")
+    # The previews load lazily, below the editor's fields: bring them into view.
+    page.locator("iframe.preview-phone").scroll_into_view_if_needed()
     preview = page.frame_locator("iframe.preview-phone")
     assert "Staff preview (draft)" in preview.locator(".preview-banner").inner_text()
     assert "Keep the Riverside Library open" in preview.locator("h1").inner_text()
