@@ -175,7 +175,17 @@ SIGN_MIN_SECONDS = env_int("SIGN_MIN_SECONDS", 3, minimum=0)
 # Addresses at throwaway-mail services are refused (lib/disposable.py), plus the
 # domains in this file.
 SIGN_BLOCK_DISPOSABLE = env_bool("SIGN_BLOCK_DISPOSABLE", True)
+# A puzzle the signer's browser solves before the form is sent (lib/proof_of_work.py):
+# off, allow (a form sent without JavaScript is taken too) or require; a petition may
+# say otherwise. Its difficulty in bits: 2**bits hashes on average, each bit doubling it.
+SIGN_PROOF_OF_WORK = env_choice("SIGN_PROOF_OF_WORK", "off", ["off", "allow", "require"])
+SIGN_PROOF_OF_WORK_BITS = env_int("SIGN_PROOF_OF_WORK_BITS", 16, minimum=1, maximum=32)
 SIGN_BLOCKED_DOMAINS = env_domain_file("SIGN_BLOCKED_DOMAINS_FILE")
+# A signature waits, out of the count, until its signer presses the button on the page
+# an email links to (petitions/actions/confirming.py); a petition may say otherwise.
+# Unconfirmed ones are removed this many days after signing.
+SIGN_CONFIRM_BY_EMAIL = env_bool("SIGN_CONFIRM_BY_EMAIL", False)
+SIGN_CONFIRM_DAYS = env_int("SIGN_CONFIRM_DAYS", 7, minimum=1)
 # The forms that send an email to an address someone types (privacy requests, profile
 # links, email changes): per client network and per address written to.
 EMAIL_REQUEST_LIMITS = env_limits(

@@ -38,9 +38,14 @@ from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from groundswell.lib import signing
+from groundswell.lib import proof_of_work, signing
 from groundswell.lib.limits import LARGE_PROVIDERS, Rule, format_limits, is_under, parse_limits
-from groundswell.petitions.forms import HONEYPOT_FIELD, SHOWN_FIELD
+from groundswell.petitions.forms import (
+    CHALLENGE_FIELD,
+    HONEYPOT_FIELD,
+    SHOWN_FIELD,
+    SOLUTION_FIELD,
+)
 from groundswell.petitions.models import SIGN_LIMIT_KEYS, Petition, Signature, SignatureStatus
 
 # --- Rate limits ------------------------------------------------------------------
@@ -182,6 +187,14 @@ def min_seconds_for(petition: Petition) -> int:
     return int(settings.SIGN_MIN_SECONDS)
 
 
+def confirms_by_email(petition: Petition) -> bool:
+    """Whether a new signature waits for its signer to confirm it by email: the
+    petition's choice, or else the site's (SIGN_CONFIRM_BY_EMAIL)."""
+    if petition.confirm_by_email is not None:
+        return petition.confirm_by_email
+    return bool(settings.SIGN_CONFIRM_BY_EMAIL)
+
+
 def form_problem(petition: Petition, data: Any, *, recognised: bool) -> str | None:
     """Why this submission looks like a script's, as a sentence for the signer: the
     honeypot filled in, or (for someone not recognised by their member link) the
@@ -191,7 +204,7 @@ def form_problem(petition: Petition, data: Any, *, recognised: bool) -> str | No
         return _("Leave the field “Leave this field empty” empty, and press Sign again.")
     if recognised:
         return None
-    return timing_problem(petition, data.get(SHOWN_FIELD, ""))
+    return timing_problem(petition, data.get(SHOWN_FIELD, "")) or proof_problem(petition, data)
 
 
 def timing_problem(petition: Petition, stamp: str, *, now: float | None = None) -> str | None:
@@ -208,6 +221,61 @@ def timing_problem(petition: Petition, stamp: str, *, now: float | None = None) 
         return _("That was quicker than we expected. Check your details and press Sign again.")
     if age > STAMP_MAX_AGE:
         return _("This page had been open a long time. Check your details and press Sign again.")
+    return None
+
+
+# --- The proof of work -------------------------------------------------------------
+# (lib/proof_of_work.py). It does not apply to a recognised member's one-click
+# signature, like the minimum time: their link already proves they are not a script.
+
+
+def proof_of_work_for(petition: Petition) -> str:
+    """ "off", "allow" (browsers solve it; a form sent without a solution, as without
+    JavaScript, is taken too) or "require": the petition's choice, else the site's
+    (SIGN_PROOF_OF_WORK)."""
+    return petition.proof_of_work or str(settings.SIGN_PROOF_OF_WORK)
+
+
+def challenge_fields(petition: Petition) -> dict[str, str]:
+    """The form's hidden challenge, made for this request (like the "shown at" stamp,
+    never cached); nothing when the petition asks for no proof of work."""
+    if proof_of_work_for(petition) == "off":
+        return {}
+    challenge = proof_of_work.make_challenge(
+        petition.pk, int(settings.SIGN_PROOF_OF_WORK_BITS), STAMP_MAX_AGE
+    )
+    return {CHALLENGE_FIELD: challenge}
+
+
+def proof_problem(petition: Petition, data: Any, *, now: float | None = None) -> str | None:
+    """Why a submission's proof of work is refused, as a sentence for the signer; None
+    when it is taken. A solution sent is always checked; none at all is taken where
+    the petition allows it (a browser without JavaScript)."""
+    mode = proof_of_work_for(petition)
+    if mode == "off":
+        return None
+    solution = data.get(SOLUTION_FIELD, "")
+    if not solution:
+        if mode == "allow":
+            return None
+        return _(
+            "Signing this petition needs JavaScript: your browser does a quick check that "
+            "keeps scripts out. Turn JavaScript on, or use another browser, and press Sign "
+            "again."
+        )
+    solved = proof_of_work.check(
+        data.get(CHALLENGE_FIELD, ""),
+        solution,
+        subject=petition.pk,
+        email=data.get("email", ""),
+        min_bits=int(settings.SIGN_PROOF_OF_WORK_BITS),
+        now=now,
+    )
+    if not solved:
+        return _(
+            "Your browser's check before sending did not work out. Check your details and "
+            "press Sign again."
+        )
     return None
 
 

@@ -163,12 +163,10 @@ class SignForm(AccessibleErrorsMixin, SharedWidgetsMixin, forms.Form):
             "and appears on this page if you choose to be shown among recent signers."
         ) % {"target": petition.target}
         if member is not None:
-            for name in ("first_name", "last_name", "email"):
-                del self.fields[name]
-            if member.postal_code or not petition.require_postal_code:
-                del self.fields["postal_code"]
-            if member.country or not petition.require_country:
-                del self.fields["country"]
+            asked = asked_of_member(petition, member)
+            for name in ("first_name", "last_name", "email", "postal_code", "country"):
+                if name not in asked:
+                    del self.fields[name]
         if petition.consent_mode == ConsentMode.EXPLICIT:
             for organisation in self.sponsors:
                 self.fields[consent_field_name(organisation)] = forms.BooleanField(
@@ -214,6 +212,18 @@ class SignForm(AccessibleErrorsMixin, SharedWidgetsMixin, forms.Form):
         return [(o, self[consent_field_name(o)]) for o in self.sponsors]
 
 
+def asked_of_member(petition: Petition, member: Person) -> tuple[str, ...]:
+    """Which of the signer's details the form still asks a recognised member for: a
+    postal code or country the petition requires and we do not have. The member's page
+    keeps its rendered fields per answer (pages.render_recognised_page)."""
+    asked = []
+    if petition.require_postal_code and not member.postal_code:
+        asked.append("postal_code")
+    if petition.require_country and not member.country:
+        asked.append("country")
+    return tuple(asked)
+
+
 def _checked_name(value: str) -> str:
     """A name fit to go into an email from the organisation (lib/names.py)."""
     problem = name_problem(value)
@@ -241,6 +251,10 @@ def is_blocked_domain(normalised_email: str) -> bool:
 HONEYPOT_FIELD = "website"
 # The signed moment the page was made (defences.form_stamp), put in per request.
 SHOWN_FIELD = "shown"
+# The proof-of-work puzzle put in per request (defences.challenge_fields), and the
+# number the browser found for it (static/js/proof-of-work.js).
+CHALLENGE_FIELD = "challenge"
+SOLUTION_FIELD = "solution"
 
 
 # --- The common submission, read without the Form machinery --------------------------
@@ -264,20 +278,32 @@ class ValidSubmission:
 
 
 def read_plain_submission(
-    data: Any, petition: Petition, sponsors: Sequence[Organisation]
+    data: Any,
+    petition: Petition,
+    sponsors: Sequence[Organisation],
+    *,
+    member: Person | None = None,
+    consented: Collection[int] = (),
 ) -> ValidSubmission | None:
-    """An anonymous signer's submission read as SignForm would read it, when it is
-    plainly valid: every field given at most once, within its length, no null
-    character, a known country, an address normalise_email accepts, and each box
-    either absent or "on" (what a browser sends for a ticked box).
+    """A signer's submission read as SignForm would read it, when it is plainly valid:
+    every field given at most once, within its length, no null character, a known
+    country, an address normalise_email accepts, and each box either absent or "on"
+    (what a browser sends for a ticked box). For a recognised `member` (with the
+    organisations they have `consented` to), only what SignForm asks of them: the
+    comment, the boxes, and a postal code or country we lack.
 
     None whenever it is anything else: SignForm then decides, and names the problems.
     Building and cleaning SignForm's nine fields is costly (docs/performance.md). The test
     tests/petitions/test_plain_submission.py checks, over generated submissions, that
     every one read here is valid to SignForm with the same values.
     """
+    if member is None:
+        read = _PLAIN_TEXT_FIELDS
+    else:
+        asked = asked_of_member(petition, member)
+        read = {n: m for n, m in _PLAIN_TEXT_FIELDS.items() if n in asked or n == "comment"}
     cleaned: dict[str, Any] = {}
-    for name, max_length in _PLAIN_TEXT_FIELDS.items():
+    for name, max_length in read.items():
         values = data.getlist(name)
         if len(values) > 1:
             return None
@@ -285,23 +311,29 @@ def read_plain_submission(
         if len(value) > max_length or "\x00" in value:
             return None
         cleaned[name] = value
-    for name in _ALWAYS_REQUIRED:
-        if not cleaned[name]:
+    if member is None:
+        for name in _ALWAYS_REQUIRED:
+            if not cleaned[name]:
+                return None
+        if name_problem(cleaned["first_name"]) or name_problem(cleaned["last_name"]):
             return None
-    if name_problem(cleaned["first_name"]) or name_problem(cleaned["last_name"]):
+    if "postal_code" in cleaned and petition.require_postal_code and not cleaned["postal_code"]:
         return None
-    if petition.require_postal_code and not cleaned["postal_code"]:
-        return None
-    country = cleaned["country"].upper()
-    if (country or petition.require_country) and country not in COUNTRY_NAMES:
-        return None
-    cleaned["country"] = country
-    try:
-        normalised = normalise_email(cleaned["email"])
-    except ValidationError:
-        return None
-    if is_blocked_domain(normalised):
-        return None
+    if "country" in cleaned:
+        country = cleaned["country"].upper()
+        if (country or petition.require_country) and country not in COUNTRY_NAMES:
+            return None
+        cleaned["country"] = country
+    normalised = None
+    if member is None:
+        try:
+            normalised = normalise_email(cleaned["email"])
+        except ValidationError:
+            return None
+        if is_blocked_domain(normalised):
+            return None
+    # A member is offered boxes only for organisations they have not consented to.
+    sponsors = [o for o in sponsors if o.pk not in consented]
     boxes = ["show_name"]
     explicit = petition.consent_mode == ConsentMode.EXPLICIT
     if explicit:

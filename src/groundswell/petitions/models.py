@@ -299,6 +299,28 @@ class Signature(models.Model):
         return f"{self.person} signed {self.petition}"
 
 
+class SignatureConfirmation(models.Model):
+    """What a pending signature does once its signer confirms it (by email): the
+    consent they gave on the form, kept here until then, and how many confirmation
+    emails went. Deleted with the signature, or when it is confirmed."""
+
+    signature = models.OneToOneField(
+        Signature, on_delete=models.CASCADE, primary_key=True, related_name="confirmation"
+    )
+    # [[mailing list id, wording shown], ...]: recorded as consent on confirmation.
+    consents = models.JSONField(_("consent given"), default=list, blank=True)
+    ip_address = models.GenericIPAddressField(_("signed from"), null=True, blank=True)
+    emails_sent = models.PositiveSmallIntegerField(_("emails sent"), default=0)
+    emailed_at = models.DateTimeField(_("last emailed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("signature confirmation")
+        verbose_name_plural = _("signature confirmations")
+
+    def __str__(self) -> str:
+        return f"confirmation of {self.signature_id}"
+
+
 class PetitionCount(models.Model):
     """The public count of a petition's valid signatures, refreshed by readers.
 
@@ -336,7 +358,7 @@ class SignatureTally(models.Model):
     """Valid signatures of one petition in one hour (UTC), by one dimension's value.
 
     The staff dashboard reads these instead of grouping a million signatures per
-    request; petitions/tally.py keeps them, and adds the signatures newer than the
+    request; petitions/tally/ keeps them, and adds the signatures newer than the
     petition's TallyMark when it reads, so the figures are never behind.
     """
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass
+from html import escape as html_escape
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -22,7 +24,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
-from django.utils.html import escape, format_html, format_html_join
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -33,8 +35,13 @@ from groundswell.members.models import Person, Subscription, SubscriptionStatus
 from groundswell.orgs.models import MailingList, Organisation
 from groundswell.petitions import consent
 from groundswell.petitions.counter import petition_count, recent_signers
-from groundswell.petitions.defences import form_stamp, stamp_to_keep
-from groundswell.petitions.forms import SHOWN_FIELD, SignForm, attribution_from
+from groundswell.petitions.defences import (
+    challenge_fields,
+    form_stamp,
+    proof_of_work_for,
+    stamp_to_keep,
+)
+from groundswell.petitions.forms import SHOWN_FIELD, SignForm, asked_of_member, attribution_from
 from groundswell.petitions.models import ConsentMode, Petition, PetitionStatus
 
 PETITION_CACHE_SECONDS = 5.0
@@ -108,11 +115,18 @@ def absolute_url(path: str) -> str:
     return f"{settings.BASE_URL}{path}"
 
 
+def _escaped(value: Any) -> str:
+    """conditional_escape without its lazy-string wrapper: this runs on every page view."""
+    return str(value.__html__()) if hasattr(value, "__html__") else html_escape(str(value))
+
+
 def hidden_inputs(values: dict[str, str]) -> SafeString:
-    return format_html_join(
-        "",
-        '<input type="hidden" name="{}" value="{}">',
-        ((name, value) for name, value in values.items() if value),
+    return mark_safe(  # noqa: S308 (every name and value escaped)
+        "".join(
+            f'<input type="hidden" name="{_escaped(name)}" value="{_escaped(value)}">'
+            for name, value in values.items()
+            if value
+        )
     )
 
 
@@ -161,6 +175,7 @@ def page_context(public: PublicPetition, form: SignForm | None) -> dict[str, Any
         "page_url": absolute_url(petition.get_absolute_url()),
         "json_url": f"/sign/{petition.slug}.json",
         "form": form,
+        "proof_of_work": proof_of_work_for(petition),
         "updates": [
             {
                 "title": update.title,
@@ -204,8 +219,9 @@ def render_petition_page(request: HttpRequest, public: PublicPetition) -> str:
     html = _cached_page(public, for_member=False)
     if public.petition.status != PetitionStatus.OPEN:
         return html
+    hidden = landing_attribution(request) | shown_now() | challenge_fields(public.petition)
     return html.replace(CSRF_PLACEHOLDER, csrf_input(request), 1).replace(
-        HIDDEN_PLACEHOLDER, hidden_inputs(landing_attribution(request) | shown_now()), 1
+        HIDDEN_PLACEHOLDER, hidden_inputs(hidden), 1
     )
 
 
@@ -246,6 +262,9 @@ def render_petition_errors(request: HttpRequest, public: PublicPetition, form: S
     if form.member is not None:
         hidden |= {"akid": request.POST.get("akid", ""), "t": request.POST.get("t", "")}
         context["member_first_name"] = form.member.first_name or _("friend")
+    else:
+        # A new puzzle: the browser solves it again for the address now in the form.
+        hidden |= challenge_fields(public.petition)
     context["hidden_fields"] = hidden_inputs(hidden)
     return render_to_string("petitions/petition.html", context, request=request)
 
@@ -264,7 +283,9 @@ def render_sign_unavailable(request: HttpRequest, public: PublicPetition) -> str
             | shown_again(request)
             # The member's link and the form's "shown at" stamp, as sent.
             | {k: request.POST[k] for k in ("akid", "t", "shown") if request.POST.get(k)}
+            | ({} if request.POST.get("akid") else challenge_fields(public.petition))
         ),
+        "proof_of_work": proof_of_work_for(public.petition),
         **consent_context(public, form),
     }
     return render_to_string("petitions/sign_unavailable.html", context, request=request)
@@ -282,28 +303,43 @@ def consented_organisations(person: Person, sponsors: list[Organisation]) -> set
 
 
 def render_recognised_page(
-    request: HttpRequest, public: PublicPetition, person: Person, token: str, link_number: str
+    request: HttpRequest,
+    public: PublicPetition,
+    person: Person,
+    token: str,
+    link_number: str,
+    *,
+    consented: Collection[int] | None = None,
 ) -> str:
     """The page for a member we know by their link: their first name, one click to sign.
 
     Everything but the form's fields is the page every visitor gets (cached); only
     the fields, which greet the member and show their consent, are rendered here.
+    `consented`: the sponsors' ids the member has consented to (recognise() reads
+    them with the person); read here when not given.
     """
-    consented = consented_organisations(person, public.sponsors)
-    form = SignForm(
-        petition=public.petition,
-        sponsors=public.sponsors,
-        member=person,
-        consented=consented,
-    )
+    if consented is None:
+        consented = consented_organisations(person, public.sponsors)
+    sponsor_ids = {o.pk for o in public.sponsors}
     # Members differ only in their name, the fields asked of them and their consent:
     # the fields are rendered once per shape, the name put in by replacement.
     language = get_language() or settings.LANGUAGE_CODE
-    key = (public.petition.pk, language, tuple(form.fields), frozenset(consented))
+    key = (
+        public.petition.pk,
+        language,
+        asked_of_member(public.petition, person),
+        frozenset(consented) & sponsor_ids,
+    )
     hit = _member_fields.get(key)
     if hit is not None and hit[0] is public:
         fields = hit[1]
     else:
+        form = SignForm(
+            petition=public.petition,
+            sponsors=public.sponsors,
+            member=person,
+            consented=consented,
+        )
         context = {"petition": public.petition, "form": form}
         context |= consent_context(public, form)
         context["member_first_name"] = NAME_PLACEHOLDER

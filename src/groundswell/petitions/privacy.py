@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from groundswell.members.models import Person
 from groundswell.petitions.models import Signature, SignatureStatus
-from groundswell.petitions.tally import tallies_follow
+from groundswell.petitions.tally.follow import tallies_follow
 
 
 def export_person(person: Person) -> dict[str, list[dict[str, object]]]:
@@ -28,7 +28,11 @@ def export_person(person: Person) -> dict[str, list[dict[str, object]]]:
 
 
 def forget_person(person: Person) -> dict[str, int]:
-    """Signatures stay, so counts stay right, without anything that points back."""
+    """Signatures stay, so counts stay right, without anything that points back.
+    One still waiting for confirmation by email never counted: it goes, with the
+    consent and address kept for its confirmation."""
+    _, deleted = Signature.objects.filter(person=person, status=SignatureStatus.PENDING).delete()
+    pending = deleted.get(Signature._meta.label, 0)
     signatures = Signature.objects.filter(person=person)
     ids = list(signatures.values_list("pk", flat=True))
     # The dashboard's tallies counted the signer's country and region: they follow.
@@ -44,13 +48,17 @@ def forget_person(person: Person) -> dict[str, int]:
         )
     count = len(ids)
     Signature.objects.filter(referrer=person).update(referrer=None)
-    return {"signatures_anonymised": count}
+    return {"signatures_anonymised": count, "unconfirmed_signatures_deleted": pending}
 
 
 def merge_people(keep: Person, other: Person) -> dict[str, int]:
     """`other`'s signatures become `keep`'s; a petition both signed counts once."""
     moved = {"signatures": 0, "duplicate_signatures": 0}
     signed = set(Signature.objects.filter(person=keep).values_list("petition_id", flat=True))
+    # A pending duplicate never counted: it goes, with what it kept for its confirmation.
+    Signature.objects.filter(
+        person=other, status=SignatureStatus.PENDING, petition_id__in=signed
+    ).delete()
     theirs = list(Signature.objects.filter(person=other))
     with tallies_follow([signature.pk for signature in theirs]):
         _move_signatures(theirs, keep, signed, moved)

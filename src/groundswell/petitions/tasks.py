@@ -8,9 +8,10 @@ from collections import Counter
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
@@ -25,9 +26,10 @@ from groundswell.lib.retry import RetryPolicy, retry_task_later
 from groundswell.lib.stopping import tasks_should_stop
 from groundswell.lib.tokens import email_hashes
 from groundswell.members.models import Suppression
-from groundswell.petitions import tally
-from groundswell.petitions.models import Signature, SignatureStatus
+from groundswell.petitions.confirmations import confirmation_url
+from groundswell.petitions.models import Signature, SignatureConfirmation, SignatureStatus
 from groundswell.petitions.referrals import make_referral_code
+from groundswell.petitions.tally.refresh import TALLY_EVERY, petitions_to_refresh, refresh
 
 logger = logging.getLogger(__name__)
 
@@ -159,11 +161,18 @@ def had_enough_today(person_id: int) -> bool:
     """Whether this address had THANK_YOU_EMAILS_PER_DAY thank-yous and notes in the
     last 24 hours, whatever the petitions: someone typing another's address into many
     petitions' forms cannot fill their inbox (docs/security.md). Each signature's
-    thanked_at is when its last email went."""
+    thanked_at is when its last email went; a pending signature's confirmation emails
+    count the same way (emailed_at)."""
     since = timezone.now() - timedelta(days=1)
     limit = settings.THANK_YOU_EMAILS_PER_DAY
     recent = Signature.objects.filter(person_id=person_id, thanked_at__gte=since)
-    return len(recent.values_list("pk", flat=True)[:limit]) >= limit
+    sent = len(recent.values_list("pk", flat=True)[:limit])
+    if sent >= limit:
+        return True
+    asked = SignatureConfirmation.objects.filter(
+        signature__person_id=person_id, emailed_at__gte=since
+    )
+    return sent + len(asked.values_list("pk", flat=True)[: limit - sent]) >= limit
 
 
 def already_signed_message(signature: Signature) -> EmailMessage:
@@ -204,6 +213,65 @@ def send_already_signed_notes(signature_ids: list[int]) -> str:
             already_signed_message(signature).send()
             sent += 1
     return f"{sent} sent"
+
+
+def confirmation_message(signature: Signature) -> EmailMultiAlternatives:
+    """The email whose link opens the page with the button that confirms a pending
+    signature: plain text and HTML, from the lead sponsor like the thank-you."""
+    thanks = thank_you_message(signature)
+    context = {
+        "petition": signature.petition,
+        "person": signature.person,
+        "confirm_url": confirmation_url(signature),
+        "days": settings.SIGN_CONFIRM_DAYS,
+        "page_url": f"{settings.BASE_URL}{signature.petition.get_absolute_url()}",
+    }
+    message = EmailMultiAlternatives(
+        subject=_("Please confirm your signature: %(title)s") % {"title": signature.petition.title},
+        body=render_plain_text("petitions/email/confirm-email.txt", context),
+        from_email=thanks.from_email,
+        to=thanks.to,
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    message.attach_alternative(
+        render_to_string("petitions/email/confirm-email.html", context), "text/html"
+    )
+    return message
+
+
+@task()
+def send_confirmation_emails(signature_ids: list[int]) -> str:
+    """Ask each pending signature's signer to confirm it, within the limits of
+    actions/confirming.py and THANK_YOU_EMAILS_PER_DAY. Not retried: the signer who
+    got nothing signs again, which sends it again."""
+    from groundswell.petitions.actions.thanks import do_claim_confirmation_email
+
+    outcomes: Counter[str] = Counter()
+    for signature in Signature.objects.select_related("petition", "person").filter(
+        pk__in=signature_ids, status=SignatureStatus.PENDING, person__isnull=False
+    ):
+        person = signature.person
+        assert person is not None
+        if Suppression.objects.filter(
+            email_hash__in=email_hashes(person.email_normalised)
+        ).exists():
+            outcomes["suppressed"] += 1
+        elif had_enough_today(person.pk):
+            outcomes["daily limit reached"] += 1
+        elif not do_claim_confirmation_email(signature.pk):
+            outcomes["sent lately"] += 1
+        else:
+            confirmation_message(signature).send()
+            outcomes["sent"] += 1
+    return ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items())) or "none"
+
+
+def enqueue_confirmation_emails(signature_ids: list[int]) -> None:
+    """After the commit, as the notes are: a confirmation lost to a crash is sent
+    again when its signer signs again."""
+    if signature_ids:
+        ids = list(signature_ids)
+        transaction.on_commit(lambda: send_confirmation_emails.enqueue(ids))
 
 
 def enqueue_already_signed_notes(signature_ids: list[int]) -> None:
@@ -256,9 +324,9 @@ def refresh_tallies() -> int:
     """Bring every petition's dashboard tallies up to now, then again in TALLY_EVERY
     (one such task waits in the queue). Returns how many petitions were refreshed."""
     try:
-        due = tally.petitions_to_refresh()
+        due = petitions_to_refresh()
         for petition_id in due:
-            tally.refresh(petition_id)
+            refresh(petition_id)
         return len(due)
     finally:
-        keep_queued(refresh_tallies, tally.TALLY_EVERY)
+        keep_queued(refresh_tallies, TALLY_EVERY)

@@ -17,7 +17,7 @@ from groundswell.members.recognition import forget, recognise, remember
 from groundswell.petitions import pages
 from groundswell.petitions.actions.signing import SignatureDetails, prepare_signature
 from groundswell.petitions.counter import petition_count
-from groundswell.petitions.defences import OverLimit, form_problem
+from groundswell.petitions.defences import OverLimit, confirms_by_email, form_problem
 from groundswell.petitions.forms import (
     SignForm,
     ValidSubmission,
@@ -47,11 +47,15 @@ def petition_page(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         return _sign(request, slug)
     public = pages.load_public_petition(slug)
-    member = recognise(request, request.GET.get("akid"))
+    member = recognise(request, request.GET.get("akid"), [o.pk for o in public.sponsors])
     if member is not None and public.petition.status == PetitionStatus.OPEN:
         link_number = request.GET.get("t", "")
         member_link_followed.send(
-            None, request=request, link_number=link_number, token=request.GET.get("akid")
+            None,
+            request=request,
+            link_number=link_number,
+            token=request.GET.get("akid"),
+            member=member.member_token,
         )
         html = pages.render_recognised_page(
             request,
@@ -59,6 +63,7 @@ def petition_page(request: HttpRequest, slug: str) -> HttpResponse:
             member.person,
             member.token,
             link_number if bounded_int(link_number) is not None else "",
+            consented=member.consented,
         )
         response = HttpResponse(html)
         remember(request, response, member)
@@ -92,16 +97,15 @@ def _sign_with_database(request: HttpRequest, slug: str) -> HttpResponse:
     public = pages.load_public_petition(slug)
     if public.petition.signing_off:
         return HttpResponse(pages.render_petition_page(request, public), status=400)
-    member = recognise(request, request.POST.get("akid"))
+    member = recognise(request, request.POST.get("akid"), [o.pk for o in public.sponsors])
     person = member.person if member is not None else None
+    consented = member.consented if member is not None else frozenset()
     problem = form_problem(public.petition, request.POST, recognised=person is not None)
     if problem is not None:
         return _refused(request, public, person, problem, status=400)
     # The common case without the Form machinery; SignForm decides anything else.
-    submission = (
-        read_plain_submission(request.POST, public.petition, public.sponsors)
-        if person is None
-        else None
+    submission = read_plain_submission(
+        request.POST, public.petition, public.sponsors, member=person, consented=consented
     )
     if submission is None:
         form = SignForm(
@@ -109,7 +113,7 @@ def _sign_with_database(request: HttpRequest, slug: str) -> HttpResponse:
             petition=public.petition,
             sponsors=public.sponsors,
             member=person,
-            consented=pages.consented_organisations(person, public.sponsors) if person else (),
+            consented=consented,
         )
         if not form.is_valid():
             return HttpResponse(pages.render_petition_errors(request, public, form), status=400)
@@ -150,6 +154,8 @@ def _sign_with_database(request: HttpRequest, slug: str) -> HttpResponse:
             normalised_email=None if person else submission.normalised_email,
             # Counted by the writer, in the batch's transaction (defences.py).
             rate_limited=True,
+            # A member's link came to their address: nothing to confirm.
+            address_proven=person is not None,
         )
     )
     if result.over_limit is not None:
@@ -158,6 +164,13 @@ def _sign_with_database(request: HttpRequest, slug: str) -> HttpResponse:
         # Read afresh: closed or switched off a moment ago, the page says so.
         fresh = pages.read_public_petition(slug)
         return HttpResponse(pages.render_petition_page(request, fresh), status=400)
+    if confirms_by_email(public.petition) and person is None:
+        # The same page for a new signature, a pending one and one confirmed before:
+        # what happened goes by email to the owner of the address.
+        response = HttpResponseRedirect(f"/sign/{slug}/check-email/")
+        response.status_code = 303
+        response["Cache-Control"] = "no-store"
+        return response
     response = HttpResponseRedirect(f"/sign/{slug}/thanks/")
     response.status_code = 303
     # The same answer whether the address had signed before or not (which petitions

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
@@ -54,6 +55,27 @@ class PetitionForm(AccessibleErrorsMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.kept = kept
         self.fields["slug"].required = False
+        if "confirm_by_email" in self.fields:
+            # Blank is the site's default: say which it is.
+            default = _("on") if settings.SIGN_CONFIRM_BY_EMAIL else _("off")
+            widget = self.fields["confirm_by_email"].widget
+            assert isinstance(widget, forms.Select)
+            widget.choices = [
+                ("unknown", _("The site's default (now %(default)s)") % {"default": default}),
+                ("true", _("Yes")),
+                ("false", _("No")),
+            ]
+        if "proof_of_work" in self.fields:
+            field = self.fields["proof_of_work"]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [
+                (
+                    "",
+                    _("The site's default (now %(default)s)")
+                    % {"default": settings.SIGN_PROOF_OF_WORK},
+                ),
+                *[(value, label) for value, label in Petition.proof_of_work.field.choices or ()],
+            ]
         for name in ("lead", "partners"):
             field = self.fields[name]
             assert isinstance(field, forms.ModelChoiceField)

@@ -28,6 +28,8 @@ EDITABLE_FIELDS = (
     "share_text",
     "sign_limits",
     "sign_min_seconds",
+    "proof_of_work",
+    "confirm_by_email",
 )
 
 

@@ -21,7 +21,7 @@ from groundswell.petitions.models import (
     Signature,
     SignatureStatus,
 )
-from groundswell.petitions.tally import tallies_follow
+from groundswell.petitions.tally.follow import tallies_follow
 
 
 def _set_signature_status(
@@ -37,6 +37,9 @@ def _set_signature_status(
             Signature.objects.select_for_update(of=("self",))
             .filter(pk__in=signature_ids)
             .exclude(status=status)
+            # A signature waiting for confirmation by email is its signer's to confirm
+            # and expires on its own: staff neither invalidate nor restore it.
+            .exclude(status=SignatureStatus.PENDING)
             .select_related("person", "petition")
             .order_by("pk")
         )

@@ -29,6 +29,7 @@ from groundswell.petitions.consent import consents_to_record
 from groundswell.petitions.defences import (
     BatchCount,
     OverLimit,
+    confirms_by_email,
     count_recent,
     counted_under,
     longest_window,
@@ -37,9 +38,15 @@ from groundswell.petitions.models import (
     Petition,
     PetitionStatus,
     Signature,
+    SignatureConfirmation,
+    SignatureStatus,
 )
 from groundswell.petitions.referrals import read_referral_code
-from groundswell.petitions.tasks import enqueue_already_signed_notes, enqueue_thank_yous
+from groundswell.petitions.tasks import (
+    enqueue_already_signed_notes,
+    enqueue_confirmation_emails,
+    enqueue_thank_yous,
+)
 
 
 class PetitionNotOpen(Exception):
@@ -113,6 +120,9 @@ class PendingSignature:
     # rules written out, and the value of each key that has one ("" and {}: none).
     limits: str = ""
     counted: dict[str, str] = field(default_factory=dict)
+    # Written pending, its consent kept until the signer confirms by email
+    # (defences.confirms_by_email, actions/confirming.py).
+    confirm: bool = False
 
     def to_wire(self) -> dict[str, Any]:
         """Plain data for another process (petitions/writer_service.py): only what
@@ -127,6 +137,7 @@ class PendingSignature:
             "ip": self.ip_address,
             "limits": self.limits,
             "counted": self.counted,
+            "confirm": self.confirm,
         }
 
     @classmethod
@@ -143,6 +154,7 @@ class PendingSignature:
             ip_address=None if data["ip"] is None else str(data["ip"]),
             limits=str(data.get("limits", "")),
             counted={str(k): str(v) for k, v in dict(data.get("counted", {})).items()},
+            confirm=bool(data.get("confirm", False)),
         )
 
 
@@ -154,13 +166,16 @@ def prepare_signature(
     sponsor_lists: SponsorLists | None = None,
     normalised_email: str | None = None,
     rate_limited: bool = False,
+    address_proven: bool = False,
 ) -> PendingSignature:
     """Raises ValidationError for an unusable email. `sponsor_lists` is
     petition.sponsors_with_lists() as the signer's form was built from it (the page
     caches it for a few seconds); it is read here when not given. `normalised_email`
     is normalise_email(details.email) when the caller has it already (the sign form).
     `rate_limited`: the petition's rate limits apply (the public sign form; not an
-    import or a script), counted by the signature writer."""
+    import or a script), counted by the signature writer. `address_proven`: the
+    signer came by a link we emailed to this address (a recognised member), so it
+    needs no confirming by email."""
     normalised = (
         normalised_email if normalised_email is not None else normalise_email(details.email)
     )
@@ -180,6 +195,7 @@ def prepare_signature(
         ip_address=ip_address,
         limits=limits,
         counted=counted,
+        confirm=confirms_by_email(petition) and not address_proven,
     )
 
 
@@ -278,10 +294,10 @@ def _write_signatures(pending: Sequence[PendingSignature]) -> list[SignResult]:
     known = {person.pk for person, created in people if not created}
     signed_before = (
         {
-            (petition_id, person_id): pk
-            for petition_id, person_id, pk in Signature.objects.filter(
+            (petition_id, person_id): (pk, status)
+            for petition_id, person_id, pk, status in Signature.objects.filter(
                 petition_id__in={pending[i].petition.pk for i in signing}, person_id__in=known
-            ).values_list("petition_id", "person_id", "pk")
+            ).values_list("petition_id", "person_id", "pk", "status")
         }
         if known
         else {}
@@ -293,6 +309,9 @@ def _write_signatures(pending: Sequence[PendingSignature]) -> list[SignResult]:
     signatures: list[Signature] = []
     consents: list[Consent] = []
     repeats: list[int] = []
+    # Signatures waiting for their signer's confirmation, and their consent until then.
+    unconfirmed: list[tuple[Signature, PendingSignature]] = []
+    reminders: list[int] = []
     signer_of: dict[tuple[int, str], int] = {}
     for i, (person, created) in zip(signing, people, strict=True):
         p, details = pending[i], pending[i].details
@@ -300,9 +319,11 @@ def _write_signatures(pending: Sequence[PendingSignature]) -> list[SignResult]:
         earlier = signed_before.get((p.petition.pk, person.pk))
         if earlier is not None:
             results[i] = SignResult(already_signed=True, signer_id=person.pk)
-            repeats.append(earlier)
+            # Still unconfirmed: the confirmation again, instead of a second signature.
+            (reminders if earlier[1] == SignatureStatus.PENDING else repeats).append(earlier[0])
             continue
-        if not created:
+        # Whoever typed an address that is not theirs changes nothing of its owner's.
+        if not created and not p.confirm:
             do_fill_in_blanks(person, _person_details(details))
         referrer_id = p.referrer_id if p.referrer_id in referrers else None
         signature = Signature(
@@ -325,11 +346,15 @@ def _write_signatures(pending: Sequence[PendingSignature]) -> list[SignResult]:
             link_number=bounded_int(details.link_number),
             client_network=network_of(p.ip_address),
             email_domain=p.normalised_email.rpartition("@")[2],
+            status=SignatureStatus.PENDING if p.confirm else SignatureStatus.VALID,
         )
         signatures.append(signature)
         results[i] = SignResult(
             already_signed=False, signature=signature, person_id=person.pk, signer_id=person.pk
         )
+        if p.confirm:
+            unconfirmed.append((signature, p))
+            continue
         source = f"petition:{p.petition.slug}"
         consents.extend(
             Consent(person, mailing_list, source=source, wording=wording, ip_address=p.ip_address)
@@ -337,7 +362,18 @@ def _write_signatures(pending: Sequence[PendingSignature]) -> list[SignResult]:
         )
     insert_all(signatures)
     do_subscribe_many(consents, new_people={person.pk for person, created in people if created})
-    enqueue_thank_yous([s.pk for s in signatures])
+    SignatureConfirmation.objects.bulk_create(
+        [
+            SignatureConfirmation(
+                signature_id=signature.pk,
+                consents=[[mailing_list.pk, wording] for mailing_list, wording in p.consents],
+                ip_address=p.ip_address,
+            )
+            for signature, p in unconfirmed
+        ]
+    )
+    enqueue_thank_yous([s.pk for s in signatures if s.status == SignatureStatus.VALID])
+    enqueue_confirmation_emails([s.pk for s, _ in unconfirmed] + reminders)
     enqueue_already_signed_notes(repeats)
     return [
         r
