@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.utils.text import slugify
+from django.utils.text import capfirst, slugify
 from django.utils.translation import gettext_lazy as _
 
 from groundswell.lib.forms import AccessibleErrorsMixin, one_line
@@ -74,7 +74,10 @@ class PetitionForm(AccessibleErrorsMixin, forms.ModelForm):
                     _("The site's default (now %(default)s)")
                     % {"default": settings.SIGN_PROOF_OF_WORK},
                 ),
-                *[(value, label) for value, label in Petition.proof_of_work.field.choices or ()],
+                *[
+                    (value, capfirst(label))
+                    for value, label in Petition.proof_of_work.field.choices or ()
+                ],
             ]
         for name in ("lead", "partners"):
             field = self.fields[name]
