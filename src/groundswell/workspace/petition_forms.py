@@ -75,7 +75,7 @@ class PetitionForm(AccessibleErrorsMixin, forms.ModelForm):
                     % {"default": settings.SIGN_PROOF_OF_WORK},
                 ),
                 *[
-                    (value, capfirst(label))
+                    (value, capfirst(str(label)))
                     for value, label in Petition.proof_of_work.field.choices or ()
                 ],
             ]
