@@ -4,7 +4,7 @@ nothing, so a mail scanner that follows it confirms nothing."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -12,8 +12,7 @@ from groundswell.petitions import pages
 from groundswell.petitions.actions.confirming import Confirmed, do_confirm_signature
 from groundswell.petitions.confirmations import read_confirmation_token
 from groundswell.petitions.models import Petition, PetitionStatus, Signature, SignatureStatus
-from groundswell.petitions.referrals import make_referral_code
-from groundswell.petitions.views import THANKS_COOKIE, THANKS_MAX_AGE, THANKS_SALT
+from groundswell.petitions.views import redirect_to_thanks
 
 
 @require_GET
@@ -75,18 +74,4 @@ def _answer(
 
 def _to_thanks(request: HttpRequest, petition: Petition, person_id: int | None) -> HttpResponse:
     """The thank-you page, with the signer's own share link, as after signing."""
-    slug = petition.slug
-    response = HttpResponseRedirect(f"/sign/{slug}/thanks/")
-    response.status_code = 303
-    code = make_referral_code(person_id) if person_id is not None else ""
-    response.set_signed_cookie(
-        THANKS_COOKIE,
-        f"{slug}|{code}",
-        salt=THANKS_SALT,
-        max_age=THANKS_MAX_AGE,
-        path=f"/sign/{slug}/",
-        httponly=True,
-        samesite="Lax",
-        secure=request.is_secure(),
-    )
-    return response
+    return redirect_to_thanks(request, petition.slug, person_id)

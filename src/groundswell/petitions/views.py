@@ -171,11 +171,17 @@ def _sign_with_database(request: HttpRequest, slug: str) -> HttpResponse:
         response.status_code = 303
         response["Cache-Control"] = "no-store"
         return response
-    response = HttpResponseRedirect(f"/sign/{slug}/thanks/")
-    response.status_code = 303
     # The same answer whether the address had signed before or not (which petitions
     # someone signed is a political opinion): its owner learns that by email.
-    code = make_referral_code(result.signer_id) if result.signer_id is not None else ""
+    return redirect_to_thanks(request, slug, result.signer_id)
+
+
+def redirect_to_thanks(request: HttpRequest, slug: str, signer_id: int | None) -> HttpResponse:
+    """To the thank-you page, with the signer's own share link in a short-lived cookie
+    (after signing, and after confirming by email)."""
+    response = HttpResponseRedirect(f"/sign/{slug}/thanks/")
+    response.status_code = 303
+    code = make_referral_code(signer_id) if signer_id is not None else ""
     response.set_signed_cookie(
         THANKS_COOKIE,
         f"{slug}|{code}",
