@@ -5,7 +5,6 @@ the browser reports no violation anywhere."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,22 +14,6 @@ from tests.browsing import sign_in
 from tests.cast import make_org, make_person, make_petition
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def strict_page(browser: Any) -> Iterator[tuple[Any, list[str]]]:
-    context = browser.new_context()
-    page = context.new_page()
-    violations: list[str] = []
-    page.on(
-        "console",
-        lambda message: (
-            violations.append(message.text) if "Content Security Policy" in message.text else None
-        ),
-    )
-    page.on("pageerror", lambda error: violations.append(str(error)))
-    yield page, violations
-    context.close()
 
 
 def test_the_pages_work_under_their_policy(live_server: Any, strict_page: Any) -> None:

@@ -7,7 +7,6 @@ asserted: the tests time nothing)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,32 +16,6 @@ from groundswell.petitions.pages import clear_page_cache
 from tests.petitions.test_browser_signing import fill_form, page_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def strict_page(browser: Any) -> Iterator[tuple[Any, list[str]]]:
-    """A page under the site's own policy (the `page` fixture bypasses it), collecting
-    every violation and script error."""
-    context = browser.new_context()
-    page = context.new_page()
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(message.text) if "Content Security Policy" in message.text else None
-        ),
-    )
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    yield page, problems
-    context.close()
-
-
-@pytest.fixture
-def no_js_page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def proof_of_work(petition: Petition, mode: str) -> None:

@@ -4,7 +4,6 @@ the honeypot field is neither seen nor reached by keyboard."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,14 +12,6 @@ from groundswell.petitions.models import Petition, Signature
 from tests.petitions.test_browser_signing import fill_form, page_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def no_js_page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 @pytest.fixture
