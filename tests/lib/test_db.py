@@ -19,10 +19,8 @@ from groundswell.lib.db import (
     column_in,
     insert_all,
     select_where,
-    turn_if_free,
-    writers_take_turns,
-    writers_turn,
 )
+from groundswell.lib.turns import turn_if_free, writers_take_turns, writers_turn
 from groundswell.members.models import ConsentEvent, Person, Subscription
 from groundswell.petitions.actions.signing import (
     SignatureDetails,

@@ -23,8 +23,8 @@ import pytest
 from django.db import OperationalError, connection, connections, transaction
 from django.test import Client
 
-from groundswell.lib.db import writers_take_turns
 from groundswell.lib.tokens import make_member_token
+from groundswell.lib.turns import writers_take_turns
 from groundswell.petitions.counter import clear_process_cache, petition_count
 from groundswell.petitions.models import Petition, Signature
 from groundswell.tracking.models import Click, Open

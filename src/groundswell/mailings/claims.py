@@ -13,8 +13,8 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from groundswell.lib.db import writers_take_turns
 from groundswell.lib.retry import RetryPolicy
+from groundswell.lib.turns import writers_take_turns
 
 from . import journal
 from .models import Mailing, MailingRecipient, MailingStatus, RecipientState

@@ -31,9 +31,9 @@ from typing import Protocol
 from django.conf import settings
 from django.db import transaction
 
-from groundswell.lib.db import writers_take_turns
 from groundswell.lib.stopping import tasks_should_stop
 from groundswell.lib.summaries import log_summary
+from groundswell.lib.turns import writers_take_turns
 
 from . import journal
 from .claims import Result, claim_batch, give_back, mark_window, release_claims, write_results
@@ -199,7 +199,7 @@ class SendLane:
         worker's, in order) or, when `stopping`, the window's unstarted rest given back.
         """
         marked: set[int] = set()
-        # In turn with the other writers on SQLite (lib/db.py): none waits out the
+        # In turn with the other writers on SQLite (lib/turns.py): none waits out the
         # busy timeout behind another.
         with writers_take_turns(), transaction.atomic():
             write_results(self.unrecorded, self.worker_id)

@@ -11,7 +11,7 @@ the count is at most refresh + cache seconds behind the signatures.
 
 The refresh is a write made while answering a read, so it never waits for one: on
 SQLite it runs only when the writers' turn is free and SQLite's lock comes within a
-tenth of a second (lib/db.py turn_if_free); otherwise the page shows the count
+tenth of a second (lib/turns.py turn_if_free); otherwise the page shows the count
 stored last, and a later reader refreshes it. Under a steady stream of writes the
 count can so fall a few more seconds behind; a page never fails or stalls for it.
 
@@ -30,8 +30,8 @@ from django.db.models import Count, F, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from groundswell.lib.db import is_busy, turn_if_free
 from groundswell.lib.refresh import ProcessCache
+from groundswell.lib.turns import is_busy, turn_if_free
 from groundswell.petitions.countries import COUNTRY_NAMES
 from groundswell.petitions.models import Petition, PetitionCount, Signature, SignatureStatus
 

@@ -31,8 +31,9 @@ import time
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 
-from groundswell.lib.db import DATABASE_AWAY, check_connection_after_idle, writers_take_turns
+from groundswell.lib.db import DATABASE_AWAY, check_connection_after_idle
 from groundswell.lib.summaries import BatchSummary
+from groundswell.lib.turns import writers_take_turns
 from groundswell.petitions.actions.signing import PendingSignature, SignResult, do_sign_petitions
 from groundswell.petitions.writer_client import SigningUnavailable, write_via_service
 

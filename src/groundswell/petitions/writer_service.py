@@ -43,13 +43,9 @@ from typing import Any
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from groundswell.lib.db import (
-    DATABASE_AWAY,
-    bind_on_server,
-    check_connection_after_idle,
-    writers_take_turns,
-)
+from groundswell.lib.db import DATABASE_AWAY, bind_on_server, check_connection_after_idle
 from groundswell.lib.summaries import BatchSummary
+from groundswell.lib.turns import writers_take_turns
 from groundswell.petitions.actions.signing import PendingSignature, SignResult, do_sign_petitions
 
 logger = logging.getLogger(__name__)

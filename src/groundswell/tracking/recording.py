@@ -18,10 +18,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from groundswell.lib.clients import client_address
-from groundswell.lib.db import insert_all, writers_take_turns
+from groundswell.lib.db import insert_all
 from groundswell.lib.metrics import CLICKS_RECORDED
 from groundswell.lib.numbers import bounded_int
 from groundswell.lib.tokens import MemberToken, read_member_token
+from groundswell.lib.turns import writers_take_turns
 from groundswell.mailings.models import MailingRecipient
 from groundswell.tracking import machine
 from groundswell.tracking.buffer import WRITE_CHUNK, EventBuffer
@@ -156,7 +157,7 @@ def _save_each(rows: Sequence[models.Model]) -> None:
 
 
 def _write(rows: Sequence[M], write_batch: Callable[[list[M]], object]) -> None:
-    # In turn with the signature writer and the other writers (lib/db.py), so that
+    # In turn with the signature writer and the other writers (lib/turns.py), so that
     # neither waits out SQLite's busy timeout behind the other.
     with writers_take_turns():
         try:

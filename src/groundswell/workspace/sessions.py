@@ -3,7 +3,7 @@ for no one.
 
 SESSION_SAVE_EVERY_REQUEST renews a signed-in person's session on every page they
 load (the idle timeout), so every staff GET writes a row. On SQLite that write
-waits in turn with the other writers (lib/db.py); when it is only a renewal and
+waits in turn with the other writers (lib/turns.py); when it is only a renewal and
 another writer holds the database, it is skipped: the session is renewed by the
 next page instead, and a page never fails or stalls for it. Signing in, signing
 out and anything that changes a session's data are written as usual.
@@ -15,7 +15,7 @@ from django.contrib.sessions.backends.base import UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.db import OperationalError
 
-from groundswell.lib.db import is_busy, turn_if_free, writers_take_turns
+from groundswell.lib.turns import is_busy, turn_if_free, writers_take_turns
 
 
 class SessionStore(DatabaseSessionStore):
