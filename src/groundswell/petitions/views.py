@@ -26,6 +26,7 @@ from groundswell.petitions.forms import (
 )
 from groundswell.petitions.models import Petition, PetitionStatus
 from groundswell.petitions.referrals import make_referral_code
+from groundswell.petitions.sharing import share_links
 from groundswell.petitions.signals import member_link_followed
 from groundswell.petitions.writer import write_together
 from groundswell.petitions.writer_client import SigningUnavailable
@@ -251,7 +252,7 @@ def thanks(request: HttpRequest, slug: str) -> HttpResponse:
     cookie_slug, _, rest = value.partition("|")
     if cookie_slug == slug:
         code = rest.partition("|")[0]
-    copy_url, links = pages.share_links(public.petition, code)
+    copy_url, links = share_links(public.petition, code)
     response = render(
         request,
         "petitions/thanks.html",
