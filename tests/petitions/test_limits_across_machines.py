@@ -28,10 +28,11 @@ FLOOD = "203.0.113.7"
 
 def counted(petition: Petition, network: str) -> int:
     now = timezone.now()
+    hour = timedelta(hours=1)
     batch = count_recent(
-        {(petition.pk, "network"): {network}}, since=now - timedelta(hours=1), now=now
+        {(petition.pk, "network"): {network}}, {(petition.pk, "network"): {hour}}, now=now
     )
-    return len(batch.times.get((petition.pk, "network", network), []))
+    return batch.counts.get((petition.pk, "network", network), {}).get(hour, 0)
 
 
 class OtherMachine:

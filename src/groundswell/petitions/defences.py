@@ -9,9 +9,10 @@ the group commit with the rest of the row), so a limit is a count of the petitio
 recent signatures from that network or domain. The web process works out what a
 signature is counted under (counted_under: no database), and the signature writer
 counts, once per batch, inside the batch's transaction (actions/signing.py): one
-read per petition and key of the batch's networks' and domains' recent signatures,
-through an index on (petition, network or domain, created_at), then BatchCount adds
-the batch's own signatures one by one. No row is written for it, so signers never
+query per petition and key, in which the database counts the recent signatures of the
+batch's networks and domains in each window through an index on (petition, network or
+domain, status, created_at), then BatchCount adds the batch's own signatures one by
+one. No row is written for it, so signers never
 queue on a counter's lock; the sign request itself makes no query for it; and every
 web process and machine sharing the database sees the same count. Within a machine
 the count is exact (its one writer takes batches in turn). Writers on several
@@ -27,10 +28,10 @@ from __future__ import annotations
 
 import hashlib
 import time
-from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from django.conf import settings
@@ -39,6 +40,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from groundswell.lib import proof_of_work, signing
+from groundswell.lib.db import column_in
 from groundswell.lib.limits import LARGE_PROVIDERS, Rule, format_limits, is_under, parse_limits
 from groundswell.petitions.forms import (
     CHALLENGE_FIELD,
@@ -107,27 +109,29 @@ def counted_under(petition: Petition, network: str, domain: str) -> tuple[str, d
     return (format_limits(rules) if counted else ""), counted
 
 
-def longest_window(rules_text: str) -> timedelta:
-    return max(
-        (w.period for rule in parse_rules(rules_text).values() for w in rule),
-        default=timedelta(0),
-    )
-
-
 @lru_cache(maxsize=256)
 def parse_rules(rules_text: str) -> dict[str, Rule]:
     return parse_limits(rules_text, keys=SIGN_LIMIT_KEYS, defaults={})
 
 
 class BatchCount:
-    """The signature writer's count for one batch (actions/signing.py): the recent
-    signatures of each (petition, key, value) as read at the start of the batch, plus
-    those this batch takes, in order, so that a flood arriving together is cut at its
-    limit exactly."""
+    """The signature writer's count for one batch (actions/signing.py): how many recent
+    signatures each (petition, key, value) has in each window, as read at the start of
+    the batch, plus those this batch takes, so that a flood arriving together is cut at
+    its limit exactly. Only a refusal needs a moment (when the window has room again):
+    `nth_latest` reads it from the database then, and only then."""
 
-    def __init__(self, recent: dict[tuple[int, str, str], list[datetime]], now: datetime):
-        self.times = {k: sorted(v) for k, v in recent.items()}
+    def __init__(
+        self,
+        counts: dict[tuple[int, str, str], dict[timedelta, int]],
+        now: datetime,
+        nth_latest: Callable[[tuple[int, str, str], timedelta, int], datetime],
+    ):
+        self.counts = counts
         self.now = now
+        self.nth_latest = nth_latest
+        # Taken by this batch so far, all counted at `now`.
+        self.added: dict[tuple[int, str, str], int] = {}
 
     def admit(self, petition_id: int, rules_text: str, counted: dict[str, str]) -> OverLimit | None:
         """None, counting the signature in, when every window has room; else the
@@ -135,16 +139,21 @@ class BatchCount:
         rules = parse_rules(rules_text)
         latest: OverLimit | None = None
         for key, value in counted.items():
-            times = self.times.get((petition_id, key, value), [])
+            counting = (petition_id, key, value)
+            stored, added = self.counts.get(counting, {}), self.added.get(counting, 0)
             for window in rules.get(key, ()):
-                inside = len(times) - bisect_left(times, self.now - window.period)
-                if inside >= window.count:
-                    retry_at = times[len(times) - window.count] + window.period
-                    if latest is None or retry_at > latest.retry_at:
-                        latest = OverLimit(key, retry_at)
+                if stored.get(window.period, 0) + added < window.count:
+                    continue
+                # Room again when the window.count-th latest signature leaves it.
+                nth = window.count - added
+                oldest = self.now if nth <= 0 else self.nth_latest(counting, window.period, nth)
+                retry_at = oldest + window.period
+                if latest is None or retry_at > latest.retry_at:
+                    latest = OverLimit(key, retry_at)
         if latest is None:
             for key, value in counted.items():
-                self.times.setdefault((petition_id, key, value), []).append(self.now)
+                counting = (petition_id, key, value)
+                self.added[counting] = self.added.get(counting, 0) + 1
         return latest
 
 
@@ -284,25 +293,60 @@ LIMITED_COLUMNS = {"network": "client_network", "domain": "email_domain"}
 
 
 def count_recent(
-    wanted: dict[tuple[int, str], set[str]], *, since: datetime, now: datetime
+    wanted: dict[tuple[int, str], set[str]],
+    periods: dict[tuple[int, str], set[timedelta]],
+    *,
+    now: datetime,
 ) -> BatchCount:
-    """The signatures since `since` of each (petition, key) and value wanted, whatever
-    their status (an invalidated flood still counts against its sender): one query per
-    petition and key through the index on (petition, network or domain, status,
-    created_at), every status named so that both are read as ranges of it."""
+    """The signatures of each (petition, key) and value wanted in each of its periods
+    up to `now`, whatever their status (an invalidated flood still counts against its
+    sender): one query per petition and key, counted by the database through the
+    index on (petition, network or domain, status, created_at), every status named so
+    that both are read as ranges of it. By hand, as it runs in every batch."""
     _lock_counted_values(wanted)
-    recent: dict[tuple[int, str, str], list] = {}
+    counts: dict[tuple[int, str, str], dict[timedelta, int]] = {}
+    meta, quote = Signature._meta, connection.ops.quote_name
+    table, status = quote(meta.db_table), quote(meta.get_field("status").column)
+    created = quote(meta.get_field("created_at").column)
+    petition = quote(meta.get_field("petition").column)
+    statuses = list(SignatureStatus.values)
     for (petition_id, key), values in wanted.items():
-        column = LIMITED_COLUMNS[key]
-        rows = Signature.objects.filter(
+        spans = sorted(periods[(petition_id, key)])
+        column = quote(LIMITED_COLUMNS[key])
+        starts = [connection.ops.adapt_datetimefield_value(now - span) for span in spans]
+        sums = ", ".join([f"SUM(CASE WHEN {created} >= %s THEN 1 ELSE 0 END)"] * len(spans))
+        values_clause, values_params = column_in(column, values)
+        status_clause, status_params = column_in(status, statuses)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {column}, {sums} FROM {table} "  # noqa: S608
+                f"WHERE {petition} = %s AND {values_clause} AND {status_clause} "
+                f"AND {created} >= %s GROUP BY {column}",
+                [*starts, petition_id, *values_params, *status_params, starts[-1]],
+            )
+            for value, *inside in cursor.fetchall():
+                counts[(petition_id, key, value)] = dict(zip(spans, map(int, inside), strict=True))
+    return BatchCount(counts, now, partial(_nth_latest, now=now))
+
+
+def _nth_latest(
+    counting: tuple[int, str, str], period: timedelta, n: int, *, now: datetime
+) -> datetime:
+    """When the n-th latest signature of this petition, key and value within `period`
+    of `now` was made: the moment whose leaving the window makes room (BatchCount)."""
+    petition_id, key, value = counting
+    found = (
+        Signature.objects.filter(
             petition_id=petition_id,
             status__in=SignatureStatus.values,
-            created_at__gte=since,
-            **{f"{column}__in": values},
-        ).values_list(column, "created_at")
-        for value, created_at in rows:
-            recent.setdefault((petition_id, key, value), []).append(created_at)
-    return BatchCount(recent, now)
+            created_at__gte=now - period,
+            **{LIMITED_COLUMNS[key]: value},
+        )
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[n - 1 : n]
+    )
+    # None only when rows left the window since they were counted: room already.
+    return next(iter(found), now - period)
 
 
 def _advisory_key(petition_id: int, key: str, value: str) -> int:
