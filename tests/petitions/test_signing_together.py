@@ -207,6 +207,25 @@ class TestDoSignPetitions:
 
         assert Signature.objects.count() == 100
 
+    def test_it_looks_up_known_signers_by_index_not_through_every_signature(
+        self, petition: Petition, django_assert_max_num_queries: Any
+    ) -> None:
+        do_sign_petitions([pending(petition, signer(i)) for i in range(20)])
+        batch = [pending(petition, signer(i)) for i in range(10, 30)]
+
+        with django_assert_max_num_queries(15) as captured:
+            do_sign_petitions(batch)
+
+        # Sorted by date, SQLite read the petition's signatures newest first, all of
+        # them, to find the few by these people.
+        reads = [
+            q["sql"]
+            for q in captured.captured_queries
+            if q["sql"].startswith("SELECT") and '"petitions_signature"' in q["sql"]
+        ]
+        assert reads
+        assert not [sql for sql in reads if "ORDER BY" in sql]
+
 
 @pytest.fixture
 def writer() -> Iterator[SignatureWriter]:

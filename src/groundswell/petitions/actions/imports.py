@@ -34,9 +34,9 @@ def do_import_signatures(
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start : start + CHUNK]
             signed = set(
-                Signature.objects.filter(petition=petition, person_id__in=chunk).values_list(
-                    "person_id", flat=True
-                )
+                Signature.objects.filter(petition=petition, person_id__in=chunk)
+                .order_by()  # by the (petition, person) index, not by date (actions/signing.py)
+                .values_list("person_id", flat=True)
             )
             new = [
                 Signature(petition=petition, person_id=pk, source=source[:100])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, fields
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -32,7 +33,7 @@ from groundswell.petitions.defences import (
     confirms_by_email,
     count_recent,
     counted_under,
-    longest_window,
+    parse_rules,
 )
 from groundswell.petitions.models import (
     Petition,
@@ -297,7 +298,11 @@ def _write_signatures(pending: Sequence[PendingSignature]) -> list[SignResult]:
             (petition_id, person_id): (pk, status)
             for petition_id, person_id, pk, status in Signature.objects.filter(
                 petition_id__in={pending[i].petition.pk for i in signing}, person_id__in=known
-            ).values_list("petition_id", "person_id", "pk", "status")
+            )
+            # Unordered: sorted by the model's newest-first, SQLite walked every
+            # signature of the petition by date instead of the (petition, person) index.
+            .order_by()
+            .values_list("petition_id", "person_id", "pk", "status")
         }
         if known
         else {}
@@ -386,17 +391,20 @@ def _write_signatures(pending: Sequence[PendingSignature]) -> list[SignResult]:
 
 
 def _rate_limit_count(pending: Sequence[PendingSignature]) -> BatchCount | None:
-    """The recent signatures of every network and domain these are counted under, read
-    once for the batch (defences.count_recent)."""
+    """The recent signatures of every network and domain these are counted under, in
+    each window of their rules, counted once for the batch (defences.count_recent)."""
     if not pending:
         return None
-    now = timezone.now()
-    since = now - max(longest_window(p.limits) for p in pending)
     wanted: dict[tuple[int, str], set[str]] = {}
+    periods: dict[tuple[int, str], set[timedelta]] = {}
     for p in pending:
+        rules = parse_rules(p.limits)
         for key, value in p.counted.items():
             wanted.setdefault((p.petition.pk, key), set()).add(value)
-    return count_recent(wanted, since=since, now=now)
+            periods.setdefault((p.petition.pk, key), set()).update(
+                w.period for w in rules.get(key, ())
+            )
+    return count_recent(wanted, periods, now=timezone.now())
 
 
 def _open_petitions(ids: set[int]) -> set[int]:
