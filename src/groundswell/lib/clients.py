@@ -3,10 +3,11 @@ and sign-in limits alike."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from ipaddress import IPv6Network, ip_address
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -28,10 +29,15 @@ def client_address(request: HttpRequest) -> str | None:
     trusted proxy (each proxy appends the address it was reached from, so only the
     right-hand end was written by ours: anything to its left the client may have
     made up). A malformed entry there is no address at all (None)."""
-    remote = request.META.get("REMOTE_ADDR") or None
+    return client_address_in(request.META)
+
+
+def client_address_in(meta: Mapping[str, Any]) -> str | None:
+    """client_address, from a request's META or a WSGI environ (which is what META is)."""
+    remote = meta.get("REMOTE_ADDR") or None
     if remote is None or not settings.TRUSTED_PROXIES or not _trusted(remote):
         return remote
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
     for hop in reversed([part.strip() for part in forwarded.split(",") if part.strip()]):
         if _trusted(hop):
             continue

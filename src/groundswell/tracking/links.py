@@ -44,6 +44,15 @@ def link_destination(mailing_id: int, number: int) -> str | None:
     return url
 
 
+def cached_link(mailing_id: int, number: int) -> tuple[float, str | None] | None:
+    """The cache's entry for this link while it is still fresh, as the very object kept
+    (tracking/fastpath.py tests it by identity), or None."""
+    cached = _cache.get((mailing_id, number))
+    if cached is None or cached[0] <= time.monotonic():
+        return None
+    return cached
+
+
 def draft_link_for_staff(user: Any, mailing_id: int, number: int) -> str | None:
     """The destination of a draft's link, for a staff user who may see that mailing
     (clicking through a test copy), never cached; None for anyone else."""

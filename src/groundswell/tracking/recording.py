@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from groundswell.lib.clients import client_address
+from groundswell.lib.clients import client_address_in
 from groundswell.lib.db import insert_all
 from groundswell.lib.metrics import CLICKS_RECORDED
 from groundswell.lib.numbers import bounded_int
@@ -57,8 +57,12 @@ class OpenEvent:
 
 
 def _client(request: HttpRequest) -> tuple[str | None, str]:
-    ip = client_address(request)
-    return ip, request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH]
+    return _client_in(request.META)
+
+
+def _client_in(meta: Mapping[str, Any]) -> tuple[str | None, str]:
+    ip = client_address_in(meta)
+    return ip, meta.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH]
 
 
 def record_click(
@@ -80,7 +84,7 @@ def record_click(
     number = bounded_int(link_number)
     if number is None or link_destination(member.mailing_id, number) is None:
         return False
-    _add_click(request, member.mailing_id, number, member)
+    _add_click(request.META, member.mailing_id, number, member)
     return True
 
 
@@ -89,15 +93,23 @@ def record_link_click(
 ) -> None:
     """Count a click through /go/, whose view has already found the link (no second
     look-up). The person is known only when the token was made for this very mailing."""
-    _add_click(request, mailing_id, number, read_member_token(token))
+    _add_click(request.META, mailing_id, number, read_member_token(token))
+
+
+def record_link_click_in(
+    environ: Mapping[str, Any], mailing_id: int, number: int, token: str | None
+) -> None:
+    """record_link_click for a request answered in front of Django (tracking/fastpath.py):
+    the same click from its WSGI environ."""
+    _add_click(environ, mailing_id, number, read_member_token(token))
 
 
 def _add_click(
-    request: HttpRequest, mailing_id: int, number: int, member: MemberToken | None
+    meta: Mapping[str, Any], mailing_id: int, number: int, member: MemberToken | None
 ) -> None:
-    ip, user_agent = _client(request)
+    ip, user_agent = _client_in(meta)
     # People's browsers GET a link; a HEAD comes from something checking it.
-    reason = machine.REASON_SCANNER if request.method == "HEAD" else ""
+    reason = machine.REASON_SCANNER if meta.get("REQUEST_METHOD") == "HEAD" else ""
     CLICKS.add(
         ClickEvent(
             mailing_id=mailing_id,
