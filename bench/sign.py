@@ -148,22 +148,32 @@ class Wave:
 
 
 _wave: Wave | None = None
-_next_member = itertools.count()
+# Members taken so far this run, by either client: the next one starts after them.
+_members_used = 0
+
+
+# The same members for wrk (wrk_request.lua): one token per line.
+WAVE_TOKENS_FILE = "bench-members.txt"
+_wave_tokens_file: Path | None = None
 
 
 def load_wave(data_dir: Path) -> None:
-    global _wave
+    global _wave, _wave_tokens_file
     found = data_dir / WAVE_FILE
     if found.exists():
         data = json.loads(found.read_text())
         _wave = Wave(data["mailing"], data["tokens"])
+        _wave_tokens_file = data_dir / WAVE_TOKENS_FILE
+        _wave_tokens_file.write_text("\n".join(_wave.tokens) + "\n")
 
 
 def _member() -> str:
     """The next member's token: each request is a different person, as in a wave."""
+    global _members_used
     if _wave is None:
         raise SystemExit("bench: no wave members in the site (setup_data.setup_wave)")
-    return _wave.tokens[next(_next_member) % len(_wave.tokens)]
+    _members_used += 1
+    return _wave.tokens[(_members_used - 1) % len(_wave.tokens)]
 
 
 async def page_member_step(conn: Connection, worker: int) -> int:
@@ -264,6 +274,7 @@ SIGN_BODY = (
     "csrfmiddlewaretoken={token}&shown={shown}&first_name=Bench&last_name=Signer&email={email}"
     f"&postal_code=N1+9GU&country=GB&show_name=on&consent_{ORG_SLUG}=on"
 )
+SIGN_MEMBER_BODY = f"csrfmiddlewaretoken={{token}}&akid={{akid}}&t=1&consent_{ORG_SLUG}=on"
 SCENARIOS = {
     s.name: s
     for s in [
@@ -297,16 +308,19 @@ SCENARIOS = {
             "page-member",
             f"GET {PAGE}?akid=…, a different recognised member each time",
             closed("page-member", page_member_step),
+            ("GET", f"{PAGE}?akid={{akid}}&t=1", "", False),
         ),
         Scenario(
             "sign-member",
             f"POST {PAGE} with akid: one-click signing, distinct members, CSRF",
             closed("sign-member", sign_member_step, sign_prepare),
+            ("POST", PAGE, SIGN_MEMBER_BODY, True),
         ),
         Scenario(
             "go",
             "GET /go/<mailing>/2/?akid=…, distinct recipients (tracked redirect)",
             closed("go", go_step),
+            ("GET", "/go/{mailing}/2/?akid={akid}", "", False),
         ),
         Scenario(
             "mixed-wave",
@@ -519,9 +533,19 @@ def _csrf_pair(port: int) -> tuple[str, str, str]:
 def _wrk_once(
     port: int, spec: tuple[str, str, str, bool], seconds: float, args: argparse.Namespace
 ) -> tuple[str, float]:
+    global _members_used
     method, path, body, needs_csrf = spec
+    if "{mailing}" in path:
+        assert _wave is not None
+        path = path.replace("{mailing}", str(_wave.mailing))
     env = dict(os.environ, BENCH_METHOD=method, BENCH_PATH=path, BENCH_BODY=body)
     env["BENCH_PREFIX"] = f"wrk{os.getpid()}x{next(_serial)}"
+    members = "{akid}" in path or "{akid}" in body
+    if members:
+        if _wave_tokens_file is None:
+            raise SystemExit("bench: no wave members in the site (setup_data.setup_wave)")
+        env["BENCH_TOKENS"] = str(_wave_tokens_file)
+        env["BENCH_OFFSET"] = str(_members_used)
     if needs_csrf:
         cookie, token, shown = _csrf_pair(port)
         env["BENCH_COOKIE"] = f"csrftoken={cookie}"
@@ -534,6 +558,10 @@ def _wrk_once(
     if out.returncode != 0:
         raise SystemExit(f"bench: wrk failed: {out.stderr or out.stdout}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if members:
+        # The next run goes on from the next member: each signs at most once.
+        made = re.search(r"(\d+) requests in", out.stdout)
+        _members_used += int(made.group(1)) if made else 0
     return out.stdout, cpu
 
 
