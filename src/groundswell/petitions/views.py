@@ -151,8 +151,8 @@ def _sign_with_database(request: HttpRequest, slug: str) -> HttpResponse:
             ),
             ip_address=address,
             sponsor_lists=public.sponsor_lists,
-            # A recognised member's address is theirs on file, not typed here.
-            normalised_email=None if person else submission.normalised_email,
+            # A recognised member's address is theirs on file (stored normalised), not typed here.
+            normalised_email=person.email_normalised if person else submission.normalised_email,
             # Counted by the writer, in the batch's transaction (defences.py).
             rate_limited=True,
             # A member's link came to their address: nothing to confirm.
