@@ -43,6 +43,7 @@ ALLOWED = {
     "tracking/recording.py": "tracking's buffer flush: clicks and opens in batches, off requests",
     "petitions/counter.py": "the count cache: a derived number, refreshed by a conditional UPDATE",
     "petitions/defences.py::_lock_counted_values": "advisory locks in the writer's batch: no row",
+    "petitions/defences.py::count_recent": "a read: the database counts recent signatures",
     "petitions/tally/": "the dashboard's tallies: derived counts, kept by a task and by actions",
     "bounces/complaints.py::warn_if_complaint_rate_alarming": "a once-only alert row (unique key)",
     "members/tasks.py::forget_queued_emails": "django-tasks' rows naming a person, at erasure",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -301,3 +302,96 @@ class TestOneClickSigningWithoutTheForm:
         assert signature.comment == "Open it."
         event = ConsentEvent.objects.get(source=f"petition:{petition.slug}")
         assert event.subscription.mailing_list.organisation.slug == "open-press-fund"
+
+
+class TestOneClickSigningByTheLinkAlone:
+    """The sign view hands over only the id the member's link carries; the signature
+    writer reads the member with its batch (petitions/actions/members.py)."""
+
+    def test_the_writer_is_handed_the_member_s_id_and_nothing_of_theirs(
+        self, petition: Petition, katy
+    ):
+        from groundswell.petitions.actions.signing import (
+            PendingSignature,
+            SignatureDetails,
+            prepare_signature,
+        )
+
+        details = SignatureDetails(
+            email="", first_name="", last_name="", member_id=katy.pk, member_requires=("country",)
+        )
+        pending = prepare_signature(petition, details, ip_address="192.0.2.7", address_proven=True)
+        wired = PendingSignature.from_wire(json.loads(json.dumps(pending.to_wire())))
+
+        assert (wired.normalised_email, wired.details.email) == ("", "")
+        assert (wired.details.member_id, wired.details.member_requires) == (katy.pk, ("country",))
+
+    def test_it_signs_with_the_details_on_the_member_s_record(
+        self, client: Client, petition: Petition, katy
+    ):
+        response = client.post(f"/sign/{petition.slug}/", {"akid": make_member_token(katy.pk)})
+
+        assert response.status_code == 303
+        signature = Signature.objects.get()
+        assert signature.person == katy
+        assert signature.email_domain == "example.org"
+        assert Person.objects.count() == 1
+
+    def test_a_member_erased_since_the_mail_cannot_sign_by_the_link(
+        self, client: Client, petition: Petition, katy
+    ):
+        token = make_member_token(katy.pk)
+        katy.delete()
+
+        response = client.post(f"/sign/{petition.slug}/", {"akid": token})
+
+        assert response.status_code == 400
+        assert b"Enter your email address." in response.content
+        assert not Signature.objects.exists()
+        assert not Person.objects.exists()
+
+    def test_the_domain_limit_counts_members_signing_by_link(
+        self, client: Client, petition: Petition, katy, settings: Any
+    ):
+        from groundswell.lib.limits import parse_limits
+
+        settings.SIGN_LIMITS = parse_limits(
+            "network=off; domain=1/10m", keys=["network", "domain"], defaults={}
+        )
+        ines = make_person(
+            "ines@example.org", "Ines", "Duarte", postal_code="1000-001", country="PT"
+        )
+        assert (
+            client.post(f"/sign/{petition.slug}/", {"akid": make_member_token(katy.pk)}).status_code
+            == 303
+        )
+
+        response = client.post(f"/sign/{petition.slug}/", {"akid": make_member_token(ines.pk)})
+
+        assert response.status_code == 429
+        assert "with your email domain" in response.content.decode()
+        assert 'Signing as <strong dir="auto">Ines</strong>' in response.content.decode()
+        assert list(Signature.objects.values_list("person_id", flat=True)) == [katy.pk]
+
+    def test_the_writer_writes_nothing_for_a_member_lacking_what_the_petition_requires(
+        self, petition: Petition, katy
+    ):
+        from groundswell.petitions.actions.signing import (
+            SignatureDetails,
+            do_sign_petitions,
+            prepare_signature,
+        )
+
+        Person.objects.filter(pk=katy.pk).update(country="")
+        details = SignatureDetails(
+            email="",
+            first_name="",
+            last_name="",
+            member_id=katy.pk,
+            member_requires=("postal_code", "country"),
+        )
+
+        [result] = do_sign_petitions([prepare_signature(petition, details, address_proven=True)])
+
+        assert result.member_not_ready and result.signature is None
+        assert not Signature.objects.exists()

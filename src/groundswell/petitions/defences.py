@@ -96,17 +96,29 @@ class OverLimit:
         return f"{why} {when}"
 
 
-def counted_under(petition: Petition, network: str, domain: str) -> tuple[str, dict[str, str]]:
+def counted_under(
+    petition: Petition, network: str, domain: str | None
+) -> tuple[str, dict[str, str]]:
     """What a signature from this network and email domain is counted under: the
     petition's rules (written out, for the signature writer, which may be another
-    process) and the value of each key that has a rule; ("", {}) when none does."""
+    process) and the value of each key that has a rule; ("", {}) when none does.
+    A domain of None is not known yet: the writer adds it (with_domain)."""
     rules = limits_for(petition)
     counted = {}
     if network and rules.get("network"):
         counted["network"] = network
-    if rules.get("domain") and domain_is_counted(domain):
+    if domain is not None and rules.get("domain") and domain_is_counted(domain):
         counted["domain"] = domain
-    return (format_limits(rules) if counted else ""), counted
+    later = domain is None and bool(rules.get("domain"))
+    return (format_limits(rules) if counted or later else ""), counted
+
+
+def with_domain(rules_text: str, counted: dict[str, str], domain: str) -> dict[str, str]:
+    """`counted` (from counted_under, the domain not known then) with the domain, once
+    known, where the rules count it."""
+    if not parse_rules(rules_text).get("domain") or not domain_is_counted(domain):
+        return counted
+    return {**counted, "domain": domain}
 
 
 @lru_cache(maxsize=256)

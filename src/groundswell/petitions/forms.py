@@ -212,16 +212,22 @@ class SignForm(AccessibleErrorsMixin, SharedWidgetsMixin, forms.Form):
         return [(o, self[consent_field_name(o)]) for o in self.sponsors]
 
 
+def required_of_members(petition: Petition) -> tuple[str, ...]:
+    """The details of theirs a recognised member's record must hold to sign this
+    petition with one click: the postal code and country where it requires them."""
+    required = []
+    if petition.require_postal_code:
+        required.append("postal_code")
+    if petition.require_country:
+        required.append("country")
+    return tuple(required)
+
+
 def asked_of_member(petition: Petition, member: Person) -> tuple[str, ...]:
     """Which of the signer's details the form still asks a recognised member for: a
     postal code or country the petition requires and we do not have. The member's page
     keeps its rendered fields per answer (pages.render_recognised_page)."""
-    asked = []
-    if petition.require_postal_code and not member.postal_code:
-        asked.append("postal_code")
-    if petition.require_country and not member.country:
-        asked.append("country")
-    return tuple(asked)
+    return tuple(name for name in required_of_members(petition) if not getattr(member, name))
 
 
 def _checked_name(value: str) -> str:
@@ -284,13 +290,15 @@ def read_plain_submission(
     *,
     member: Person | None = None,
     consented: Collection[int] = (),
+    asked: tuple[str, ...] | None = None,
 ) -> ValidSubmission | None:
     """A signer's submission read as SignForm would read it, when it is plainly valid:
     every field given at most once, within its length, no null character, a known
     country, an address normalise_email accepts, and each box either absent or "on"
     (what a browser sends for a ticked box). For a recognised `member` (with the
     organisations they have `consented` to), only what SignForm asks of them: the
-    comment, the boxes, and a postal code or country we lack.
+    comment, the boxes, and a postal code or country we lack (`asked`, when the caller
+    knows it already).
 
     None whenever it is anything else: SignForm then decides, and names the problems.
     Building and cleaning SignForm's nine fields is costly (docs/performance.md). The test
@@ -300,7 +308,8 @@ def read_plain_submission(
     if member is None:
         read = _PLAIN_TEXT_FIELDS
     else:
-        asked = asked_of_member(petition, member)
+        if asked is None:
+            asked = asked_of_member(petition, member)
         read = {n: m for n, m in _PLAIN_TEXT_FIELDS.items() if n in asked or n == "comment"}
     cleaned: dict[str, Any] = {}
     for name, max_length in read.items():

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from groundswell.lib.clients import client_address
 from groundswell.lib.db import DATABASE_AWAY
 from groundswell.lib.numbers import bounded_int
+from groundswell.lib.tokens import MemberToken, read_member_token
 from groundswell.members.models import Person
 from groundswell.members.recognition import forget, recognise, remember
 from groundswell.petitions import pages
@@ -23,6 +24,7 @@ from groundswell.petitions.forms import (
     ValidSubmission,
     attribution_from,
     read_plain_submission,
+    required_of_members,
 )
 from groundswell.petitions.models import Petition, PetitionStatus
 from groundswell.petitions.referrals import make_referral_code
@@ -98,6 +100,11 @@ def _sign_with_database(request: HttpRequest, slug: str) -> HttpResponse:
     public = pages.load_public_petition(slug)
     if public.petition.signing_off:
         return HttpResponse(pages.render_petition_page(request, public), status=400)
+    link = read_member_token(request.POST.get("akid"))
+    if link is not None:
+        signed = _sign_by_link(request, public, link)
+        if signed is not None:
+            return signed
     member = recognise(request, request.POST.get("akid"), [o.pk for o in public.sponsors])
     person = member.person if member is not None else None
     consented = member.consented if member is not None else frozenset()
@@ -121,35 +128,17 @@ def _sign_with_database(request: HttpRequest, slug: str) -> HttpResponse:
         submission = ValidSubmission(
             form.cleaned_data, form.normalised_email, form.ticked_organisations()
         )
-    address = client_address(request)
-    data = submission.cleaned_data
-    attribution = attribution_from(request.POST)
-    link_number = request.POST.get("t", "")
     # Handed to the signature writer, which commits it together with others waiting.
     result = write_together(
         prepare_signature(
             public.petition,
-            SignatureDetails(
-                email=person.email if person else data["email"],
-                first_name=person.first_name if person else data["first_name"],
-                last_name=person.last_name if person else data["last_name"],
-                postal_code=data.get("postal_code", ""),
-                country=data.get("country", ""),
+            _details(
+                request,
+                submission,
+                person=person,
                 mailing_id=member.mailing_id if member is not None else None,
-                link_number=bounded_int(link_number) if member else None,
-                comment=data["comment"],
-                show_name=data["show_name"],
-                consents={o.slug for o in submission.ticked},
-                source=attribution["source"],
-                utm_source=attribution["utm_source"],
-                utm_medium=attribution["utm_medium"],
-                utm_campaign=attribution["utm_campaign"],
-                utm_term=attribution["utm_term"],
-                utm_content=attribution["utm_content"],
-                referral_code=attribution["ref"],
-                http_referer=attribution["referer"],
             ),
-            ip_address=address,
+            ip_address=client_address(request),
             sponsor_lists=public.sponsor_lists,
             # A recognised member's address is theirs on file (stored normalised), not typed here.
             normalised_email=person.email_normalised if person else submission.normalised_email,
@@ -175,6 +164,83 @@ def _sign_with_database(request: HttpRequest, slug: str) -> HttpResponse:
     # The same answer whether the address had signed before or not (which petitions
     # someone signed is a political opinion): its owner learns that by email.
     return redirect_to_thanks(request, slug, result.signer_id)
+
+
+def _sign_by_link(
+    request: HttpRequest, public: pages.PublicPetition, link: MemberToken
+) -> HttpResponse | None:
+    """A recognised member's one click, the common case of the click wave after a
+    send, signed without reading the member here: the signature writer reads them
+    with the rest of its batch (actions/members.py). None when it is anything else (a
+    problem with the form, a refusal, the member gone): nothing was written, and the
+    caller reads the member and answers as for any form."""
+    if form_problem(public.petition, request.POST, recognised=True) is not None:
+        return None
+    # Asked nothing of theirs: the writer checks that their record holds what the
+    # petition requires (else the caller's path asks for it).
+    submission = read_plain_submission(
+        request.POST, public.petition, public.sponsors, member=Person(pk=link.person_id), asked=()
+    )
+    if submission is None:
+        return None
+    result = write_together(
+        prepare_signature(
+            public.petition,
+            _details(
+                request,
+                submission,
+                person=None,
+                mailing_id=link.mailing_id,
+                member_id=link.person_id,
+                member_requires=required_of_members(public.petition),
+            ),
+            ip_address=client_address(request),
+            sponsor_lists=public.sponsor_lists,
+            rate_limited=True,
+            address_proven=True,
+        )
+    )
+    if result.member_not_ready or result.not_open or result.over_limit is not None:
+        return None
+    return redirect_to_thanks(request, public.petition.slug, result.signer_id)
+
+
+def _details(
+    request: HttpRequest,
+    submission: ValidSubmission,
+    *,
+    person: Person | None,
+    mailing_id: int | None,
+    member_id: int | None = None,
+    member_requires: tuple[str, ...] = (),
+) -> SignatureDetails:
+    """What the writer records of a signature: the form's fields, or a recognised
+    member's own details (`person`, or `member_id` for the writer to read)."""
+    data = submission.cleaned_data
+    attribution = attribution_from(request.POST)
+    recognised = person is not None or member_id is not None
+    return SignatureDetails(
+        email=person.email if person else data.get("email", ""),
+        first_name=person.first_name if person else data.get("first_name", ""),
+        last_name=person.last_name if person else data.get("last_name", ""),
+        postal_code=data.get("postal_code", ""),
+        country=data.get("country", ""),
+        mailing_id=mailing_id,
+        link_number=bounded_int(request.POST.get("t", "")) if recognised else None,
+        comment=data["comment"],
+        show_name=data["show_name"],
+        consents={o.slug for o in submission.ticked},
+        source=attribution["source"],
+        utm_source=attribution["utm_source"],
+        utm_medium=attribution["utm_medium"],
+        utm_campaign=attribution["utm_campaign"],
+        utm_term=attribution["utm_term"],
+        utm_content=attribution["utm_content"],
+        referral_code=attribution["ref"],
+        http_referer=attribution["referer"],
+        member_id=member_id,
+        member_requires=member_requires,
+    )
 
 
 def redirect_to_thanks(request: HttpRequest, slug: str, signer_id: int | None) -> HttpResponse:

@@ -92,6 +92,7 @@ def write_via_service(pending: PendingSignature) -> SignResult | None:
     return SignResult(
         already_signed=bool(answer["already_signed"]),
         not_open=bool(answer["not_open"]),
+        member_not_ready=bool(answer.get("member_not_ready", False)),
         person_id=None if answer["person"] is None else int(answer["person"]),
         signer_id=None if answer.get("signer") is None else int(answer["signer"]),
         over_limit=_over_limit_from_wire(answer.get("over")),

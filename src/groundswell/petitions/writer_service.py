@@ -306,6 +306,7 @@ def _result_to_wire(result: SignResult) -> dict[str, Any]:
     return {
         "already_signed": result.already_signed,
         "not_open": result.not_open,
+        "member_not_ready": result.member_not_ready,
         "person": result.person_id,
         "signer": result.signer_id,
         "over": (

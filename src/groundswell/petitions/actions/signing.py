@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Sequence
 from datetime import timedelta
 from functools import partial
-from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -25,11 +23,16 @@ from groundswell.members.actions.people import (
     do_find_or_create_people,
 )
 from groundswell.members.models import Person
-from groundswell.orgs.models import MailingList, Organisation
+from groundswell.petitions.actions.members import with_members_read
+from groundswell.petitions.actions.pending import (
+    PendingSignature,
+    SignatureDetails,
+    SignResult,
+    SponsorLists,
+)
 from groundswell.petitions.consent import consents_to_record
 from groundswell.petitions.defences import (
     BatchCount,
-    OverLimit,
     confirms_by_email,
     count_recent,
     counted_under,
@@ -54,111 +57,6 @@ class PetitionNotOpen(Exception):
     """Only open petitions take signatures."""
 
 
-@dataclass(frozen=True)
-class SignatureDetails:
-    email: str
-    first_name: str
-    last_name: str
-    postal_code: str = ""
-    country: str = ""
-    comment: str = ""
-    show_name: bool = False
-    # Slugs of the organisations whose consent box was ticked (explicit mode).
-    consents: Collection[str] = field(default_factory=frozenset)
-    source: str = ""
-    utm_source: str = ""
-    utm_medium: str = ""
-    utm_campaign: str = ""
-    utm_term: str = ""
-    utm_content: str = ""
-    referral_code: str = ""
-    http_referer: str = ""
-    # Set when the signer arrived by a member link from a mailing (tracked link `t`).
-    mailing_id: int | None = None
-    link_number: int | None = None
-
-
-# Every field is a str, int, bool or None, but consents, a set of str.
-_DETAIL_FIELDS = tuple(f.name for f in fields(SignatureDetails))
-
-
-@dataclass(frozen=True)
-class SignResult:
-    already_signed: bool
-    signature: Signature | None = None
-    # The petition was not open when the signature was to be written: nothing written.
-    not_open: bool = False
-    # Who signed, when this call wrote the signature (also when written by another
-    # process, which cannot hand over the Signature itself).
-    person_id: int | None = None
-    # Whose address it is, whether this call signed or it had been signed before: the
-    # thanks page must look the same either way (docs/security.md).
-    signer_id: int | None = None
-    # Refused for now by a rate limit (petitions/defences.py): nothing written.
-    over_limit: OverLimit | None = None
-
-    @property
-    def person(self) -> Person | None:
-        return self.signature.person if self.signature else None
-
-
-SponsorLists = Sequence[tuple[Organisation, MailingList | None]]
-
-
-@dataclass(frozen=True)
-class PendingSignature:
-    """A signature worked out as far as it can be without the database: what
-    do_sign_petitions writes, alone or together with others."""
-
-    petition: Petition
-    details: SignatureDetails
-    normalised_email: str
-    # Each list the signer joins, with the wording they were shown for it.
-    consents: list[tuple[MailingList, str]]
-    referrer_id: int | None
-    ip_address: str | None
-    # The rate limits it is counted under (defences.counted_under): the petition's
-    # rules written out, and the value of each key that has one ("" and {}: none).
-    limits: str = ""
-    counted: dict[str, str] = field(default_factory=dict)
-    # Written pending, its consent kept until the signer confirms by email
-    # (defences.confirms_by_email, actions/confirming.py).
-    confirm: bool = False
-
-    def to_wire(self) -> dict[str, Any]:
-        """Plain data for another process (petitions/writer_service.py): only what
-        do_sign_petitions reads of the petition and the lists."""
-        return {
-            "petition": [self.petition.pk, self.petition.slug],
-            "details": {name: getattr(self.details, name) for name in _DETAIL_FIELDS}
-            | {"consents": sorted(self.details.consents)},
-            "email": self.normalised_email,
-            "consents": [[mailing_list.pk, wording] for mailing_list, wording in self.consents],
-            "referrer": self.referrer_id,
-            "ip": self.ip_address,
-            "limits": self.limits,
-            "counted": self.counted,
-            "confirm": self.confirm,
-        }
-
-    @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> PendingSignature:
-        petition_id, slug = data["petition"]
-        details = dict(data["details"])
-        details["consents"] = frozenset(details["consents"])
-        return cls(
-            petition=Petition(pk=int(petition_id), slug=str(slug)),
-            details=SignatureDetails(**details),
-            normalised_email=str(data["email"]),
-            consents=[(MailingList(pk=int(pk)), str(wording)) for pk, wording in data["consents"]],
-            referrer_id=None if data["referrer"] is None else int(data["referrer"]),
-            ip_address=None if data["ip"] is None else str(data["ip"]),
-            limits=str(data.get("limits", "")),
-            counted={str(k): str(v) for k, v in dict(data.get("counted", {})).items()},
-            confirm=bool(data.get("confirm", False)),
-        )
-
-
 def prepare_signature(
     petition: Petition,
     details: SignatureDetails,
@@ -177,13 +75,19 @@ def prepare_signature(
     import or a script), counted by the signature writer. `address_proven`: the
     signer came by a link we emailed to this address (a recognised member), so it
     needs no confirming by email."""
+    # A member signing by id: their address is read by the writer (actions/members.py).
+    by_id = details.member_id is not None
     normalised = (
-        normalised_email if normalised_email is not None else normalise_email(details.email)
+        ""
+        if by_id
+        else normalised_email
+        if normalised_email is not None
+        else normalise_email(details.email)
     )
     if sponsor_lists is None:
         sponsor_lists = petition.sponsors_with_lists()
     limits, counted = (
-        counted_under(petition, network_of(ip_address), domain_of(normalised))
+        counted_under(petition, network_of(ip_address), None if by_id else domain_of(normalised))
         if rate_limited
         else ("", {})
     )
@@ -262,10 +166,21 @@ def _write_signatures(pending: Sequence[PendingSignature]) -> list[SignResult]:
     # Read afresh, inside the transaction: a petition closed a moment ago takes no more.
     open_ids = _open_petitions({p.petition.pk for p in pending})
     results: list[SignResult | None] = [None] * len(pending)
+    pending, gone = with_members_read(pending)
+    for i in gone:
+        results[i] = SignResult(already_signed=False, member_not_ready=True)
     first_of: dict[tuple[int, str], int] = {}
     signing: list[int] = []
-    count = _rate_limit_count([p for p in pending if p.counted and p.petition.pk in open_ids])
+    count = _rate_limit_count(
+        [
+            p
+            for i, p in enumerate(pending)
+            if p.counted and p.petition.pk in open_ids and i not in gone
+        ]
+    )
     for i, p in enumerate(pending):
+        if i in gone:
+            continue
         over = None
         if p.petition.pk in open_ids and p.counted and count is not None:
             over = count.admit(p.petition.pk, p.limits, p.counted)
@@ -398,9 +313,10 @@ def _rate_limit_count(pending: Sequence[PendingSignature]) -> BatchCount | None:
 
 def _signed_before(petitions: set[int], people: set[int]) -> dict[tuple[int, int], tuple[int, str]]:
     """(petition, person) -> (signature, status) of those of these people who signed
-    these petitions. By hand, through the (petition, person) index: every batch with
-    a member in it asks (sorted by the model's newest-first, SQLite once walked the
-    petition's every signature by date instead)."""
+    these petitions. By hand, as every batch with a member in it asks, and by the
+    people alone: each has a handful of signatures, while a petition can have a
+    million, and a planner misled (SQLite sorting by the model's newest-first;
+    PostgreSQL's statistics from when the table was small) walked all of them."""
     meta, quote = Signature._meta, connection.ops.quote_name
     petition, person = (
         quote(meta.get_field("petition").column),
@@ -408,15 +324,16 @@ def _signed_before(petitions: set[int], people: set[int]) -> dict[tuple[int, int
     )
     assert meta.pk is not None
     pk, status = quote(meta.pk.column), quote(meta.get_field("status").column)
-    petition_clause, petition_params = column_in(petition, sorted(petitions))
     person_clause, person_params = column_in(person, sorted(people))
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {petition}, {person}, {pk}, {status} FROM {quote(meta.db_table)} "  # noqa: S608
-            f"WHERE {petition_clause} AND {person_clause}",
-            [*petition_params, *person_params],
+            f"WHERE {person_clause}",
+            person_params,
         )
-        return {(row[0], row[1]): (row[2], row[3]) for row in cursor.fetchall()}
+        return {
+            (row[0], row[1]): (row[2], row[3]) for row in cursor.fetchall() if row[0] in petitions
+        }
 
 
 def _open_petitions(ids: set[int]) -> set[int]:
