@@ -158,6 +158,20 @@ def _run(cmd: list[str], env: dict[str, str]) -> str:
     return proc.stdout
 
 
+def refresh_statistics(s: Site) -> None:
+    """PostgreSQL: ANALYZE, as autovacuum does within a minute or so of a table's rows
+    changing. The bench's tables fill within seconds of being created; without this,
+    each scenario ran on the statistics of an empty table, and the planner walked a
+    petition's every signature where an index would find a few. SQLite plans
+    without statistics."""
+    if s.database != "postgresql":
+        return
+    import psycopg
+
+    with psycopg.connect(s.env["DATABASE_URL"], autocommit=True) as conn:
+        conn.execute("ANALYZE")
+
+
 def site_info(s: Site) -> dict[str, object]:
     """Counts of rows the run wrote, to check that every 303 was a signature."""
     return json.loads(_run([sys.executable, str(SETUP_SCRIPT), "count"], s.env))

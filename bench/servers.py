@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
                 with harness.server(site, kind, workers, threads) as srv:
                     descriptions[config] = srv.description
                     print(f"round {round_number}: {srv.description}")
-                    results, _ = sign.run_scenarios(srv, names, args)
+                    results, _ = sign.run_scenarios(site, srv, names, args)
                 for name, result in results.items():
                     runs.setdefault(config, {}).setdefault(name, []).append(result)
                 time.sleep(1)
