@@ -37,6 +37,8 @@ TOP = {
     "management",
     "cli",
     "settings",
+    # settings.py's sections in modules of their own (imported by settings.py alone).
+    "settings_sections",
     "urls",
     "wsgi",
     "apps",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import subprocess
@@ -9,12 +10,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from groundswell.lib.signing import legacy_suppression_keys
 
 ROOT = Path(__file__).resolve().parent.parent
 GROUNDSWELL = str(Path(sys.executable).with_name("groundswell"))
 SETTINGS = ROOT / "src" / "groundswell" / "settings.py"
+# settings.py's sections kept in modules of their own, each imported by it by name.
+SECTIONS = ROOT / "src" / "groundswell" / "settings_sections"
 DOCS = ROOT / "docs" / "configuration.md"
 
 
@@ -145,7 +149,18 @@ class TestStartUpWithBadConfiguration:
 
 class TestConfigurationDocs:
     def test_every_variable_settings_reads_is_documented(self):
-        names = set(re.findall(r'env_\w+\(\s*"([A-Z_]+)"', SETTINGS.read_text()))
-        assert {"DATABASE_URL", "SECRET_KEY", "BASE_URL", "EMAIL_URL"} <= names
+        sources = [SETTINGS, *sorted(SECTIONS.glob("*.py"))]
+        text = "".join(path.read_text() for path in sources)
+        names = set(re.findall(r'env_\w+\(\s*"([A-Z_]+)"', text))
+        assert {"DATABASE_URL", "SECRET_KEY", "BASE_URL", "EMAIL_URL", "SIGN_LIMITS"} <= names
         documented = set(re.findall(r"^### `([A-Z_]+)`", DOCS.read_text(), re.MULTILINE))
         assert names - documented == set()
+
+
+class TestSettingsSections:
+    def test_every_setting_a_section_reads_is_on_django_settings(self):
+        for path in sorted(SECTIONS.glob("[!_]*.py")):
+            module = importlib.import_module(f"groundswell.settings_sections.{path.stem}")
+            names = [name for name in vars(module) if name.isupper()]
+            missing = [name for name in names if not hasattr(settings, name)]
+            assert missing == [], f"settings.py does not import {missing} from {path.name}"
