@@ -8,8 +8,9 @@ email templates, inlines the CSS, encodes the headers that never change, and
 compiles each part into a format string whose only holes are the reader's token,
 address and merge values. `PreparedMailing.message_bytes(recipient)` fills them.
 
-Links are numbered and kept by links.py, the body is rendered by body.py; this module
-compiles both into one prepared mailing and renders previews and the web version.
+Links are numbered and kept by links.py, the body is rendered by body.py, and
+compiling.py turns rendered text into format strings; this module puts them together
+into one prepared mailing and renders previews and the web version.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import html
 import re
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -36,57 +36,12 @@ from groundswell.mailings.models import LinkKind, Mailing, MailingRecipient
 from groundswell.members.models import Person
 
 from .body import html_to_text, render_body
-from .holes import MARKER, mark, site_base, site_host
+from .compiling import compile_holes
+from .holes import mark, site_base, site_host
 from .links import EDITABLE_STATUSES, LinkSpec, RenderError, standard_links, sync_links
 
-_LINK_PLACEHOLDER = re.compile(r"https://link\.invalid/(\d+)/")
 # Body after its last horizontal rule (references, footnotes) goes below the signature.
 _LAST_RULE = re.compile(r"<hr[^>]*>(?!.*<hr)", re.DOTALL)
-
-
-# ---------------------------------------------------------------------------
-# Compiling rendered text into per-recipient format strings
-
-
-def _compile(
-    rendered: str,
-    links: Mapping[int, LinkSpec],
-    mailing_id: int,
-    *,
-    html_part: bool,
-    personal: bool,
-) -> str:
-    """Turn marked text into a str.format template whose holes are per-recipient values."""
-
-    def escape(value: str) -> str:
-        return html.escape(value) if html_part else value
-
-    rendered = _LINK_PLACEHOLDER.sub(lambda m: mark(f"L{m.group(1)}"), rendered)
-    out: list[str] = []
-    position = 0
-    for match in MARKER.finditer(rendered):
-        out.append(_literal(rendered[position : match.start()]))
-        key = match.group(1)
-        if key.startswith("L"):
-            before, after = links[int(key[1:])].href(mailing_id, personal=personal)
-            if personal:
-                out.append(_literal(escape(before)) + "{token}" + _literal(escape(after)))
-            else:
-                out.append(_literal(escape(before + after)))
-        elif key == "pixel":
-            prefix = f"{site_base()}/o/{mailing_id}/"
-            out.append(_literal(escape(prefix)) + "{token}.gif" if personal else "")
-        else:
-            out.append("{" + key + "}")
-        position = match.end()
-    out.append(_literal(rendered[position:]))
-    return "".join(out)
-
-
-def _literal(text: str) -> str:
-    return text.replace("{", "{{").replace("}", "}}")
-
-
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
 
@@ -165,8 +120,8 @@ class PreparedMailing:
         links = {spec.number: spec for spec in self.links}
         mailing_id = self.mailing.pk
         return (
-            _compile(html_doc, links, mailing_id, html_part=True, personal=personal),
-            _compile(text_doc, links, mailing_id, html_part=False, personal=personal),
+            compile_holes(html_doc, links, mailing_id, html_part=True, personal=personal),
+            compile_holes(text_doc, links, mailing_id, html_part=False, personal=personal),
         )
 
     @cached_property
