@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
@@ -31,23 +33,48 @@ from groundswell.petitions.models import Signature, SignatureConfirmation, Signa
 from groundswell.petitions.referrals import make_referral_code
 from groundswell.petitions.tally.refresh import TALLY_EVERY, petitions_to_refresh, refresh
 
+if TYPE_CHECKING:
+    from groundswell.members.models import Person
+    from groundswell.orgs.models import Organisation
+
 logger = logging.getLogger(__name__)
 
 # Seconds to wait before attempt 2, 3, …; after the last, the email is given up.
 RETRY = RetryPolicy(delays=(60, 300, 1800, 7200, 21600))
 
 
-def thank_you_message(signature: Signature) -> EmailMessage:
-    petition = signature.petition
+class Envelope(NamedTuple):
+    """Who an email to a signer comes from and goes to."""
+
+    sponsor: Organisation | None  # the petition's lead sponsor, who signs the email
+    signer: Person
+    from_email: str
+    to: list[str]
+
+
+def sender_and_recipient(signature: Signature) -> Envelope:
+    """Emails to a signer come from their petition's lead sponsor (DEFAULT_FROM_EMAIL
+    when it has none) and go to the signer's address."""
     person = signature.person
     if person is None:
-        raise ValueError("An anonymised signature has no one to thank.")
-    sponsor = petition.sponsors.order_by("sponsorships__position", "sponsorships__id").first()
+        raise ValueError("An anonymised signature has no one to write to.")
+    sponsor = signature.petition.sponsors.order_by(
+        "sponsorships__position", "sponsorships__id"
+    ).first()
     sender = (
         f"{sponsor.sender_name} <{sponsor.sender_email}>"
         if sponsor
         else settings.DEFAULT_FROM_EMAIL
     )
+    return Envelope(
+        sponsor=sponsor, signer=person, from_email=sender, to=[mail_address(person.email)]
+    )
+
+
+def thank_you_message(signature: Signature) -> EmailMessage:
+    petition = signature.petition
+    envelope = sender_and_recipient(signature)
+    person = envelope.signer
     share_url = (
         f"{settings.BASE_URL}{petition.get_absolute_url()}"
         f"?ref={make_referral_code(person.pk)}&source=email-share"
@@ -59,14 +86,14 @@ def thank_you_message(signature: Signature) -> EmailMessage:
             "person": person,
             "share_url": share_url,
             "page_url": f"{settings.BASE_URL}{petition.get_absolute_url()}",
-            "sponsor": sponsor,
+            "sponsor": envelope.sponsor,
         },
     )
     return EmailMessage(
         subject=_("Thank you for signing: %(title)s") % {"title": petition.title},
         body=body,
-        from_email=sender,
-        to=[mail_address(person.email)],
+        from_email=envelope.from_email,
+        to=envelope.to,
         headers={"Auto-Submitted": "auto-generated"},
     )
 
@@ -140,13 +167,11 @@ def _thank(signature_id: int, *, connection: BaseEmailBackend | None) -> str:
         return "no such signature"
     if signature.thanked_at is not None:
         return "already sent"
-    person = signature.person
-    if person is None:
-        return "signer erased"
-    if Suppression.objects.filter(email_hash__in=email_hashes(person.email_normalised)).exists():
-        return "suppressed"
-    if had_enough_today(person.pk):
-        return "daily limit reached"
+    # Marked thanked only once sent (below), so that a failed send is retried.
+    left_out: Counter[str] = Counter()
+    if next(emailable([signature], left_out), None) is None:
+        [why] = left_out
+        return why
     message = thank_you_message(signature)
     message.connection = connection
     message.send()
@@ -155,6 +180,32 @@ def _thank(signature_id: int, *, connection: BaseEmailBackend | None) -> str:
 
     do_mark_thanked(signature_id)
     return "sent"
+
+
+def emailable(
+    signatures: Iterable[Signature],
+    left_out: Counter[str],
+    claim: Callable[[int], bool] | None = None,
+) -> Iterator[Signature]:
+    """The signatures whose signers may have an email from us now: not erased, their
+    address not suppressed, under THANK_YOU_EMAILS_PER_DAY, and, given `claim`, claimed
+    with it just before it is yielded (so of two workers one sends). Each one left out is
+    counted in `left_out`, under why: "signer erased", "suppressed", "daily limit
+    reached" or "sent lately" (not claimed)."""
+    for signature in signatures:
+        person = signature.person
+        if person is None:
+            left_out["signer erased"] += 1
+        elif Suppression.objects.filter(
+            email_hash__in=email_hashes(person.email_normalised)
+        ).exists():
+            left_out["suppressed"] += 1
+        elif had_enough_today(person.pk):
+            left_out["daily limit reached"] += 1
+        elif claim is not None and not claim(signature.pk):
+            left_out["sent lately"] += 1
+        else:
+            yield signature
 
 
 def had_enough_today(person_id: int) -> bool:
@@ -178,17 +229,21 @@ def had_enough_today(person_id: int) -> bool:
 def already_signed_message(signature: Signature) -> EmailMessage:
     """To a signer whose address was used to sign the same petition again: the page
     says the same to everyone, so only the owner of the address learns it."""
-    message = thank_you_message(signature)
-    message.subject = _("You had already signed: %(title)s") % {"title": signature.petition.title}
-    message.body = render_plain_text(
-        "petitions/email/already-signed.txt",
-        {
-            "petition": signature.petition,
-            "person": signature.person,
-            "page_url": f"{settings.BASE_URL}{signature.petition.get_absolute_url()}",
-        },
+    envelope = sender_and_recipient(signature)
+    return EmailMessage(
+        subject=_("You had already signed: %(title)s") % {"title": signature.petition.title},
+        body=render_plain_text(
+            "petitions/email/already-signed.txt",
+            {
+                "petition": signature.petition,
+                "person": signature.person,
+                "page_url": f"{settings.BASE_URL}{signature.petition.get_absolute_url()}",
+            },
+        ),
+        from_email=envelope.from_email,
+        to=envelope.to,
+        headers={"Auto-Submitted": "auto-generated"},
     )
-    return message
 
 
 @task()
@@ -197,28 +252,20 @@ def send_already_signed_notes(signature_ids: list[int]) -> str:
     retried."""
     from groundswell.petitions.actions.thanks import do_claim_already_signed_note
 
-    sent = 0
-    for signature in Signature.objects.select_related("petition", "person").filter(
+    signatures = Signature.objects.select_related("petition", "person").filter(
         pk__in=signature_ids, status=SignatureStatus.VALID, person__isnull=False
-    ):
-        person = signature.person
-        assert person is not None
-        if Suppression.objects.filter(
-            email_hash__in=email_hashes(person.email_normalised)
-        ).exists():
-            continue
-        if had_enough_today(person.pk):
-            continue
-        if do_claim_already_signed_note(signature.pk):
-            already_signed_message(signature).send()
-            sent += 1
+    )
+    sent = 0
+    for signature in emailable(signatures, Counter(), claim=do_claim_already_signed_note):
+        already_signed_message(signature).send()
+        sent += 1
     return f"{sent} sent"
 
 
 def confirmation_message(signature: Signature) -> EmailMultiAlternatives:
     """The email whose link opens the page with the button that confirms a pending
     signature: plain text and HTML, from the lead sponsor like the thank-you."""
-    thanks = thank_you_message(signature)
+    envelope = sender_and_recipient(signature)
     context = {
         "petition": signature.petition,
         "person": signature.person,
@@ -229,8 +276,8 @@ def confirmation_message(signature: Signature) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=_("Please confirm your signature: %(title)s") % {"title": signature.petition.title},
         body=render_plain_text("petitions/email/confirm-email.txt", context),
-        from_email=thanks.from_email,
-        to=thanks.to,
+        from_email=envelope.from_email,
+        to=envelope.to,
         headers={"Auto-Submitted": "auto-generated"},
     )
     message.attach_alternative(
@@ -246,23 +293,13 @@ def send_confirmation_emails(signature_ids: list[int]) -> str:
     got nothing signs again, which sends it again."""
     from groundswell.petitions.actions.thanks import do_claim_confirmation_email
 
-    outcomes: Counter[str] = Counter()
-    for signature in Signature.objects.select_related("petition", "person").filter(
+    signatures = Signature.objects.select_related("petition", "person").filter(
         pk__in=signature_ids, status=SignatureStatus.PENDING, person__isnull=False
-    ):
-        person = signature.person
-        assert person is not None
-        if Suppression.objects.filter(
-            email_hash__in=email_hashes(person.email_normalised)
-        ).exists():
-            outcomes["suppressed"] += 1
-        elif had_enough_today(person.pk):
-            outcomes["daily limit reached"] += 1
-        elif not do_claim_confirmation_email(signature.pk):
-            outcomes["sent lately"] += 1
-        else:
-            confirmation_message(signature).send()
-            outcomes["sent"] += 1
+    )
+    outcomes: Counter[str] = Counter()
+    for signature in emailable(signatures, outcomes, claim=do_claim_confirmation_email):
+        confirmation_message(signature).send()
+        outcomes["sent"] += 1
     return ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items())) or "none"
 
 
