@@ -12,10 +12,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from groundswell.lib.tokens import PREVIEW_TOKEN, MemberToken, read_member_token
+from groundswell.members.emails import person_stamp
 from groundswell.members.models import Person
-from groundswell.members.views.replies import notice
+from groundswell.members.views.replies import link_expired, notice
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
+# The view of an emailed link, given the person and the values the link carries.
+LinkView = Callable[[HttpRequest, Person, dict], HttpResponse]
 
 
 def answers_previews(view: View) -> View:
@@ -63,3 +66,25 @@ def read_emailed_link(signed: str, *, salt: str, max_age: int) -> tuple[Person, 
         return None
     person = Person.objects.filter(pk=value["p"]).first()
     return (person, value) if person is not None else None
+
+
+def opens_emailed_link(
+    *, salt: str, max_age: int, unspent: bool = False
+) -> Callable[[LinkView], Callable[[HttpRequest, str], HttpResponse]]:
+    """The page of a link we emailed: the view is given the link's person and values,
+    and link_expired answers a link that is not ours, has expired or whose person is
+    gone. With `unspent`, also one that is spent: used, cancelled from the old address,
+    or overtaken by another change, a link's stamp no longer matches its person."""
+
+    def decorator(view: LinkView) -> Callable[[HttpRequest, str], HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, signed: str) -> HttpResponse:
+            found = read_emailed_link(signed, salt=salt, max_age=max_age)
+            if found is None or (unspent and found[1].get("s") != person_stamp(found[0])):
+                return link_expired(request)
+            person, value = found
+            return view(request, person, value)
+
+        return wrapper
+
+    return decorator

@@ -19,10 +19,10 @@ from groundswell.members.actions.privacy import (
 from groundswell.members.actions.profile import email_changed_recently
 from groundswell.members.emails import PRIVACY_MAX_AGE, PRIVACY_SALT
 from groundswell.members.forms import PrivacyRequestForm
-from groundswell.members.views.links import read_emailed_link
+from groundswell.members.models import Person
+from groundswell.members.views.links import opens_emailed_link
 from groundswell.members.views.replies import (
     count_email_request,
-    link_expired,
     notice,
     too_many_sentence,
     with_retry_after,
@@ -54,11 +54,8 @@ def privacy(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def privacy_confirm(request: HttpRequest, signed: str) -> HttpResponse:
-    found = read_emailed_link(signed, salt=PRIVACY_SALT, max_age=PRIVACY_MAX_AGE)
-    if found is None:
-        return link_expired(request)
-    person, value = found
+@opens_emailed_link(salt=PRIVACY_SALT, max_age=PRIVACY_MAX_AGE)
+def privacy_confirm(request: HttpRequest, person: Person, value: dict) -> HttpResponse:
     kind = value["k"]
     if request.method == "POST":
         if kind == "erase":

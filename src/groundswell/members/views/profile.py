@@ -23,11 +23,10 @@ from groundswell.members.emails import (
     EMAIL_CHANGE_SALT,
     PROFILE_EDIT_MAX_AGE,
     PROFILE_EDIT_SALT,
-    person_stamp,
 )
 from groundswell.members.forms import ProfileForm
 from groundswell.members.models import Person
-from groundswell.members.views.links import answers_previews, person_for_token, read_emailed_link
+from groundswell.members.views.links import answers_previews, opens_emailed_link, person_for_token
 from groundswell.members.views.replies import (
     count_email_request,
     link_expired,
@@ -60,22 +59,9 @@ def profile(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "members/profile_start.html", {"person": person, "token": token})
 
 
-def _unspent_link(signed: str, *, salt: str, max_age: int) -> tuple[Person, dict] | None:
-    """The person and values of an unexpired link that is not spent: used, cancelled
-    from the old address, or overtaken by another change, a link's stamp no longer
-    matches its person."""
-    found = read_emailed_link(signed, salt=salt, max_age=max_age)
-    if found is None or found[1].get("s") != person_stamp(found[0]):
-        return None
-    return found
-
-
 @require_http_methods(["GET", "POST"])
-def profile_edit(request: HttpRequest, signed: str) -> HttpResponse:
-    found = _unspent_link(signed, salt=PROFILE_EDIT_SALT, max_age=PROFILE_EDIT_MAX_AGE)
-    if found is None:
-        return link_expired(request)
-    person = found[0]
+@opens_emailed_link(salt=PROFILE_EDIT_SALT, max_age=PROFILE_EDIT_MAX_AGE, unspent=True)
+def profile_edit(request: HttpRequest, person: Person, value: dict) -> HttpResponse:
     form = ProfileForm(request.POST or None)
     status = 200
     over = None
@@ -105,11 +91,8 @@ def profile_edit(request: HttpRequest, signed: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def confirm_email(request: HttpRequest, signed: str) -> HttpResponse:
-    found = _unspent_link(signed, salt=EMAIL_CHANGE_SALT, max_age=EMAIL_CHANGE_MAX_AGE)
-    if found is None:
-        return link_expired(request)
-    person, value = found
+@opens_emailed_link(salt=EMAIL_CHANGE_SALT, max_age=EMAIL_CHANGE_MAX_AGE, unspent=True)
+def confirm_email(request: HttpRequest, person: Person, value: dict) -> HttpResponse:
     if request.method == "POST":
         do_confirm_email_change(person, value["e"])
         return notice(
@@ -119,14 +102,9 @@ def confirm_email(request: HttpRequest, signed: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def cancel_email_change(request: HttpRequest, signed: str) -> HttpResponse:
+@opens_emailed_link(salt=EMAIL_CHANGE_CANCEL_SALT, max_age=EMAIL_CHANGE_CANCEL_MAX_AGE)
+def cancel_email_change(request: HttpRequest, person: Person, value: dict) -> HttpResponse:
     """From the old address's notice: stop or undo a change of address."""
-    found = read_emailed_link(
-        signed, salt=EMAIL_CHANGE_CANCEL_SALT, max_age=EMAIL_CHANGE_CANCEL_MAX_AGE
-    )
-    if found is None:
-        return link_expired(request)
-    person, value = found
     if request.method == "POST":
         if do_cancel_email_change(person, value["o"], value["e"]):
             return notice(
