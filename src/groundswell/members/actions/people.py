@@ -87,6 +87,7 @@ def do_find_or_create_people(
     wanted: Sequence[tuple[PersonDetails, str]],
     *,
     normalised_emails: Sequence[str] | None = None,
+    known: Sequence[Person] = (),
 ) -> list[tuple[Person, bool]]:
     """do_find_or_create_person for many (details, source) pairs in a few statements,
     for signatures written together. Blanks are not filled in here: the caller does it
@@ -96,14 +97,18 @@ def do_find_or_create_people(
     is created once, for the first. A concurrent transaction creating one of the
     addresses (PostgreSQL) makes the insert raise IntegrityError: the caller retries the
     whole transaction, which then finds it. `normalised_emails`, when the caller has
-    them already, are normalise_email of each details.email.
+    them already, are normalise_email of each details.email; `known`, people the caller
+    has read already in this transaction (not looked up again).
     """
     normalised = (
         list(normalised_emails)
         if normalised_emails is not None
         else [normalise_email(details.email) for details, _ in wanted]
     )
-    found = {p.email_normalised: p for p in _people_by_address(normalised)}
+    found = {p.email_normalised: p for p in known}
+    unread = [address for address in normalised if address not in found]
+    if unread:
+        found.update((p.email_normalised, p) for p in _people_by_address(unread))
     new: dict[str, Person] = {}
     for (details, source), address in zip(wanted, normalised, strict=True):
         if address not in found and address not in new:

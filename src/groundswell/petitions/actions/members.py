@@ -19,14 +19,14 @@ from groundswell.petitions.defences import with_domain
 
 def with_members_read(
     pending: Sequence[PendingSignature],
-) -> tuple[list[PendingSignature], set[int]]:
+) -> tuple[list[PendingSignature], set[int], list[Person]]:
     """The signatures with each member's address and names filled in from their record
-    (and their email domain counted where the petition's rules count it), and the
-    indexes of those whose member is gone (erased since the link was sent) or lacks a
-    detail the petition requires (the sign view then asks for it)."""
+    (and their email domain counted where the petition's rules count it); the indexes
+    of those whose member is gone (erased since the link was sent) or lacks a detail
+    the petition requires (the sign view then asks for it); and the members read."""
     ids = {p.details.member_id for p in pending if p.details.member_id is not None}
     if not ids:
-        return list(pending), set()
+        return list(pending), set(), []
     meta = Person._meta
     assert meta.pk is not None
     clause, params = column_in(connection.ops.quote_name(meta.pk.column), sorted(ids))
@@ -58,4 +58,4 @@ def with_members_read(
                 else p.counted,
             )
         )
-    return read, gone
+    return read, gone, list(people.values())

@@ -166,7 +166,7 @@ def _write_signatures(pending: Sequence[PendingSignature]) -> list[SignResult]:
     # Read afresh, inside the transaction: a petition closed a moment ago takes no more.
     open_ids = _open_petitions({p.petition.pk for p in pending})
     results: list[SignResult | None] = [None] * len(pending)
-    pending, gone = with_members_read(pending)
+    pending, gone, members = with_members_read(pending)
     for i in gone:
         results[i] = SignResult(already_signed=False, member_not_ready=True)
     first_of: dict[tuple[int, str], int] = {}
@@ -205,6 +205,7 @@ def _write_signatures(pending: Sequence[PendingSignature]) -> list[SignResult]:
             for i in signing
         ],
         normalised_emails=[pending[i].normalised_email for i in signing],
+        known=members,
     )
     # Someone new cannot have signed; anyone else may have.
     known = {person.pk for person, created in people if not created}
