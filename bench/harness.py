@@ -194,6 +194,20 @@ class Server:
                 total += (int(fields[11]) + int(fields[12])) / tick
         return total
 
+    def wait_until_idle(self, *, busy_below: float = 0.2, longest: float = 60.0) -> float:
+        """Wait until the server uses less than `busy_below` cores over half a second
+        (the click and open buffers written, for one), at most `longest` seconds;
+        returns the seconds waited. Each scenario then starts on a settled server, not
+        on the previous one's leftovers (a closed loop on /go/ buffers far more clicks
+        in ten seconds than a real wave does)."""
+        started = time.monotonic()
+        while time.monotonic() - started < longest:
+            before, at = self.cpu_seconds(), time.monotonic()
+            time.sleep(0.5)
+            if (self.cpu_seconds() - before) / (time.monotonic() - at) < busy_below:
+                break
+        return time.monotonic() - started
+
     def writer_schedstat(self) -> tuple[int, int] | None:
         """Nanoseconds the signature writer's main thread has spent on a CPU, and
         runnable but waiting for one (/proc/<pid>/schedstat); None without a writer."""

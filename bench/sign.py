@@ -369,7 +369,9 @@ def run_scenarios(
             continue
         print(f"  {name}: {SCENARIOS[name].what} …", end="", flush=True)
         scenario = SCENARIOS[name]
-        # Statistics as a running site has them, not as of the empty tables.
+        # A settled server, with statistics as a running site has them, not as of the
+        # empty tables.
+        srv.wait_until_idle()
         harness.refresh_statistics(site)
         cpu0, t0, ticks0 = srv.cpu_seconds(), time.monotonic(), harness.cpu_ticks()
         # Only signing passes through the signature writer.
