@@ -19,35 +19,19 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from groundswell.lib.replayed import Answer, WSGIApp, answer_through
 from groundswell.petitions.counter import cached_petition_count
 from groundswell.petitions.pages import cached_public_petition
-
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 _PREFIX, _SUFFIX = "/sign/", ".json"
 # Host header values Django accepted for a kept response; a few are plenty.
 _MAX_HOSTS = 16
 
 
-class _Kept:
-    __slots__ = ("body", "headers", "public", "snapshot", "status")
-
-    def __init__(
-        self, public: object, snapshot: object, status: str, headers: list, body: bytes
-    ) -> None:
-        # Holding the objects themselves (not their id()) keeps them alive, so an
-        # identity test against the caches cannot be fooled by a reused address.
-        self.public = public
-        self.snapshot = snapshot
-        self.status = status
-        self.headers = headers
-        self.body = body
-
-
 class CountJsonFromMemory:
     def __init__(self, app: WSGIApp) -> None:
         self.app = app
-        self._kept: dict[str, _Kept] = {}
+        self._kept: dict[str, Answer] = {}
         self._hosts: set[str] = set()
         self._lock = threading.Lock()
 
@@ -66,32 +50,19 @@ class CountJsonFromMemory:
         kept = self._kept.get(slug)
         if kept is not None and host in self._hosts:
             public, snapshot = _current(slug)
-            if public is kept.public and snapshot is kept.snapshot:
-                start_response(kept.status, list(kept.headers))
-                return [kept.body]
+            if public is kept.basis[0] and snapshot is kept.basis[1]:
+                return kept.replay(start_response)
         return self._through_django(slug, host, environ, start_response)
 
     def _through_django(
         self, slug: str, host: str, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         before = _current(slug)
-        answer: dict[str, Any] = {}
-
-        def remember(status: str, headers: list, exc_info: Any = None) -> Any:
-            answer["status"], answer["headers"] = status, headers
-            return start_response(status, headers, exc_info)
-
-        chunks = self.app(environ, remember)
-        try:
-            body = b"".join(chunks)
-        finally:
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
+        answer = answer_through(self.app, environ, start_response)
         public, snapshot = _current(slug)
         if (
-            answer.get("status", "").startswith("200 ")
-            and not any(name.lower() == "set-cookie" for name, _ in answer["headers"])
+            answer.status.startswith("200 ")
+            and not answer.sets_cookie()
             and public is not None
             and snapshot is not None
             # The view read the caches between these two looks: the same objects both
@@ -100,12 +71,11 @@ class CountJsonFromMemory:
             and before[1] is snapshot
         ):
             with self._lock:
-                self._kept[slug] = _Kept(
-                    public, snapshot, answer["status"], list(answer["headers"]), body
-                )
+                answer.basis = (public, snapshot)
+                self._kept[slug] = answer
                 if len(self._hosts) < _MAX_HOSTS:
                     self._hosts.add(host)
-        return [body]
+        return [answer.body]
 
 
 def _current(slug: str) -> tuple[Any, Any]:

@@ -25,10 +25,9 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from groundswell.lib.metrics import HTTP_RESPONSES
+from groundswell.lib.replayed import Answer, WSGIApp, answer_through
 from groundswell.tracking.links import cached_link
 from groundswell.tracking.recording import record_link_click_in
-
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 # Links kept at most: one for each link followed lately, few in practice.
 MAX_KEPT = 10_000
@@ -59,25 +58,10 @@ def _member_token(query: str) -> str | None:
     return token
 
 
-class _Kept:
-    __slots__ = ("body", "facets", "headers", "link", "status")
-
-    def __init__(
-        self, link: object, facets: tuple[str, str, str], status: str, headers: list, body: bytes
-    ) -> None:
-        # The cache entry itself (not its id()), so an identity test cannot be fooled
-        # by a reused address.
-        self.link = link
-        self.facets = facets
-        self.status = status
-        self.headers = headers
-        self.body = body
-
-
 class TrackedLinksFromMemory:
     def __init__(self, app: WSGIApp) -> None:
         self.app = app
-        self._kept: dict[tuple[int, int], _Kept] = {}
+        self._kept: dict[tuple[int, int], Answer] = {}
         self._lock = threading.Lock()
 
     def __call__(
@@ -92,48 +76,35 @@ class TrackedLinksFromMemory:
             return self.app(environ, start_response)
         link = (int(match[1]), int(match[2]))
         kept = self._kept.get(link)
-        if kept is not None and kept.facets == _facets(environ) and cached_link(*link) is kept.link:
+        if (
+            kept is not None
+            and kept.basis[1] == _facets(environ)
+            and cached_link(*link) is kept.basis[0]
+        ):
             record_link_click_in(environ, link[0], link[1], _member_token(query))
             HTTP_RESPONSES.labels("302").inc()
-            start_response(kept.status, list(kept.headers))
-            return [kept.body]
+            return kept.replay(start_response)
         return self._through_django(link, environ, start_response)
 
     def _through_django(
         self, link: tuple[int, int], environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         before = cached_link(*link)
-        answer: dict[str, Any] = {}
-
-        def remember(status: str, headers: list, exc_info: Any = None) -> Any:
-            answer["status"], answer["headers"] = status, headers
-            return start_response(status, headers, exc_info)
-
-        chunks = self.app(environ, remember)
-        try:
-            body = b"".join(chunks)
-        finally:
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
+        answer = answer_through(self.app, environ, start_response)
         after = cached_link(*link)
         if (
-            answer.get("status", "").startswith("302 ")
-            and not any(name.lower() == "set-cookie" for name, _ in answer["headers"])
+            answer.status.startswith("302 ")
+            and not answer.sets_cookie()
             # The view found the link in the cache, sent (not a draft's, which has no
             # entry with a destination), and redirected to it.
             and after is not None
             and after is before
             and after[1] is not None
-            and any(
-                name.lower() == "location" and value == after[1]
-                for name, value in answer["headers"]
-            )
+            and answer.header("Location") == after[1]
         ):
             with self._lock:
                 if len(self._kept) >= MAX_KEPT:
                     self._kept.clear()
-                self._kept[link] = _Kept(
-                    after, _facets(environ), answer["status"], list(answer["headers"]), body
-                )
-        return [body]
+                answer.basis = (after, _facets(environ))
+                self._kept[link] = answer
+        return [answer.body]
