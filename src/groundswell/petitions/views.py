@@ -16,7 +16,7 @@ from groundswell.lib.tokens import MemberToken, read_member_token
 from groundswell.members.models import Person
 from groundswell.members.recognition import forget, recognise, remember
 from groundswell.petitions import pages
-from groundswell.petitions.actions.signing import SignatureDetails, prepare_signature
+from groundswell.petitions.actions.signing import SignatureDetails, SignResult, prepare_signature
 from groundswell.petitions.counter import petition_count
 from groundswell.petitions.defences import OverLimit, confirms_by_email, form_problem
 from groundswell.petitions.forms import (
@@ -128,25 +128,19 @@ def _sign_with_database(request: HttpRequest, slug: str) -> HttpResponse:
         submission = ValidSubmission(
             form.cleaned_data, form.normalised_email, form.ticked_organisations()
         )
-    # Handed to the signature writer, which commits it together with others waiting.
-    result = write_together(
-        prepare_signature(
-            public.petition,
-            _details(
-                request,
-                submission,
-                person=person,
-                mailing_id=member.mailing_id if member is not None else None,
-            ),
-            ip_address=client_address(request),
-            sponsor_lists=public.sponsor_lists,
-            # A recognised member's address is theirs on file (stored normalised), not typed here.
-            normalised_email=person.email_normalised if person else submission.normalised_email,
-            # Counted by the writer, in the batch's transaction (defences.py).
-            rate_limited=True,
-            # A member's link came to their address: nothing to confirm.
-            address_proven=person is not None,
-        )
+    result = _write(
+        request,
+        public,
+        _details(
+            request,
+            submission,
+            person=person,
+            mailing_id=member.mailing_id if member is not None else None,
+        ),
+        # A recognised member's address is theirs on file (stored normalised), not typed here.
+        normalised_email=person.email_normalised if person else submission.normalised_email,
+        # A member's link came to their address: nothing to confirm.
+        address_proven=person is not None,
     )
     if result.over_limit is not None:
         return _over_limit(request, public, person, result.over_limit)
@@ -172,8 +166,9 @@ def _sign_by_link(
     """A recognised member's one click, the common case of the click wave after a
     send, signed without reading the member here: the signature writer reads them
     with the rest of its batch (actions/members.py). None when it is anything else (a
-    problem with the form, a refusal, the member gone): nothing was written, and the
-    caller reads the member and answers as for any form."""
+    problem with the form, a refusal, the member gone or lacking a detail the petition
+    requires): nothing was written, and the caller reads the member and answers as for
+    any form."""
     if form_problem(public.petition, request.POST, recognised=True) is not None:
         return None
     # Asked nothing of theirs: the writer checks that their record holds what the
@@ -183,26 +178,46 @@ def _sign_by_link(
     )
     if submission is None:
         return None
-    result = write_together(
-        prepare_signature(
-            public.petition,
-            _details(
-                request,
-                submission,
-                person=None,
-                mailing_id=link.mailing_id,
-                member_id=link.person_id,
-                member_requires=required_of_members(public.petition),
-            ),
-            ip_address=client_address(request),
-            sponsor_lists=public.sponsor_lists,
-            rate_limited=True,
-            address_proven=True,
-        )
+    result = _write(
+        request,
+        public,
+        _details(
+            request,
+            submission,
+            person=None,
+            mailing_id=link.mailing_id,
+            member_id=link.person_id,
+            member_requires=required_of_members(public.petition),
+        ),
+        normalised_email=None,
+        address_proven=True,
     )
     if result.member_not_ready or result.not_open or result.over_limit is not None:
         return None
     return redirect_to_thanks(request, public.petition.slug, result.signer_id)
+
+
+def _write(
+    request: HttpRequest,
+    public: pages.PublicPetition,
+    details: SignatureDetails,
+    *,
+    normalised_email: str | None,
+    address_proven: bool,
+) -> SignResult:
+    """Handed to the signature writer, which commits it together with others waiting
+    and counts it against the rate limits in the batch's transaction (defences.py)."""
+    return write_together(
+        prepare_signature(
+            public.petition,
+            details,
+            ip_address=client_address(request),
+            sponsor_lists=public.sponsor_lists,
+            normalised_email=normalised_email,
+            rate_limited=True,
+            address_proven=address_proven,
+        )
+    )
 
 
 def _details(
