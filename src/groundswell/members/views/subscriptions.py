@@ -13,7 +13,7 @@ from groundswell.lib.numbers import MAX_STORED_BIGINT, bounded_int
 from groundswell.members.actions.consent import do_renew_consent, do_update_subscriptions
 from groundswell.members.emails import RENEWAL_MAX_AGE, RENEWAL_SALT
 from groundswell.members.models import Person
-from groundswell.members.views.links import answers_previews, person_for_token, read_emailed_link
+from groundswell.members.views.links import answers_previews, opens_emailed_link, person_for_token
 from groundswell.members.views.replies import link_expired, notice
 from groundswell.orgs.models import MailingList
 
@@ -66,13 +66,10 @@ def subscriptions(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def welcome_back(request: HttpRequest, signed: str) -> HttpResponse:
+@opens_emailed_link(salt=RENEWAL_SALT, max_age=RENEWAL_MAX_AGE)
+def welcome_back(request: HttpRequest, person: Person, value: dict) -> HttpResponse:
     """The button of the "hear from <organisation> again?" email: a fresh consent from
     the address itself, which a signature typed by anyone could not give."""
-    found = read_emailed_link(signed, salt=RENEWAL_SALT, max_age=RENEWAL_MAX_AGE)
-    if found is None:
-        return link_expired(request)
-    person, value = found
     lists = list(
         MailingList.objects.filter(pk__in=value["l"])
         .select_related("organisation")
