@@ -128,20 +128,12 @@ def _sign_with_database(request: HttpRequest, slug: str) -> HttpResponse:
         submission = ValidSubmission(
             form.cleaned_data, form.normalised_email, form.ticked_organisations()
         )
-    result = _write(
-        request,
-        public,
-        _details(
-            request,
-            submission,
-            person=person,
-            mailing_id=member.mailing_id if member is not None else None,
-        ),
-        # A recognised member's address is theirs on file (stored normalised), not typed here.
-        normalised_email=person.email_normalised if person else submission.normalised_email,
-        # A member's link came to their address: nothing to confirm.
-        address_proven=person is not None,
-    )
+    mailing_id = member.mailing_id if member is not None else None
+    details = _details(request, submission, person=person, mailing_id=mailing_id)
+    # A recognised member's address is theirs on file (stored normalised), not typed
+    # here; their link came to that address, so there is nothing to confirm.
+    normalised = person.email_normalised if person else submission.normalised_email
+    result = _write(request, public, details, normalised, address_proven=person is not None)
     if result.over_limit is not None:
         return _over_limit(request, public, person, result.over_limit)
     if result.not_open:
@@ -178,20 +170,16 @@ def _sign_by_link(
     )
     if submission is None:
         return None
-    result = _write(
+    required = required_of_members(public.petition)
+    details = _details(
         request,
-        public,
-        _details(
-            request,
-            submission,
-            person=None,
-            mailing_id=link.mailing_id,
-            member_id=link.person_id,
-            member_requires=required_of_members(public.petition),
-        ),
-        normalised_email=None,
-        address_proven=True,
+        submission,
+        person=None,
+        mailing_id=link.mailing_id,
+        member_id=link.person_id,
+        member_requires=required,
     )
+    result = _write(request, public, details, None, address_proven=True)
     if result.member_not_ready or result.not_open or result.over_limit is not None:
         return None
     return redirect_to_thanks(request, public.petition.slug, result.signer_id)
@@ -201,8 +189,8 @@ def _write(
     request: HttpRequest,
     public: pages.PublicPetition,
     details: SignatureDetails,
-    *,
     normalised_email: str | None,
+    *,
     address_proven: bool,
 ) -> SignResult:
     """Handed to the signature writer, which commits it together with others waiting
