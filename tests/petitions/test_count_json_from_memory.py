@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import json
-from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
-from django.core.handlers.wsgi import WSGIHandler
 
 from groundswell.petitions.actions.signing import SignatureDetails, do_sign_petition
 from groundswell.petitions.counter import clear_process_cache
@@ -16,42 +13,13 @@ from groundswell.petitions.fastpath import CountJsonFromMemory
 from groundswell.petitions.models import Petition
 from groundswell.petitions.pages import clear_page_cache
 from tests.cast import make_petition
-
-
-class CountingDjango:
-    """Django's own WSGI handler, counting the requests that reach it."""
-
-    def __init__(self) -> None:
-        self.handler = WSGIHandler()
-        self.calls = 0
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        self.calls += 1
-        return self.handler(environ, start_response)
+from tests.wsgi import CountingDjango, call
 
 
 def get(
     app: CountJsonFromMemory, path: str, *, method: str = "GET", host: str = "testserver"
 ) -> tuple[str, dict[str, str], bytes]:
-    answer: dict[str, Any] = {}
-
-    def start_response(status: str, headers: list, exc_info: Any = None) -> None:
-        answer["status"], answer["headers"] = status, dict(headers)
-
-    environ = {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": host,
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.errors": io.StringIO(),
-        "wsgi.url_scheme": "http",
-    }
-    chunks: Iterable[bytes] = app(environ, start_response)
-    return answer["status"], answer["headers"], b"".join(chunks)
+    return call(app, path, method=method, host=host)
 
 
 def warm_up(app: CountJsonFromMemory) -> None:

@@ -3,13 +3,10 @@ as the view's, and the same click recorded, without Django's work for each one."
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable, Iterable
 from ipaddress import ip_network
 from typing import Any
 
 import pytest
-from django.core.handlers.wsgi import WSGIHandler
 
 from groundswell.mailings.models import MailingStatus
 from groundswell.tracking.fastpath import TrackedLinksFromMemory
@@ -17,23 +14,12 @@ from groundswell.tracking.links import clear_link_cache
 from groundswell.tracking.models import Click
 from groundswell.tracking.recording import flush_all
 from tests.tracking.cast import Cast
+from tests.wsgi import CountingDjango, call
 
 # Transactional: Django closes its connection at the end of each request it answers.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126 Safari/537.36"
-
-
-class CountingDjango:
-    """Django's own WSGI handler, counting the requests that reach it."""
-
-    def __init__(self) -> None:
-        self.handler = WSGIHandler()
-        self.calls = 0
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        self.calls += 1
-        return self.handler(environ, start_response)
 
 
 @pytest.fixture
@@ -47,37 +33,17 @@ def app(django_app: CountingDjango) -> TrackedLinksFromMemory:
     return TrackedLinksFromMemory(django_app)
 
 
-def get(
-    app: TrackedLinksFromMemory,
-    path: str,
-    query: str = "",
-    *,
-    method: str = "GET",
-    host: str = "testserver",
-    **extra: str,
-) -> tuple[str, dict[str, str], bytes]:
-    answer: dict[str, Any] = {}
+def get(app: TrackedLinksFromMemory, path: str, query: str = "", **extra: Any) -> Any:
+    """A browser's request from 203.0.113.7."""
+    extra = {"HTTP_USER_AGENT": BROWSER, "REMOTE_ADDR": "203.0.113.7", **extra}
+    return call(app, path, query, **extra)
 
-    def start_response(status: str, headers: list, exc_info: Any = None) -> None:
-        answer["status"], answer["headers"] = status, dict(headers)
 
-    environ = {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": path,
-        "QUERY_STRING": query,
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": host,
-        "HTTP_USER_AGENT": BROWSER,
-        "REMOTE_ADDR": "203.0.113.7",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.errors": io.StringIO(),
-        "wsgi.url_scheme": "http",
-        **extra,
-    }
-    chunks: Iterable[bytes] = app(environ, start_response)
-    return answer["status"], answer["headers"], b"".join(chunks)
+def kept(app: TrackedLinksFromMemory, django_app: CountingDjango, path: str) -> int:
+    """Two requests, after which the link's answer is kept; Django's count of calls."""
+    get(app, path)
+    get(app, path)
+    return django_app.calls
 
 
 def clicks() -> list[tuple[int, int | None, str | None, str]]:
@@ -156,9 +122,7 @@ class TestTrackedLinksFromMemory:
         self, app: TrackedLinksFromMemory, django_app: CountingDjango, cast: Cast
     ) -> None:
         path = f"/go/{cast.mailing.pk}/2/"
-        get(app, path)
-        get(app, path)
-        calls = django_app.calls
+        calls = kept(app, django_app, path)
 
         get(app, path, f"akid={cast.token(cast.bob)}", method="HEAD")
 
@@ -169,9 +133,7 @@ class TestTrackedLinksFromMemory:
         self, app: TrackedLinksFromMemory, django_app: CountingDjango, cast: Cast
     ) -> None:
         path = f"/go/{cast.mailing.pk}/2/"
-        get(app, path)
-        get(app, path)
-        calls = django_app.calls
+        calls = kept(app, django_app, path)
 
         refused = get(app, path, host="evil.example.net")
         https = get(app, path, **{"wsgi.url_scheme": "https"})

@@ -1,0 +1,56 @@
+"""Calling the site's WSGI application directly, for the fast paths in front of Django
+(petitions/fastpath.py, tracking/fastpath.py)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.core.handlers.wsgi import WSGIHandler
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class CountingDjango:
+    """Django's own WSGI handler, counting the requests that reach it."""
+
+    def __init__(self) -> None:
+        self.handler = WSGIHandler()
+        self.calls = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        self.calls += 1
+        return self.handler(environ, start_response)
+
+
+def call(
+    app: WSGIApp,
+    path: str,
+    query: str = "",
+    *,
+    method: str = "GET",
+    host: str = "testserver",
+    **extra: str,
+) -> tuple[str, dict[str, str], bytes]:
+    """One request: its status line, headers and body."""
+    answer: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list, exc_info: Any = None) -> None:
+        answer["status"], answer["headers"] = status, dict(headers)
+
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": host,
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": io.StringIO(),
+        "wsgi.url_scheme": "http",
+        **extra,
+    }
+    chunks: Iterable[bytes] = app(environ, start_response)
+    return answer["status"], answer["headers"], b"".join(chunks)
