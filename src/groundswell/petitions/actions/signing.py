@@ -75,21 +75,16 @@ def prepare_signature(
     import or a script), counted by the signature writer. `address_proven`: the
     signer came by a link we emailed to this address (a recognised member), so it
     needs no confirming by email."""
-    # A member signing by id: their address is read by the writer (actions/members.py).
-    by_id = details.member_id is not None
-    normalised = (
-        ""
-        if by_id
-        else normalised_email
-        if normalised_email is not None
-        else normalise_email(details.email)
-    )
+    if details.member_id is not None:
+        # A member signing by id: the writer reads their address (actions/members.py).
+        normalised, domain = "", None
+    else:
+        normalised = normalised_email or normalise_email(details.email)
+        domain = domain_of(normalised)
     if sponsor_lists is None:
         sponsor_lists = petition.sponsors_with_lists()
     limits, counted = (
-        counted_under(petition, network_of(ip_address), None if by_id else domain_of(normalised))
-        if rate_limited
-        else ("", {})
+        counted_under(petition, network_of(ip_address), domain) if rate_limited else ("", {})
     )
     return PendingSignature(
         petition=petition,
