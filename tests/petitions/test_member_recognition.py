@@ -395,3 +395,31 @@ class TestOneClickSigningByTheLinkAlone:
 
         assert result.member_not_ready and result.signature is None
         assert not Signature.objects.exists()
+
+    def test_a_refused_one_click_goes_to_the_writer_once(
+        self, client: Client, petition: Petition, katy, settings: Any, monkeypatch
+    ):
+        from groundswell.lib.limits import parse_limits
+        from groundswell.petitions import views
+
+        settings.SIGN_LIMITS = parse_limits(
+            "network=1/10m; domain=off", keys=["network", "domain"], defaults={}
+        )
+        ines = make_person(
+            "ines@example.org", "Ines", "Duarte", postal_code="1000-001", country="PT"
+        )
+        client.post(f"/sign/{petition.slug}/", {"akid": make_member_token(katy.pk)})
+        written: list[object] = []
+        real = views.write_together
+
+        def counted(pending: Any) -> Any:
+            written.append(pending)
+            return real(pending)
+
+        monkeypatch.setattr(views, "write_together", counted)
+
+        response = client.post(f"/sign/{petition.slug}/", {"akid": make_member_token(ines.pk)})
+
+        assert response.status_code == 429
+        assert 'Signing as <strong dir="auto">Ines</strong>' in response.content.decode()
+        assert len(written) == 1

@@ -137,9 +137,7 @@ def _sign_with_database(request: HttpRequest, slug: str) -> HttpResponse:
     if result.over_limit is not None:
         return _over_limit(request, public, person, result.over_limit)
     if result.not_open:
-        # Read afresh: closed or switched off a moment ago, the page says so.
-        fresh = pages.read_public_petition(slug)
-        return HttpResponse(pages.render_petition_page(request, fresh), status=400)
+        return _closed_meanwhile(request, slug)
     if confirms_by_email(public.petition) and person is None:
         # The same page for a new signature, a pending one and one confirmed before:
         # what happened goes by email to the owner of the address.
@@ -157,10 +155,10 @@ def _sign_by_link(
 ) -> HttpResponse | None:
     """A recognised member's one click, the common case of the click wave after a
     send, signed without reading the member here: the signature writer reads them
-    with the rest of its batch (actions/members.py). None when it is anything else (a
-    problem with the form, a refusal, the member gone or lacking a detail the petition
-    requires): nothing was written, and the caller reads the member and answers as for
-    any form."""
+    with the rest of its batch (actions/members.py). None when the form needs the
+    member read here (a problem with it, the member gone or lacking a detail the
+    petition requires): nothing was written, and the caller reads the member and
+    answers as for any form. A refusal is answered here, not sent to the writer twice."""
     if form_problem(public.petition, request.POST, recognised=True) is not None:
         return None
     # Asked nothing of theirs: the writer checks that their record holds what the
@@ -180,9 +178,23 @@ def _sign_by_link(
         member_requires=required,
     )
     result = _write(request, public, details, None, address_proven=True)
-    if result.member_not_ready or result.not_open or result.over_limit is not None:
+    if result.member_not_ready:
         return None
+    if result.not_open:
+        return _closed_meanwhile(request, public.petition.slug)
+    if result.over_limit is not None:
+        # Refused, nothing written: the member's own form again, with why.
+        member = recognise(request, request.POST.get("akid"), [o.pk for o in public.sponsors])
+        person = member.person if member is not None else None
+        return _over_limit(request, public, person, result.over_limit)
     return redirect_to_thanks(request, public.petition.slug, result.signer_id)
+
+
+def _closed_meanwhile(request: HttpRequest, slug: str) -> HttpResponse:
+    """The petition closed or had signing switched off a moment ago: the page, read
+    afresh, says so."""
+    fresh = pages.read_public_petition(slug)
+    return HttpResponse(pages.render_petition_page(request, fresh), status=400)
 
 
 def _write(
