@@ -8,7 +8,7 @@ count JSON (petitions/fastpath.py), this WSGI middleware keeps the last answer
 Django gave for each link together with the link-cache entry it was built from
 (tracking/links.py), and while that same entry is still the cache's, answers a GET
 with those same bytes and records the click exactly as the view does
-(recording.record_link_click_in: same buffer, same flush, counted once per
+(recording.record_link_click: same buffer, same flush, counted once per
 recipient and link). Anything unusual goes through Django as usual: another method
 (a HEAD is a link checker, marked as one by the view), a Host or scheme Django has
 not answered for this link, a NUL byte in the query, a draft's link (shown only to
@@ -27,7 +27,7 @@ from urllib.parse import unquote_plus
 from groundswell.lib.metrics import HTTP_RESPONSES
 from groundswell.lib.replayed import Answer, WSGIApp, answer_through
 from groundswell.tracking.links import cached_link
-from groundswell.tracking.recording import record_link_click_in
+from groundswell.tracking.recording import record_link_click
 
 # Links kept at most: one for each link followed lately, few in practice.
 MAX_KEPT = 10_000
@@ -81,7 +81,7 @@ class TrackedLinksFromMemory:
             and kept.basis[1] == _facets(environ)
             and cached_link(*link) is kept.basis[0]
         ):
-            record_link_click_in(environ, link[0], link[1], _member_token(query))
+            record_link_click(environ, link[0], link[1], _member_token(query))
             HTTP_RESPONSES.labels("302").inc()
             return kept.replay(start_response)
         return self._through_django(link, environ, start_response)

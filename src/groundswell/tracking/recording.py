@@ -56,11 +56,8 @@ class OpenEvent:
     user_agent: str
 
 
-def _client(request: HttpRequest) -> tuple[str | None, str]:
-    return _client_in(request.META)
-
-
-def _client_in(meta: Mapping[str, Any]) -> tuple[str | None, str]:
+def _client(meta: Mapping[str, Any]) -> tuple[str | None, str]:
+    """Where a request came from, by its META (or WSGI environ, which META is)."""
     ip = client_address_in(meta)
     return ip, meta.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH]
 
@@ -89,25 +86,19 @@ def record_click(
 
 
 def record_link_click(
-    request: HttpRequest, mailing_id: int, number: int, token: str | None
+    meta: Mapping[str, Any], mailing_id: int, number: int, token: str | None
 ) -> None:
-    """Count a click through /go/, whose view has already found the link (no second
-    look-up). The person is known only when the token was made for this very mailing."""
-    _add_click(request.META, mailing_id, number, read_member_token(token))
-
-
-def record_link_click_in(
-    environ: Mapping[str, Any], mailing_id: int, number: int, token: str | None
-) -> None:
-    """record_link_click for a request answered in front of Django (tracking/fastpath.py):
-    the same click from its WSGI environ."""
-    _add_click(environ, mailing_id, number, read_member_token(token))
+    """Count a click through /go/, whose link has already been found (no second
+    look-up): `meta` is the request's META, or its WSGI environ where it is answered
+    in front of Django (tracking/fastpath.py). The person is known only when the token
+    was made for this very mailing."""
+    _add_click(meta, mailing_id, number, read_member_token(token))
 
 
 def _add_click(
     meta: Mapping[str, Any], mailing_id: int, number: int, member: MemberToken | None
 ) -> None:
-    ip, user_agent = _client_in(meta)
+    ip, user_agent = _client(meta)
     # People's browsers GET a link; a HEAD comes from something checking it.
     reason = machine.REASON_SCANNER if meta.get("REQUEST_METHOD") == "HEAD" else ""
     CLICKS.add(
@@ -128,7 +119,7 @@ def record_open(request: HttpRequest, mailing_id: int, token: str | None) -> boo
     member = read_member_token(token)
     if member is None or member.mailing_id != mailing_id:
         return False
-    ip, user_agent = _client(request)
+    ip, user_agent = _client(request.META)
     OPENS.add(
         OpenEvent(
             mailing_id=mailing_id,

@@ -30,7 +30,7 @@ def go(request: HttpRequest, mailing_id: int, number: int) -> HttpResponse:
             _("This link is not known. It may have been copied incompletely."),
             content_type="text/plain; charset=utf-8",
         )
-    record_link_click(request, mailing_id, number, request.GET.get("akid"))
+    record_link_click(request.META, mailing_id, number, request.GET.get("akid"))
     return _redirect(url)
 
 
