@@ -8,8 +8,8 @@ count JSON (petitions/fastpath.py), this WSGI middleware keeps the last answer
 Django gave for each link together with the link-cache entry it was built from
 (tracking/links.py), and while that same entry is still the cache's, answers a GET
 with those same bytes and records the click exactly as the view does
-(recording.record_link_click: same buffer, same flush, counted once per
-recipient and link). Anything unusual goes through Django as usual: another method
+(recording.record_link_click: the same buffer and flush, every click kept, the
+reports counting each recipient once). Anything unusual goes through Django as usual: another method
 (a HEAD is a link checker, marked as one by the view), a Host or scheme Django has
 not answered for this link, a NUL byte in the query, a draft's link (shown only to
 staff), an answer that set a cookie. Sessions, CSRF and sign-in have nothing to do
