@@ -309,19 +309,25 @@ _MISSING = object()
 # Fields whose value of these exact types get_db_prep_save returns unchanged, on SQLite
 # and on PostgreSQL alike (after a pre_save that only reads the attribute): they are
 # passed as they are.
+_TEXT_FIELDS = (
+    models.CharField,
+    models.TextField,
+    models.EmailField,
+    models.SlugField,
+    models.URLField,
+)
+_WHOLE_NUMBER_FIELDS = (
+    models.IntegerField,
+    models.BigIntegerField,
+    models.SmallIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveSmallIntegerField,
+    models.PositiveBigIntegerField,
+)
 _PLAIN_TYPES: dict[type[Field[Any, Any]], tuple[type, ...]] = {
-    models.CharField: (str,),
-    models.TextField: (str,),
-    models.EmailField: (str,),
-    models.SlugField: (str,),
-    models.URLField: (str,),
+    **dict.fromkeys(_TEXT_FIELDS, (str,)),
     models.BooleanField: (bool,),
-    models.IntegerField: (int,),
-    models.BigIntegerField: (int,),
-    models.SmallIntegerField: (int,),
-    models.PositiveIntegerField: (int,),
-    models.PositiveSmallIntegerField: (int,),
-    models.PositiveBigIntegerField: (int,),
+    **dict.fromkeys(_WHOLE_NUMBER_FIELDS, (int,)),
 }
 
 
