@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from groundswell.lib.fields import optional_link
 from groundswell.mailings.models import Mailing, MailingRecipient
 from groundswell.members.models import Person
 
@@ -27,16 +28,8 @@ class BounceEvent(models.Model):
     source = models.CharField(
         _("source"), max_length=100, help_text=_("dsn, arf, or the provider's webhook.")
     )
-    recipient = models.ForeignKey(
-        MailingRecipient,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="bounce_events",
-    )
-    person = models.ForeignKey(
-        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="bounce_events"
-    )
+    recipient = optional_link(MailingRecipient, related_name="bounce_events")
+    person = optional_link(Person, related_name="bounce_events")
     status = models.CharField(_("status code"), max_length=20, blank=True)
     detail = models.CharField(_("server's words"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)

@@ -8,13 +8,22 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from groundswell.lib.fields import optional_link
 from groundswell.members.models import Person
 from groundswell.orgs.access import Permission, organisation_ids
 from groundswell.orgs.models import MailingList, Organisation
 from groundswell.petitions.models import Petition
 
 
+class AbMetric(models.TextChoices):
+    CLICKS = "clicks", _("unique clicks")
+    ACTIONS = "actions", _("actions (signatures)")
+
+
 class MailingStatus(models.TextChoices):
+    """Where a mailing stands, from draft to sent; Mailing.can_*() say which moves each
+    state allows."""
+
     DRAFT = "draft", _("draft")
     SCHEDULED = "scheduled", _("scheduled")
     # Freezing its recipients, a batch per commit: nothing is claimed until that is done.
@@ -23,11 +32,6 @@ class MailingStatus(models.TextChoices):
     PAUSED = "paused", _("paused")
     SENT = "sent", _("sent")
     CANCELLED = "cancelled", _("cancelled")
-
-
-class AbMetric(models.TextChoices):
-    CLICKS = "clicks", _("unique clicks")
-    ACTIONS = "actions", _("actions (signatures)")
 
 
 class MailingQuerySet(models.QuerySet["Mailing"]):
@@ -60,11 +64,9 @@ class Mailing(models.Model):
         _("body"),
         help_text=_('Markdown with merge fields such as {{ first_name|default:"friend" }}.'),
     )
-    petition = models.ForeignKey(
+    petition = optional_link(
         Petition,
         on_delete=models.PROTECT,
-        null=True,
-        blank=True,
         related_name="mailings",
         help_text=_("The petition this mailing asks people to sign (for share links)."),
     )
@@ -82,13 +84,8 @@ class Mailing(models.Model):
     exclude_signers_of = models.ManyToManyField(
         Petition, related_name="+", blank=True, verbose_name=_("leave out signers of")
     )
-    only_signers_of = models.ForeignKey(
-        Petition,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("only signers of"),
+    only_signers_of = optional_link(
+        Petition, on_delete=models.PROTECT, related_name="+", verbose_name=_("only signers of")
     )
     countries = models.CharField(
         _("only in countries"), max_length=200, blank=True, help_text=_("ISO codes, e.g. GB, US.")
@@ -159,6 +156,9 @@ class Mailing(models.Model):
 
 
 class RecipientState(models.TextChoices):
+    """Where one recipient's copy stands in the send. UNKNOWN says honestly what a crash
+    left: the worker died while handing it over, and staff decide (unknown_views.py)."""
+
     QUEUED = "queued", _("queued")
     # Taken by a worker in a batch, not yet handed to the mail server.
     CLAIMED = "claimed", _("claimed by a worker")
@@ -177,9 +177,7 @@ class MailingRecipient(models.Model):
 
     mailing = models.ForeignKey(Mailing, on_delete=models.CASCADE, related_name="recipients")
     # Empty once the person is erased; the row stays so the mailing's totals stay right.
-    person = models.ForeignKey(
-        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="mailings_received"
-    )
+    person = optional_link(Person, related_name="mailings_received")
     email = models.CharField(_("address"), max_length=254)
     variant = models.CharField(_("subject variant"), max_length=1, blank=True)
     state = models.CharField(
@@ -226,9 +224,7 @@ class SendWorker(models.Model):
     worker_id = models.CharField(_("worker"), max_length=64, unique=True)
     hostname = models.CharField(_("host"), max_length=200)
     pid = models.PositiveIntegerField(_("process id"))
-    mailing = models.ForeignKey(
-        Mailing, on_delete=models.CASCADE, null=True, blank=True, related_name="send_workers"
-    )
+    mailing = optional_link(Mailing, on_delete=models.CASCADE, related_name="send_workers")
     started_at = models.DateTimeField(_("started"))
     heartbeat_at = models.DateTimeField(_("last seen"), db_index=True)
 
@@ -241,6 +237,9 @@ class SendWorker(models.Model):
 
 
 class LinkKind(models.TextChoices):
+    """What a tracked link leads to: a petition, another page, or one of the links every
+    mailing carries (share, profile, subscriptions, web version)."""
+
     PETITION = "petition", _("petition page")
     EXTERNAL = "external", _("other page")
     SHARE = "share", _("share link")
@@ -260,9 +259,7 @@ class TrackedLink(models.Model):
     number = models.PositiveIntegerField(_("number (t)"))
     kind = models.CharField(_("kind"), max_length=20, choices=LinkKind.choices)
     url = models.URLField(_("destination"), max_length=2000)
-    petition = models.ForeignKey(
-        Petition, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    petition = optional_link(Petition, related_name="+")
     label = models.CharField(_("link text"), max_length=300, blank=True)
 
     class Meta:

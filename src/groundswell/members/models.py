@@ -7,9 +7,10 @@ from django.db import models
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
+from groundswell.lib.fields import optional_link
 from groundswell.lib.names import validate_name
 from groundswell.orgs.access import Permission, is_administrator, organisation_ids
-from groundswell.orgs.models import MailingList
+from groundswell.orgs.models import MailingList, Organisation
 
 
 class PersonQuerySet(models.QuerySet["Person"]):
@@ -146,6 +147,9 @@ class ConsentEvent(models.Model):
 
 
 class SuppressionReason(models.TextChoices):
+    """Why an address may no longer be mailed: the person's own wish, their mail
+    server's report, or a member of staff."""
+
     UNSUBSCRIBED = "unsubscribed", _("unsubscribed from everything")
     COMPLAINED = "complained", _("marked a message as spam")
     BOUNCED = "bounced", _("address does not exist")
@@ -237,14 +241,9 @@ class AuditEntry(models.Model):
     subject_hash = models.CharField(
         _("person (email hash)"), max_length=64, db_index=True, help_text=_("Survives erasure.")
     )
-    person = models.ForeignKey(
-        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_entries"
-    )
-    organisation = models.ForeignKey(
-        "orgs.Organisation",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
+    person = optional_link(Person, related_name="audit_entries")
+    organisation = optional_link(
+        Organisation,
         related_name="audit_entries",
         help_text=_("The organisation the action was for, when it was for one."),
     )

@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from groundswell.lib.fields import optional_link
 from groundswell.lib.limits import LimitSyntaxError, parse_limits
 from groundswell.members.models import Person
 from groundswell.orgs.models import MailingList, Organisation
@@ -211,9 +212,7 @@ class SignatureStatus(models.TextChoices):
 class Signature(models.Model):
     petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="signatures")
     # Empty once the signer is erased or anonymised: the signature still counts.
-    person = models.ForeignKey(
-        Person, on_delete=models.PROTECT, related_name="signatures", null=True, blank=True
-    )
+    person = optional_link(Person, on_delete=models.PROTECT, related_name="signatures")
     anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
     # From a member link in a mailing: which mailing, and which numbered link in it.
     mailing_id = models.PositiveBigIntegerField(_("mailing"), null=True, blank=True, db_index=True)
@@ -225,13 +224,8 @@ class Signature(models.Model):
         _("name may be shown"), default=False, help_text=_("Among recent signers on the page.")
     )
     source = models.CharField(_("source"), max_length=100, blank=True, db_index=True)
-    referrer = models.ForeignKey(
-        Person,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="referred_signatures",
-        verbose_name=_("referred by"),
+    referrer = optional_link(
+        Person, related_name="referred_signatures", verbose_name=_("referred by")
     )
     http_referer = models.URLField(_("referring page"), max_length=500, blank=True)
     utm_source = models.CharField(max_length=100, blank=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from groundswell.lib.fields import optional_link
 from groundswell.mailings.models import Mailing
 from groundswell.members.models import Person
 
@@ -21,9 +22,7 @@ class Click(models.Model):
 
     mailing = models.ForeignKey(Mailing, on_delete=models.CASCADE, related_name="+")
     link_number = models.PositiveIntegerField(_("link number (t)"))
-    person = models.ForeignKey(
-        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    person = optional_link(Person, related_name="+")
     clicked_at = models.DateTimeField(_("clicked"))
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("browser"), max_length=USER_AGENT_LENGTH, blank=True)
@@ -50,9 +49,7 @@ class Open(models.Model):
     by mail programs that fetch every image in advance (see docs/reports.md)."""
 
     mailing = models.ForeignKey(Mailing, on_delete=models.CASCADE, related_name="+")
-    person = models.ForeignKey(
-        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    person = optional_link(Person, related_name="+")
     opened_at = models.DateTimeField(_("opened"))
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("browser"), max_length=USER_AGENT_LENGTH, blank=True)

@@ -6,11 +6,15 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from groundswell.lib.fields import optional_link
 from groundswell.orgs.models import MailingList, Organisation
 from groundswell.petitions.models import Petition, Signature
 
 
 class ImportStatus(models.TextChoices):
+    """A people import's progress: staff check its columns after the upload, then a
+    background task runs it; a failed import changed nothing."""
+
     UPLOADED = "uploaded", _("uploaded, columns to check")
     QUEUED = "queued", _("waiting to start")
     RUNNING = "running", _("importing")
@@ -27,13 +31,8 @@ class PeopleImport(models.Model):
     mailing_list = models.ForeignKey(
         MailingList, on_delete=models.CASCADE, related_name="imports", verbose_name=_("list")
     )
-    petition = models.ForeignKey(
-        Petition,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="imports",
-        verbose_name=_("also signs the petition"),
+    petition = optional_link(
+        Petition, related_name="imports", verbose_name=_("also signs the petition")
     )
     created_by = models.CharField(_("by"), max_length=200)
     created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
