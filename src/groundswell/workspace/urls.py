@@ -1,4 +1,7 @@
-from django.urls import path
+"""The staff workspace, under /staff/: signing in, petitions, lists, imports, the team
+and the audit log."""
+
+from django.urls import include, path
 
 from groundswell.workspace import (
     audit,
@@ -16,6 +19,36 @@ from groundswell.workspace import (
 
 app_name = "workspace"
 
+# Everything staff see and do for one petition, under petitions/<slug>/.
+petition_pages = [
+    path("", views.petition_dashboard, name="petition"),
+    path("edit/", petitions.petition_edit, name="petition-edit"),
+    path("preview/", petitions.petition_preview, name="petition-preview"),
+    path("status/", petitions.petition_status, name="petition-status"),
+    path("signing/", petitions.petition_signing, name="petition-signing"),
+    path("updates/", petitions.petition_update, name="petition-update"),
+    path(
+        "updates/<int:update_id>/mailing/",
+        petitions.petition_update_mailing,
+        name="petition-update-mailing",
+    ),
+    path("trust/", trust.trust, name="petition-trust"),
+    path("trust/invalidate/", trust.invalidate, name="petition-trust-invalidate"),
+    path("trust/batches/<int:batch_id>/undo/", trust.undo, name="petition-trust-undo"),
+    path("stats.json", views.petition_stats, name="petition-stats"),
+    path("comments/<int:signature_id>/hide/", comments.hide_comment, name="comment-hide"),
+    path("signatures.<str:fmt>", exports.petition_signatures, name="petition-signatures"),
+    path("delivery.pdf", exports.delivery_pdf, name="delivery-pdf"),
+    path("delivery.csv", exports.delivery_csv, name="delivery-csv"),
+]
+
+# One import's report page and what it fetches, under imports/<id>/.
+import_pages = [
+    path("", imports.import_detail, name="import"),
+    path("progress.json", imports.import_progress, name="import-progress"),
+    path("refused.csv", imports.import_rejected, name="import-refused"),
+]
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("audit/", audit.audit_log, name="audit"),
@@ -25,47 +58,11 @@ urlpatterns = [
     path("login/", signin.sign_in, name="sign-in"),
     path("logout/", signin.sign_out, name="sign-out"),
     path("petitions/new/", petitions.petition_new, name="petition-new"),
-    path("petitions/<slug:slug>/", views.petition_dashboard, name="petition"),
-    path("petitions/<slug:slug>/edit/", petitions.petition_edit, name="petition-edit"),
-    path("petitions/<slug:slug>/preview/", petitions.petition_preview, name="petition-preview"),
-    path("petitions/<slug:slug>/status/", petitions.petition_status, name="petition-status"),
-    path("petitions/<slug:slug>/signing/", petitions.petition_signing, name="petition-signing"),
-    path("petitions/<slug:slug>/updates/", petitions.petition_update, name="petition-update"),
-    path(
-        "petitions/<slug:slug>/updates/<int:update_id>/mailing/",
-        petitions.petition_update_mailing,
-        name="petition-update-mailing",
-    ),
-    path("petitions/<slug:slug>/trust/", trust.trust, name="petition-trust"),
-    path(
-        "petitions/<slug:slug>/trust/invalidate/",
-        trust.invalidate,
-        name="petition-trust-invalidate",
-    ),
-    path(
-        "petitions/<slug:slug>/trust/batches/<int:batch_id>/undo/",
-        trust.undo,
-        name="petition-trust-undo",
-    ),
+    path("petitions/<slug:slug>/", include(petition_pages)),
     path("trending/", trending.trending, name="trending"),
-    path("petitions/<slug:slug>/stats.json", views.petition_stats, name="petition-stats"),
-    path(
-        "petitions/<slug:slug>/comments/<int:signature_id>/hide/",
-        comments.hide_comment,
-        name="comment-hide",
-    ),
-    path(
-        "petitions/<slug:slug>/signatures.<str:fmt>",
-        exports.petition_signatures,
-        name="petition-signatures",
-    ),
-    path("petitions/<slug:slug>/delivery.pdf", exports.delivery_pdf, name="delivery-pdf"),
-    path("petitions/<slug:slug>/delivery.csv", exports.delivery_csv, name="delivery-csv"),
     path("lists/", lists.lists, name="lists"),
-    path("imports/", imports.imports, name="imports"),
-    path("imports/<int:import_id>/", imports.import_detail, name="import"),
-    path("imports/<int:import_id>/progress.json", imports.import_progress, name="import-progress"),
-    path("imports/<int:import_id>/refused.csv", imports.import_rejected, name="import-refused"),
     path("lists/<int:list_id>/add/", lists.add_person, name="list-add"),
     path("lists/<int:list_id>/people.csv", exports.list_people, name="list-people"),
+    path("imports/", imports.imports, name="imports"),
+    path("imports/<int:import_id>/", include(import_pages)),
 ]
