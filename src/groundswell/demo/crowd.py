@@ -151,7 +151,7 @@ class Crowd:
                 last_names=WeightedChoice(provider.last_names),
                 postal_codes=[faker.postcode() for _ in range(POSTAL_CODES_PER_COUNTRY)],
             )
-        self.seen_emails = {content.KATY_EMAIL}
+        self.seen_emails = {content.KATY["email"]}
         self.next_number: dict[str, int] = {}
         self.sponsors = {
             petition.slug: [content.organisation(slug) for slug in petition.sponsor_slugs]
@@ -167,30 +167,15 @@ class Crowd:
         opened, now = self.windows[content.CAMPAIGN_A.slug]
         signed = min(opened + timedelta(days=2, hours=3, minutes=14), now - timedelta(minutes=1))
         orgs = self.sponsors[content.CAMPAIGN_A.slug]
-        return PlannedPerson(
-            email=content.KATY_EMAIL,
-            first_name=content.KATY_FIRST_NAME,
-            last_name=content.KATY_LAST_NAME,
-            postal_code=content.KATY_POSTAL_CODE,
-            country=content.KATY_COUNTRY,
-            signatures=[
-                PlannedSignature(
-                    petition=content.CAMPAIGN_A,
-                    created_at=signed,
-                    source="email",
-                    comment=content.KATY_COMMENT,
-                    show_name=True,
-                    ip_address="198.51.100.23",
-                    utm_source="email",
-                    utm_medium="email",
-                    utm_campaign=f"{content.CAMPAIGN_A.slug}-1",
-                    subscriptions=[
-                        PlannedSubscription(org, self.wordings.opt_in[org.slug], None)
-                        for org in orgs
-                    ],
-                )
+        signature = PlannedSignature(
+            petition=content.CAMPAIGN_A,
+            created_at=signed,
+            **content.KATY_SIGNATURE,
+            subscriptions=[
+                PlannedSubscription(org, self.wordings.opt_in[org.slug], None) for org in orgs
             ],
         )
+        return PlannedPerson(**content.KATY, signatures=[signature])
 
     def stranger(self) -> PlannedPerson:
         country = "US" if self.rng.random() < 0.7 else "GB"

@@ -119,20 +119,18 @@ def chunks(items: Sequence[T], size: int = QUERY_CHUNK) -> Iterator[Sequence[T]]
         yield items[start : start + size]
 
 
+def model_values(demo: object, model_class: type[models.Model]) -> dict[str, Any]:
+    """What a new row takes from the demo's content: the model's fields it names alike."""
+    fields = model_class._meta.concrete_fields
+    return {field.name: getattr(demo, field.name) for field in fields if hasattr(demo, field.name)}
+
+
 def ensure_organisations() -> dict[str, MailingList]:
     """Each demo organisation and its default list, keyed by organisation slug."""
     lists: dict[str, MailingList] = {}
     for demo in content.ORGANISATIONS:
         organisation, _ = Organisation.objects.get_or_create(
-            slug=demo.slug,
-            defaults={
-                "name": demo.name,
-                "website": demo.website,
-                "postal_address": demo.postal_address,
-                "privacy_policy_url": demo.privacy_policy_url,
-                "sender_name": demo.sender_name,
-                "sender_email": demo.sender_email,
-            },
+            slug=demo.slug, defaults=model_values(demo, Organisation)
         )
         default_list = organisation.default_list
         if default_list is None:
@@ -156,15 +154,8 @@ def ensure_petitions(now: datetime) -> dict[str, Petition]:
         petition, created = Petition.objects.get_or_create(
             slug=demo.slug,
             defaults={
-                "title": demo.title,
-                "target": demo.target,
-                "statement": demo.statement,
-                "background": demo.background,
-                "goal": demo.goal,
+                **model_values(demo, Petition),
                 "status": PetitionStatus.OPEN,
-                "consent_mode": demo.consent_mode,
-                "thank_you_text": demo.thank_you_text,
-                "share_text": demo.share_text,
                 "opened_at": opened,
             },
         )
