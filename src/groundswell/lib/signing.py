@@ -16,8 +16,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -70,6 +71,25 @@ def verify(purpose: Purpose, message: str, tag: str) -> bool:
     return any(
         hmac.compare_digest(tag_with(secret, purpose, message), tag) for secret in signing_secrets()
     )
+
+
+def read_signed(
+    purpose: Purpose,
+    pattern: re.Pattern[str],
+    token: str | None,
+    message: Callable[[re.Match[str]], str],
+    *,
+    longest: int = 64,
+) -> re.Match[str] | None:
+    """The parts of a token that ends in its tag (the pattern's last group), when the
+    token has the pattern's shape and the tag is the purpose's for message(parts);
+    None for anything missing, longer than `longest`, malformed or forged."""
+    if not token or len(token) > longest:
+        return None
+    match = pattern.match(token)
+    if match is None or not verify(purpose, message(match), match[match.lastindex or 0]):
+        return None
+    return match
 
 
 # ---------------------------------------------------------------------------

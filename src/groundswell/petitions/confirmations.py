@@ -48,12 +48,8 @@ def confirmation_url(signature: Signature) -> str:
 
 def read_confirmation_token(token: str | None) -> ConfirmationToken | None:
     """What a token carries, or None for anything malformed or forged."""
-    if not token or len(token) > 64:
-        return None
-    match = _TOKEN_RE.match(token)
+    match = signing.read_signed(CONFIRMATION, _TOKEN_RE, token, lambda m: f"{m[1]}.{m[2]}")
     if match is None:
-        return None
-    if not signing.verify(CONFIRMATION, f"{match[1]}.{match[2]}", match[3]):
         return None
     return ConfirmationToken(
         signature_id=int(match[1]), signed_at=datetime.fromtimestamp(int(match[2]), tz=UTC)
