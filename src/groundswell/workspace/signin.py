@@ -16,6 +16,7 @@ second step's success is a sign-in, so the password alone never ends the count.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,6 +39,8 @@ from groundswell.members.actions.audit import record_audit
 from groundswell.members.models import AuditAction, AuditEntry
 from groundswell.workspace.actions.twofactor import do_use_code
 from groundswell.workspace.twofactor_guard import has_two_factor
+
+View = Callable[[HttpRequest], HttpResponse]
 
 FAILURES_PER_ACCOUNT = 5
 FAILURES_PER_ADDRESS = 20
@@ -81,10 +84,18 @@ def locked_until(username: str, address: str | None) -> datetime | None:
     return None
 
 
-@sensitive_post_parameters("password")
-@csrf_protect
-@never_cache
-@require_http_methods(["GET", "POST"])
+def _sign_in_step(secret: str) -> Callable[[View], View]:
+    """What both sign-in forms need: the secret field kept out of error reports, the
+    CSRF check although nobody is signed in yet, no copy in any cache, GET or POST only."""
+
+    def decorate(view: View) -> View:
+        view = require_http_methods(["GET", "POST"])(view)
+        return sensitive_post_parameters(secret)(csrf_protect(never_cache(view)))
+
+    return decorate
+
+
+@_sign_in_step("password")
 def sign_in(request: HttpRequest) -> HttpResponse:
     next_url = safe_next(request)
     form = AuthenticationForm(request, data=request.POST or None)
@@ -159,10 +170,7 @@ def _held_for_code(request: HttpRequest) -> tuple[Any, str, str] | None:
     return user, str(held["backend"]), str(held["next"])
 
 
-@sensitive_post_parameters("otp_token")
-@csrf_protect
-@never_cache
-@require_http_methods(["GET", "POST"])
+@_sign_in_step("otp_token")
 def sign_in_code(request: HttpRequest) -> HttpResponse:
     """The second step: a code from the authenticator app, or a recovery code."""
     held = _held_for_code(request)

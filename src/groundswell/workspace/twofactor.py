@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from base64 import b32encode
 from binascii import unhexlify
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 import segno
@@ -32,6 +34,8 @@ from groundswell.workspace.actions.twofactor import (
     new_secret,
 )
 from groundswell.workspace.twofactor_guard import has_two_factor, must_use_two_factor
+
+StaffView = Callable[[HttpRequest], HttpResponse]
 
 # The secret being set up lives in the session until a code confirms it, so an
 # abandoned set-up leaves no row behind.
@@ -103,13 +107,24 @@ def _codes(request: HttpRequest, codes: list[str]) -> HttpResponse:
     return render(request, "workspace/two_factor_codes.html", context)
 
 
-@sensitive_post_parameters("otp_token")
-@never_cache
-@staff_required
-@require_POST
+def _change_with_code(view: StaffView) -> StaffView:
+    """A change to two-factor sign-in confirmed by a current code: a POST by staff who
+    have it on (the others are sent to set it up), the code kept out of error reports
+    and the answer out of every cache."""
+
+    @wraps(view)
+    def checked(request: HttpRequest) -> HttpResponse:
+        if not has_two_factor(request.user):
+            return redirect("twofactor:set-up")
+        return view(request)
+
+    return sensitive_post_parameters("otp_token")(
+        never_cache(staff_required(require_POST(checked)))
+    )
+
+
+@_change_with_code
 def renew_codes(request: HttpRequest) -> HttpResponse:
-    if not has_two_factor(request.user):
-        return redirect("twofactor:set-up")
     codes = do_renew_recovery_codes(
         request.user, request.POST.get("otp_token", ""), ip_address=client_address(request)
     )
@@ -118,13 +133,8 @@ def renew_codes(request: HttpRequest) -> HttpResponse:
     return _codes(request, codes)
 
 
-@sensitive_post_parameters("otp_token")
-@never_cache
-@staff_required
-@require_POST
+@_change_with_code
 def turn_off(request: HttpRequest) -> HttpResponse:
-    if not has_two_factor(request.user):
-        return redirect("twofactor:set-up")
     if not do_turn_off_two_factor(
         request.user, request.POST.get("otp_token", ""), ip_address=client_address(request)
     ):
