@@ -3,7 +3,6 @@
   "use strict";
   var box = document.querySelector("[data-progress-url]");
   if (!box) return;
-  var url = box.getAttribute("data-progress-url");
   var bar = box.querySelector(".progress-bar");
   var fill = box.querySelector(".progress-fill");
   var text = box.querySelector(".progress-text");
@@ -34,18 +33,12 @@
     return p.status === "sending" || p.status === "scheduled";
   }
 
-  function poll() {
-    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
-      .then(function (p) {
-        var changed = p.status !== drawnStatus || (p.unknown || 0) !== drawnUnknown;
-        if (changed && !isTyping()) {
-          window.location.reload();
-          return;
-        }
-        setTimeout(poll, show(p) || changed ? 2000 : 15000);
-      })
-      .catch(function () { setTimeout(poll, 10000); });
-  }
-  poll();
+  followProgress(box, 0, 10000, function (p) {
+    var changed = p.status !== drawnStatus || (p.unknown || 0) !== drawnUnknown;
+    if (changed && !isTyping()) {
+      window.location.reload();
+      return 0;
+    }
+    return show(p) || changed ? 2000 : 15000;
+  });
 })();

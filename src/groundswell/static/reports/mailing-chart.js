@@ -1,12 +1,8 @@
 // The mailing report's chart: opens, clicks and actions per minute, hour or day (the
 // server picks the step that fits how long the events span), drawn by uPlot in the
 // site's time zone.
-(function () {
+drawChart("report-chart", "report-chart-data", function (holder, chart) {
   "use strict";
-  var holder = document.getElementById("report-chart");
-  var source = document.getElementById("report-chart-data");
-  if (!holder || !source || typeof uPlot === "undefined") return;
-  var chart = JSON.parse(source.textContent);
   var colours = ["#2f6fb0", "#1f8a4c", "#8a8f94", "#c0392b"];
   var times = chart.times.map(function (t) { return Date.parse(t) / 1000; });
   var daily = chart.step === "day";
@@ -85,4 +81,4 @@
     holder
   );
   window.addEventListener("resize", function () { plot.setSize(size()); });
-})();
+});

@@ -1,11 +1,7 @@
 // The lists page: each list's joins (up) and departures (down) per week, drawn with the
 // vendored uPlot. Without JavaScript the same numbers are in each list's table.
-(function () {
+drawChart("list-growth", "list-growth-data", function (box, charts) {
   "use strict";
-  var box = document.getElementById("list-growth");
-  var source = document.getElementById("list-growth-data");
-  if (!box || !source || typeof uPlot === "undefined") return;
-  var charts = JSON.parse(source.textContent);
   var drawn = [];
   function width(el) { return Math.max(240, el.clientWidth); }
   function bars() { return uPlot.paths && uPlot.paths.bars ? uPlot.paths.bars({ size: [0.7, 30] }) : undefined; }
@@ -30,4 +26,4 @@
   window.addEventListener("resize", function () {
     drawn.forEach(function (pair) { pair[1].setSize({ width: width(pair[0]), height: 180 }); });
   });
-})();
+});

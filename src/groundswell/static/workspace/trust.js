@@ -1,11 +1,7 @@
 // The trust page's hourly chart with the vendored uPlot: signatures per hour as bars,
 // the spike threshold as a line. Without JavaScript the same numbers are in the table.
-(function () {
+drawChart("chart-trust-hours", "trust-hours", function (box, data) {
   "use strict";
-  var box = document.getElementById("chart-trust-hours");
-  var source = document.getElementById("trust-hours");
-  if (!box || !source || typeof uPlot === "undefined") return;
-  var data = JSON.parse(source.textContent);
   var bars = uPlot.paths && uPlot.paths.bars ? uPlot.paths.bars({ size: [0.8, 40] }) : undefined;
   var spikes = [];
   data.counts.forEach(function (n, i) { if (n >= data.threshold) spikes.push(i); });
@@ -28,4 +24,4 @@
   window.addEventListener("resize", function () {
     chart.setSize({ width: Math.max(280, box.clientWidth), height: 220 });
   });
-})();
+});
