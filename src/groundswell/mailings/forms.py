@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import QuerySet
+from django.forms import BoundField
 from django.utils.translation import gettext_lazy as _
 
 from groundswell.lib.forms import AccessibleErrorsMixin
@@ -19,30 +20,28 @@ from groundswell.mailings.targeting import parse_country_codes
 from groundswell.orgs.models import MailingList, Organisation
 from groundswell.petitions.models import Petition
 
-COMPOSE_FIELDS = [
-    "organisation",
-    "from_name",
-    "from_email",
-    "reply_to",
-    "subject",
-    "subject_b",
-    "ab_sample_percent",
-    "ab_metric",
-    "ab_wait_minutes",
-    "preheader",
-    "body",
-    "petition",
-    "signoff_name",
-    "signoff_title",
-    "signoff_organisation",
-    "include_lists",
-    "exclude_lists",
-    "exclude_signers_of",
-    "only_signers_of",
-    "countries",
-    "postal_code_prefix",
-    "rate_limit",
+# The compose page's sections, in the page's order: a heading and the fields under it.
+COMPOSE_SECTIONS = [
+    (_("Sender"), ["organisation", "from_name", "from_email", "reply_to"]),
+    (_("Message"), ["subject", "preheader", "petition", "body"]),
+    (_("Signed by"), ["signoff_name", "signoff_title", "signoff_organisation"]),
+    (
+        _("Who receives it"),
+        [
+            "include_lists",
+            "exclude_lists",
+            "exclude_signers_of",
+            "only_signers_of",
+            "countries",
+            "postal_code_prefix",
+        ],
+    ),
+    (
+        _("A/B subject test and pace"),
+        ["subject_b", "ab_sample_percent", "ab_metric", "ab_wait_minutes", "rate_limit"],
+    ),
 ]
+COMPOSE_FIELDS = [name for _heading, names in COMPOSE_SECTIONS for name in names]
 
 
 class MailingForm(AccessibleErrorsMixin, forms.ModelForm):
@@ -86,6 +85,9 @@ class MailingForm(AccessibleErrorsMixin, forms.ModelForm):
             field = self.fields[name]
             assert isinstance(field, forms.ModelChoiceField)
             field.queryset = queryset
+
+    def sections(self) -> list[tuple[Any, list[BoundField]]]:
+        return [(heading, [self[name] for name in names]) for heading, names in COMPOSE_SECTIONS]
 
     def is_valid(self) -> bool:
         valid = super().is_valid()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, QuerySet, Value
@@ -45,26 +46,20 @@ def country_codes(mailing: Mailing) -> list[str]:
     return parse_country_codes(mailing.countries)
 
 
+def _has(rows: QuerySet[Any]) -> Exists:
+    """Has one of these rows (each row names its person)."""
+    return Exists(rows.filter(person=OuterRef("pk")))
+
+
 def _subscribed_to(list_ids: list[int]) -> Exists:
     """Is subscribed to one of the lists (members of a list are its subscribed people)."""
-    return Exists(
-        Subscription.objects.filter(
-            person=OuterRef("pk"),
-            mailing_list__in=list_ids,
-            status=SubscriptionStatus.SUBSCRIBED,
-        )
-    )
+    subscribed = Subscription.objects.filter(status=SubscriptionStatus.SUBSCRIBED)
+    return _has(subscribed.filter(mailing_list__in=list_ids))
 
 
 def _signed(petition_ids: list[int]) -> Exists:
     """Has a valid signature on one of the petitions."""
-    return Exists(
-        Signature.objects.filter(
-            person=OuterRef("pk"),
-            petition__in=petition_ids,
-            status=SignatureStatus.VALID,
-        )
-    )
+    return _has(Signature.objects.filter(petition__in=petition_ids, status=SignatureStatus.VALID))
 
 
 def recipients_query(mailing: Mailing) -> QuerySet[Person]:

@@ -27,6 +27,14 @@ from groundswell.members.models import AuditEntry
 from groundswell.orgs.access import Permission, staff_required
 
 UNKNOWN_PER_PAGE = 100
+COUNTED_SENT = ngettext_lazy(
+    "%(count)d recipient now counts as sent.", "%(count)d recipients now count as sent.", "count"
+)
+QUEUED_AGAIN = ngettext_lazy(
+    "%(count)d recipient is queued to be sent again.",
+    "%(count)d recipients are queued to be sent again.",
+    "count",
+)
 
 
 @staff_required
@@ -89,32 +97,14 @@ def _decide(
 @staff_required
 @require_POST
 def mailing_unknown_sent(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    _decide(
-        request,
-        mailing_id,
-        do_mark_unknown_sent,
-        ngettext_lazy(
-            "%(count)d recipient now counts as sent.",
-            "%(count)d recipients now count as sent.",
-            "count",
-        ),
-    )
+    _decide(request, mailing_id, do_mark_unknown_sent, COUNTED_SENT)
     return redirect("mailings:unknown", mailing_id=mailing_id)
 
 
 @staff_required
 @require_POST
 def mailing_unknown_again(request: HttpRequest, mailing_id: int) -> HttpResponse:
-    count = _decide(
-        request,
-        mailing_id,
-        do_send_unknown_again,
-        ngettext_lazy(
-            "%(count)d recipient is queued to be sent again.",
-            "%(count)d recipients are queued to be sent again.",
-            "count",
-        ),
-    )
+    count = _decide(request, mailing_id, do_send_unknown_again, QUEUED_AGAIN)
     if count and Mailing.objects.filter(pk=mailing_id, status=MailingStatus.PAUSED).exists():
         messages.info(request, _("The send is paused: they go out when you resume it."))
     return redirect("mailings:unknown", mailing_id=mailing_id)

@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 DECIDED_SENT = AuditAction.MAILING_UNKNOWN_ASSUMED_SENT
 DECIDED_AGAIN = AuditAction.MAILING_UNKNOWN_SENT_AGAIN
+# The recipients a decision is about; None: every unknown recipient of the mailing.
+Chosen = list[int] | None
 
 
 def _decider(by: Any) -> str:
@@ -32,7 +34,7 @@ def _decider(by: Any) -> str:
 
 
 def _undecided(
-    mailing: Mailing, recipient_ids: list[int] | None, expected: int | None
+    mailing: Mailing, recipient_ids: Chosen, expected: int | None
 ) -> list[MailingRecipient]:
     """The unknown recipients staff chose, locked; refused if the page they saw is out of date."""
     unknown = MailingRecipient.objects.select_for_update().filter(
@@ -97,11 +99,7 @@ def _record_decisions(
 
 
 def do_mark_unknown_sent(
-    mailing: Mailing,
-    recipient_ids: list[int] | None = None,
-    *,
-    expected: int | None = None,
-    by: Any = None,
+    mailing: Mailing, recipient_ids: Chosen = None, *, expected: int | None = None, by: Any = None
 ) -> int:
     """Staff assume these copies arrived: they count as sent, at the time of hand-over.
 
@@ -131,11 +129,7 @@ def do_mark_unknown_sent(
 
 
 def do_send_unknown_again(
-    mailing: Mailing,
-    recipient_ids: list[int] | None = None,
-    *,
-    expected: int | None = None,
-    by: Any = None,
+    mailing: Mailing, recipient_ids: Chosen = None, *, expected: int | None = None, by: Any = None
 ) -> int:
     """Staff accept a possible duplicate: these copies go back to the queue and out again.
 
