@@ -329,16 +329,11 @@ class MailingListAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[MailingList]:
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                subscribed_count=Count(
-                    "subscriptions",
-                    filter=Q(subscriptions__status=SubscriptionStatus.SUBSCRIBED),
-                ),
-                subscription_count=Count("subscriptions"),
-            )
+        lists = super().get_queryset(request)
+        now = Q(subscriptions__status=SubscriptionStatus.SUBSCRIBED)
+        return lists.annotate(
+            subscribed_count=Count("subscriptions", filter=now),
+            subscription_count=Count("subscriptions"),
         )
 
     @admin.display(description="subscribed now", ordering="subscribed_count")

@@ -71,15 +71,8 @@ class PetitionAdmin(admin.ModelAdmin):
     inlines = [PetitionSponsorInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Petition]:
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                valid_signature_count=Count(
-                    "signatures", filter=Q(signatures__status=SignatureStatus.VALID)
-                )
-            )
-        )
+        valid = Count("signatures", filter=Q(signatures__status=SignatureStatus.VALID))
+        return super().get_queryset(request).annotate(valid_signature_count=valid)
 
     @admin.display(description="valid signatures", ordering="valid_signature_count")
     def valid_signature_count(self, petition: Petition) -> int:
