@@ -26,6 +26,13 @@ def _prepared_statements() -> list[tuple[str, int]]:
         return list(cursor.fetchall())
 
 
+@pytest.fixture
+def new_connection(transactional_db: None) -> None:
+    """A connection of this test's own: statements prepared by earlier tests on the
+    same connection are not on it."""
+    connection.close()
+
+
 def _person(name: str) -> Person:
     return Person.objects.create(
         email=f"{name}@example.org", email_normalised=f"{name}@example.org", first_name=name
@@ -42,7 +49,7 @@ def test_it_gives_the_rows_of_the_read() -> None:
 
 
 @ON_POSTGRESQL
-@pytest.mark.django_db
+@pytest.mark.usefixtures("new_connection")
 def test_it_prepares_the_statement_once_and_runs_it_again_and_again() -> None:
     people = [_person(f"P{i}") for i in range(5)]
 
@@ -55,7 +62,7 @@ def test_it_prepares_the_statement_once_and_runs_it_again_and_again() -> None:
 
 
 @ON_POSTGRESQL
-@pytest.mark.django_db
+@pytest.mark.usefixtures("new_connection")
 def test_it_leaves_djangos_own_statements_unprepared() -> None:
     ann = _person("Ann")
     fetch_prepared(BY_PK, [ann.pk])
@@ -151,3 +158,15 @@ def test_a_kept_connection_that_answers_needs_no_health_check_after_it(
     connection.close_if_unusable_or_obsolete()
     assert list(Person.objects.filter(pk=ann.pk)) == [ann]
     assert checks == [True]
+
+
+@ON_POSTGRESQL
+@pytest.mark.usefixtures("new_connection")
+def test_behind_a_transaction_pooler_nothing_is_prepared(settings: Any) -> None:
+    settings.DATABASE_TRANSACTION_POOLING = True
+    ann = _person("Ann")
+
+    for _ in range(3):
+        assert fetch_prepared(BY_PK, [ann.pk]) == [("Ann",)]
+
+    assert [text for text, _runs in _prepared_statements() if TABLE in text] == []
