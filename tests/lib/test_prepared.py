@@ -1,4 +1,4 @@
-"""lib/db.fetch_prepared: hot reads prepared once per connection on PostgreSQL, and a
+"""lib/prepared.fetch_prepared: hot reads prepared once per connection on PostgreSQL, and a
 connection kept from an earlier request checked by the read itself."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
-from groundswell.lib.db import fetch_prepared
+from groundswell.lib.prepared import fetch_prepared
 from groundswell.members.models import Person
 
 ON_POSTGRESQL = pytest.mark.skipif(
