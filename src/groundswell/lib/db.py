@@ -11,8 +11,6 @@ from typing import Any
 from django.conf import settings
 from django.db import (
     DEFAULT_DB_ALIAS,
-    InterfaceError,
-    OperationalError,
     close_old_connections,
     connections,
     models,
@@ -23,6 +21,8 @@ from django.db.models import Field, Model
 from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
 
+# DATABASE_AWAY is handed on from lib/prepared.py, where the hot reads answer it.
+from groundswell.lib.prepared import DATABASE_AWAY as DATABASE_AWAY
 from groundswell.lib.prepared import fetch_prepared
 
 
@@ -166,12 +166,6 @@ def savepoint_for_races(using: str = DEFAULT_DB_ALIAS) -> transaction.Atomic:
     happen anyway, the whole transaction rolls back, which is still safe.
     """
     return transaction.atomic(using=using, savepoint=connections[using].vendor != "sqlite")
-
-
-# Errors that say the database cannot be used now (its server gone or refusing
-# connections, a lock held past the busy timeout, a full disk), as opposed to something
-# wrong with what was written. A transaction that ends in one of them wrote nothing.
-DATABASE_AWAY: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
 
 
 def insert_all(objs: Sequence[Model], using: str = DEFAULT_DB_ALIAS) -> None:

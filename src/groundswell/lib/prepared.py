@@ -7,9 +7,17 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+
+# Errors that say the database cannot be used now (its server gone or refusing
+# connections, a lock held past the busy timeout, a full disk), as opposed to something
+# wrong with what was written. A transaction that ends in one of them wrote nothing.
+# Here because fetch_prepared answers them; lib/db.py, which imports this module,
+# hands it on to the rest of the code.
+DATABASE_AWAY: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
 
 
 def fetch_prepared(sql: str, params: Sequence[Any], using: str = DEFAULT_DB_ALIAS) -> list[Any]:
@@ -35,7 +43,7 @@ def fetch_prepared(sql: str, params: Sequence[Any], using: str = DEFAULT_DB_ALIA
     kept = connection.connection is not None
     try:
         return _fetch_prepared(connection, sql, params)
-    except (OperationalError, InterfaceError):
+    except DATABASE_AWAY:
         # A connection from an earlier request may have died meanwhile (a restart of
         # the server); one made just now, or one in a transaction, fails for real.
         if not kept or connection.in_atomic_block:
@@ -45,8 +53,6 @@ def fetch_prepared(sql: str, params: Sequence[Any], using: str = DEFAULT_DB_ALIA
 
 
 def _fetch_prepared(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> list[Any]:
-    import psycopg
-
     connection.validate_thread_sharing()
     connection.validate_no_broken_transaction()
     connection.ensure_connection()
