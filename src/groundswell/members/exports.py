@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
+from groundswell.lib.downloads import export_rows
 from groundswell.members.models import Subscription, SubscriptionStatus
 from groundswell.orgs.models import MailingList
 
@@ -19,15 +19,11 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("subscribed_since", "created_at"),
     ("joined_from", "person__source"),
 )
-HEADER = [name for name, _ in COLUMNS]
-CHUNK = 5000
 
 
 def list_people_rows(mailing_list: MailingList) -> Iterator[list[Any]]:
     """The header, then one row per person subscribed to the list now."""
-    yield HEADER
     subscribed = Subscription.objects.filter(
         mailing_list=mailing_list, status=SubscriptionStatus.SUBSCRIBED
-    ).order_by("pk")
-    for values in subscribed.values_list(*[f for _, f in COLUMNS]).iterator(chunk_size=CHUNK):
-        yield [v.isoformat(timespec="seconds") if isinstance(v, datetime) else v for v in values]
+    )
+    return export_rows(subscribed.order_by("pk"), COLUMNS)

@@ -6,11 +6,11 @@ another partner's people."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime
 from typing import Any
 
 from django.db.models import Exists, OuterRef
 
+from groundswell.lib.downloads import export_rows
 from groundswell.members.models import Subscription, SubscriptionStatus
 from groundswell.orgs.models import Organisation
 from groundswell.petitions.models import Petition, Signature, SignatureStatus
@@ -34,8 +34,6 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("mailing", "mailing_id"),
     ("link", "link_number"),
 )
-HEADER = [name for name, _ in COLUMNS]
-CHUNK = 5000
 
 
 def who_chose(signatures: Any, organisations: Iterable[Organisation]) -> Any:
@@ -60,20 +58,9 @@ def exported_signatures(petition: Petition, organisation: Organisation | None) -
     return signatures.order_by("pk")
 
 
-def _cell(value: object) -> object:
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
-    return "" if value is None else value
-
-
 def signature_rows(petition: Petition, organisation: Organisation | None) -> Iterator[list[Any]]:
     """The header, then one row per signature."""
-    yield HEADER
-    fields = [field for _, field in COLUMNS]
-    for values in (
-        exported_signatures(petition, organisation).values_list(*fields).iterator(chunk_size=CHUNK)
-    ):
-        yield [_cell(v) for v in values]
+    return export_rows(exported_signatures(petition, organisation), COLUMNS)
 
 
 def signature_records(
@@ -81,6 +68,6 @@ def signature_records(
 ) -> Iterator[dict[str, Any]]:
     """One dict per signature (for JSON lines), keyed by the CSV's column names."""
     rows = signature_rows(petition, organisation)
-    next(rows)
+    header = next(rows)
     for row in rows:
-        yield dict(zip(HEADER, row, strict=True))
+        yield dict(zip(header, row, strict=True))
