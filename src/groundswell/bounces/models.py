@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from groundswell.lib.fields import optional_link
+from groundswell.lib.fields import optional_link, time_added
 from groundswell.mailings.models import Mailing, MailingRecipient
 from groundswell.members.models import Person
 
@@ -32,7 +32,7 @@ class BounceEvent(models.Model):
     person = optional_link(Person, related_name="bounce_events")
     status = models.CharField(_("status code"), max_length=20, blank=True)
     detail = models.CharField(_("server's words"), max_length=500, blank=True)
-    created_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
+    created_at = time_added(_("received"), db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -48,7 +48,7 @@ class ComplaintAlert(models.Model):
 
     mailing = models.OneToOneField(Mailing, on_delete=models.CASCADE, related_name="+")
     rate = models.FloatField(_("complaint rate when raised"))
-    created_at = models.DateTimeField(_("raised"), auto_now_add=True)
+    created_at = time_added(_("raised"))
 
     class Meta:
         verbose_name = _("complaint-rate alert")

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from django.db import models
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from django_stubs_ext import StrOrPromise
 
 _Model = TypeVar("_Model", bound=models.Model)
 OnDelete = Callable[..., None]
@@ -36,3 +41,15 @@ def optional_link(
     return models.ForeignKey(
         to, on_delete=on_delete, null=True, blank=True, related_name=related_name, **options
     )
+
+
+def time_added(verbose_name: StrOrPromise, **options: Any) -> models.DateTimeField[Any, datetime]:
+    """When the row was added: set by save() on insert, never changed after. Inserts
+    that bypass save() (lib/db.py, demo/load.py) set it themselves."""
+    return models.DateTimeField(verbose_name, auto_now_add=True, **options)
+
+
+def time_last_saved(verbose_name: StrOrPromise) -> models.DateTimeField[Any, datetime]:
+    """When the row was last saved: set again by every save(), but not by a queryset's
+    update(), which names it when the change should show."""
+    return models.DateTimeField(verbose_name, auto_now=True)

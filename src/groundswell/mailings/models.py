@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from groundswell.lib.fields import optional_link
+from groundswell.lib.fields import optional_link, time_added, time_last_saved
 from groundswell.members.models import Person
 from groundswell.orgs.access import Permission, organisation_ids
 from groundswell.orgs.models import MailingList, Organisation
@@ -117,8 +117,8 @@ class Mailing(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    created_at = time_added(_("created"))
+    updated_at = time_last_saved(_("updated"))
 
     objects = MailingQuerySet.as_manager()
 

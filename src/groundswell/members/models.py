@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
-from groundswell.lib.fields import optional_link
+from groundswell.lib.fields import optional_link, time_added, time_last_saved
 from groundswell.lib.names import validate_name
 from groundswell.orgs.access import Permission, is_administrator, organisation_ids
 from groundswell.orgs.models import MailingList, Organisation
@@ -60,8 +60,8 @@ class Person(models.Model):
     source = models.CharField(
         _("first source"), max_length=100, blank=True, help_text=_("How we first met them.")
     )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    created_at = time_added(_("created"), db_index=True)
+    updated_at = time_last_saved(_("updated"))
 
     objects = PersonQuerySet.as_manager()
 
@@ -91,8 +91,8 @@ class Subscription(models.Model):
         MailingList, on_delete=models.PROTECT, related_name="subscriptions"
     )
     status = models.CharField(_("status"), max_length=20, choices=SubscriptionStatus.choices)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    created_at = time_added(_("created"))
+    updated_at = time_last_saved(_("updated"))
 
     class Meta:
         verbose_name = _("subscription")
@@ -120,7 +120,7 @@ class ConsentEvent(models.Model):
 
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("event"), max_length=20, choices=SubscriptionStatus.choices)
-    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    created_at = time_added(_("time"), db_index=True)
     source = models.CharField(
         _("source"), max_length=200, help_text=_("Where it happened, e.g. petition:slug or admin.")
     )
@@ -166,7 +166,7 @@ class Suppression(models.Model):
     email_hash = models.CharField(_("email hash"), max_length=64, unique=True)
     reason = models.CharField(_("reason"), max_length=20, choices=SuppressionReason.choices)
     source = models.CharField(_("source"), max_length=200, blank=True)
-    created_at = models.DateTimeField(_("since"), auto_now_add=True)
+    created_at = time_added(_("since"))
 
     class Meta:
         verbose_name = _("suppressed address")
@@ -249,7 +249,7 @@ class AuditEntry(models.Model):
     )
     ip_address = models.GenericIPAddressField(_("from address"), null=True, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    created_at = time_added(_("time"), db_index=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from groundswell.lib.fields import time_added
+
 
 class Organisation(models.Model):
     name = models.CharField(_("name"), max_length=200)
@@ -15,7 +17,7 @@ class Organisation(models.Model):
     privacy_policy_url = models.URLField(_("privacy policy URL"))
     sender_name = models.CharField(_("default sender name"), max_length=200)
     sender_email = models.EmailField(_("default sender address"))
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_at = time_added(_("created"))
 
     class Meta:
         ordering = ["name"]
@@ -42,7 +44,7 @@ class MailingList(models.Model):
         default=False,
         help_text=_("Signers who consent to this organisation join its default list."),
     )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_at = time_added(_("created"))
 
     class Meta:
         ordering = ["organisation__name", "name"]
@@ -82,7 +84,7 @@ class StaffRole(models.Model):
         Organisation, on_delete=models.CASCADE, related_name="staff_roles"
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
-    created_at = models.DateTimeField(_("since"), auto_now_add=True)
+    created_at = time_added(_("since"))
 
     class Meta:
         ordering = ["organisation__name", "user__username"]

@@ -5,7 +5,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from groundswell.lib.fields import optional_link
+from groundswell.lib.fields import optional_link, time_added, time_last_saved
 from groundswell.lib.limits import LimitSyntaxError, parse_limits
 from groundswell.members.models import Person
 from groundswell.orgs.models import MailingList, Organisation
@@ -81,9 +81,9 @@ class Petition(models.Model):
         _("share text"), max_length=280, blank=True, help_text=_("Suggested words for sharing.")
     )
     social_image = models.ImageField(_("social image"), upload_to="petitions/", blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_at = time_added(_("created"))
     # Part of the public page's cache key: an edit shows at once.
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    updated_at = time_last_saved(_("updated"))
     opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     # The kill switch (`groundswell signing off`): an open petition that takes no
@@ -172,7 +172,7 @@ class PetitionUpdate(models.Model):
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("update"), help_text=_("Markdown, shown on the page."))
     posted_by = models.CharField(_("posted by"), max_length=200)
-    created_at = models.DateTimeField(_("posted"), auto_now_add=True)
+    created_at = time_added(_("posted"))
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -238,7 +238,7 @@ class Signature(models.Model):
     # domain. Blanked when the signer is erased; the network also after a while.
     client_network = models.CharField(_("network"), max_length=50, blank=True)
     email_domain = models.CharField(_("email domain"), max_length=255, blank=True)
-    created_at = models.DateTimeField(_("signed"), auto_now_add=True)
+    created_at = time_added(_("signed"))
     status = models.CharField(
         _("status"), max_length=12, choices=SignatureStatus.choices, default=SignatureStatus.VALID
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from groundswell.lib.fields import optional_link
+from groundswell.lib.fields import optional_link, time_added
 from groundswell.orgs.models import MailingList, Organisation
 from groundswell.petitions.models import Petition, Signature
 
@@ -35,7 +35,7 @@ class PeopleImport(models.Model):
         Petition, related_name="imports", verbose_name=_("also signs the petition")
     )
     created_by = models.CharField(_("by"), max_length=200)
-    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    created_at = time_added(_("uploaded"))
     file_name = models.CharField(_("file"), max_length=200)
     data = models.TextField(_("file's text"), blank=True)
     # Our field name -> the column's index in the file.
