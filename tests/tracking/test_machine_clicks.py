@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import given
 from hypothesis import strategies as st
 
 from groundswell.tracking import machine
 from groundswell.tracking.models import Click
 from groundswell.tracking.recording import ClickEvent, write_clicks
+from tests.cast import make_person
 from tests.tracking.cast import Cast
 
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126 Safari/537.36"
@@ -160,3 +163,22 @@ class TestWrittenClicks:
             [event(cast, 1, cast.sent_at + timedelta(hours=2), None, "python-requests/2.31")]
         )
         assert Click.objects.get().machine_reason == "scanner"
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan, made without statistics")
+def test_it_finds_each_clicker_s_copy_by_mailing_and_person_not_by_sending_time(cast):
+    # Along the sent_at index, each flush walked every recipient of the mailing: a
+    # whole list's worth of rows for every batch of clicks after a big send.
+    at = cast.sent_at + timedelta(minutes=5)
+    others = [make_person(f"reader{i}@example.org", f"Reader{i}") for i in range(4)]
+    clickers = [cast.bob, cast.dora, *others]
+    with CaptureQueriesContext(connection) as written:
+        write_clicks([event(cast, 1, at, person.pk) for person in clickers])
+    (query,) = [q["sql"] for q in written.captured_queries if "mailingrecipient" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {query}")
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+
+    assert "sent_at" not in plan
+    assert "(mailing_id=? AND person_id=?)" in plan

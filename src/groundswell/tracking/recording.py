@@ -223,11 +223,15 @@ def _classify_and_insert(rows: list[Click]) -> None:
     if known:
         mailing_ids = {r.mailing_id for r in known}
         person_ids = {r.person_id for r in known}
+        # By the recipients' (mailing, person) key. Not "sent_at is set" in the query:
+        # SQLite then walked the mailing's every recipient along its sent_at index,
+        # a whole list's worth of rows each flush in the click wave after a send.
         sent: dict[tuple[int, int | None], datetime | None] = {
             (m, p): at
             for m, p, at in MailingRecipient.objects.filter(
-                mailing_id__in=mailing_ids, person_id__in=person_ids, sent_at__isnull=False
+                mailing_id__in=mailing_ids, person_id__in=person_ids
             ).values_list("mailing_id", "person_id", "sent_at")
+            if at is not None
         }
         for row in known:
             if machine.too_soon(row.clicked_at, sent.get((row.mailing_id, row.person_id))):
