@@ -61,11 +61,14 @@ def _subscribed_to_sql(vendor: str) -> str:
     }
     org = quote(MailingList.organisation.field.column)
     list_pk = quote(MailingList._meta.pk.column)
-    # Names from the models, quoted; values are parameters.
+    # Names from the models, quoted; values are parameters. A scalar subquery, not
+    # EXISTS: PostgreSQL may run an EXISTS in the select list as one hashed pass over
+    # every subscriber of the organisation's lists, which it chose while a freshly
+    # filled table had no statistics yet (10 ms a page with 20,000 subscribers).
     return (
-        f"EXISTS (SELECT 1 FROM {s} INNER JOIN {m} ON {m}.{list_pk} = {s}.{col['mailing_list']} "  # noqa: S608
+        f"(SELECT 1 FROM {s} INNER JOIN {m} ON {m}.{list_pk} = {s}.{col['mailing_list']} "  # noqa: S608
         f"WHERE {s}.{col['person']} = {person_table}.{person_pk} AND {s}.{col['status']} = %s "
-        f"AND {m}.{org} = %s)"
+        f"AND {m}.{org} = %s LIMIT 1) IS NOT NULL"
     )
 
 
