@@ -62,12 +62,21 @@ WAVE_FILE = "bench-members.json"
 
 
 def setup_wave(org: object, petition: object) -> None:
+    from datetime import timedelta
+
     from django.conf import settings
     from django.utils import timezone
 
     from groundswell.lib.tokens import make_member_token
-    from groundswell.mailings.models import LinkKind, Mailing, TrackedLink
-    from groundswell.members.models import Person
+    from groundswell.mailings.models import (
+        LinkKind,
+        Mailing,
+        MailingRecipient,
+        RecipientState,
+        TrackedLink,
+    )
+    from groundswell.members.models import Person, Subscription, SubscriptionStatus
+    from groundswell.orgs.models import MailingList
 
     mailing = Mailing.objects.create(
         organisation=org,
@@ -108,6 +117,31 @@ def setup_wave(org: object, petition: object) -> None:
                 country="GB",
             )
             for i in range(WAVE_MEMBERS)
+        ],
+        batch_size=1000,
+    )
+    # As after a real send: each member is on the list the mailing went to (so their
+    # page offers no consent box, and their one click sends none), and each has the
+    # copy they were sent, some minutes before they click (tracking reads sent_at).
+    mailing_list = MailingList.objects.get(organisation=org, is_default=True)
+    Subscription.objects.bulk_create(
+        [
+            Subscription(person=p, mailing_list=mailing_list, status=SubscriptionStatus.SUBSCRIBED)
+            for p in people
+        ],
+        batch_size=1000,
+    )
+    sent_at = timezone.now() - timedelta(minutes=10)
+    MailingRecipient.objects.bulk_create(
+        [
+            MailingRecipient(
+                mailing=mailing,
+                person=p,
+                email=p.email,
+                state=RecipientState.SENT,
+                sent_at=sent_at,
+            )
+            for p in people
         ],
         batch_size=1000,
     )
