@@ -19,6 +19,7 @@ from groundswell.lib.db import (
     column_in,
     insert_all,
     select_where,
+    select_where_with,
 )
 from groundswell.lib.turns import turn_if_free, writers_take_turns, writers_turn
 from groundswell.members.models import ConsentEvent, Person, Subscription
@@ -312,6 +313,26 @@ def test_select_where_gives_what_the_orm_gives() -> None:
     # Time zones read as the ORM reads them (SQLite stores them naive).
     assert all(timezone.is_aware(p.created_at) for p in found)
     assert all(not p._state.adding and p._state.db == "default" for p in found)
+
+
+@pytest.mark.django_db
+def test_select_where_with_only_reads_those_fields_and_the_rest_when_used() -> None:
+    person = Person.objects.create(
+        email="ann@example.org", email_normalised="ann@example.org", first_name="Ann"
+    )
+    where = f"{connection.ops.quote_name('id')} = %s"
+
+    with CaptureQueriesContext(connection) as read:
+        ((found, extra),) = select_where_with(
+            Person, ["1"], where, [person.pk], only=("first_name",)
+        )
+        assert (found.pk, found.first_name, tuple(extra)) == (person.pk, "Ann", (1,))
+    assert len(read.captured_queries) == 1
+    assert "email" not in read.captured_queries[0]["sql"]
+
+    with CaptureQueriesContext(connection) as later:
+        assert found.email == "ann@example.org"
+    assert len(later.captured_queries) == 1
 
 
 def _in_a_thread_bound_on_the_server(work: Callable[[dict[str, Any]], None]) -> dict[str, Any]:

@@ -63,11 +63,13 @@ class _SelectPlan:
 
 
 @functools.lru_cache(maxsize=64)
-def _select_plan(model: type[Model], alias: str) -> _SelectPlan:
+def _select_plan(
+    model: type[Model], alias: str, only: tuple[str, ...] | None = None
+) -> _SelectPlan:
     meta = model._meta
     connection = connections[alias]
     quote = connection.ops.quote_name
-    fields = meta.concrete_fields
+    fields = [f for f in meta.concrete_fields if only is None or f.primary_key or f.attname in only]
     columns = ", ".join(quote(f.column) for f in fields)
     converters: list[tuple[Any, list[Any]]] = []
     for field in fields:
@@ -100,12 +102,16 @@ def select_where_with(
     where: str,
     params: Sequence[Any],
     using: str = DEFAULT_DB_ALIAS,
+    *,
+    only: tuple[str, ...] | None = None,
 ) -> list[tuple[Any, tuple[Any, ...]]]:
     """select_where, with more columns after the model's (SQL expressions, such as a
     correlated EXISTS naming the model's table), returned beside each instance as
     they come from the database. `params` hold those expressions' parameters first,
-    then the WHERE clause's. One statement where a page needed two."""
-    plan = _select_plan(model, using)
+    then the WHERE clause's. One statement where a page needed two. `only`: the
+    fields to read besides the primary key (the others are read when first used, as
+    with QuerySet.only); all when None."""
+    plan = _select_plan(model, using, only)
     connection = connections[using]
     columns = ", ".join([plan.columns, *extra])
     rows = fetch_prepared(f"SELECT {columns} FROM {plan.table} WHERE {where}", params, using)  # noqa: S608
