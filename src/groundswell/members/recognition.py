@@ -72,7 +72,9 @@ def _subscribed_to_sql(vendor: str) -> str:
     )
 
 
-def _load(person_id: int, organisations: Sequence[int]) -> tuple[Person, frozenset[int]] | None:
+def _load(
+    person_id: int, organisations: Sequence[int], only: tuple[str, ...] | None = None
+) -> tuple[Person, frozenset[int]] | None:
     """The person and which of the organisations they have consented to, in one
     statement written by hand: every recognised page view and one-click signature
     asks it (docs/performance.md, the click wave)."""
@@ -84,7 +86,11 @@ def _load(person_id: int, organisations: Sequence[int]) -> tuple[Person, frozens
     for organisation_id in organisations:
         params += [SubscriptionStatus.SUBSCRIBED.value, organisation_id]
     found = select_where_with(
-        Person, [exists] * len(organisations), f"{table}.{pk} = %s", [*params, person_id]
+        Person,
+        [exists] * len(organisations),
+        f"{table}.{pk} = %s",
+        [*params, person_id],
+        only=only,
     )
     if not found:
         return None
@@ -93,16 +99,21 @@ def _load(person_id: int, organisations: Sequence[int]) -> tuple[Person, frozens
 
 
 def recognise(
-    request: HttpRequest, token: str | None = None, organisations: Sequence[int] = ()
+    request: HttpRequest,
+    token: str | None = None,
+    organisations: Sequence[int] = (),
+    *,
+    only: tuple[str, ...] | None = None,
 ) -> Recognition | None:
     """The member this request comes from: a token given (from the URL or the form)
     wins over the cookie. Anything tampered, malformed or unknown is no one.
     `organisations` (ids): which of them the member has consented to comes back in
-    `consented`, read with the person."""
+    `consented`, read with the person. `only`: the person's fields to read (the page
+    that greets them needs a few); the others are read if used."""
     organisations = list(dict.fromkeys(organisations))
     if token:
         member = read_member_token(token)
-        found = _load(member.person_id, organisations) if member is not None else None
+        found = _load(member.person_id, organisations, only) if member is not None else None
         if member is not None and found is not None:
             return Recognition(
                 person=found[0],
@@ -125,7 +136,7 @@ def recognise(
         if old is None:
             return None
         mailing_id, person_id = old.mailing_id, old.person_id
-    found = _load(person_id, organisations)
+    found = _load(person_id, organisations, only)
     if found is None:
         return None
     return Recognition(
@@ -133,11 +144,17 @@ def recognise(
     )
 
 
+@lru_cache(maxsize=1)
+def _cookie_signer() -> signing.Signer:
+    # What set_signed_cookie builds for every call, built once (the settings it reads
+    # are read once): request.get_signed_cookie reads what it signs.
+    return signing.get_cookie_signer(salt=COOKIE + COOKIE_SALT)
+
+
 def remember(request: HttpRequest, response: HttpResponse, recognition: Recognition) -> None:
-    response.set_signed_cookie(
+    response.set_cookie(
         COOKIE,
-        f"{recognition.mailing_id}.{recognition.person.pk}",
-        salt=COOKIE_SALT,
+        _cookie_signer().sign(f"{recognition.mailing_id}.{recognition.person.pk}"),
         max_age=COOKIE_MAX_AGE,
         httponly=True,
         samesite="Lax",

@@ -45,12 +45,19 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html", {"petitions": items})
 
 
+# What the member's page reads of them: the name it greets them by, and the details
+# a petition may require that it asks for when missing (forms.asked_of_member).
+GREETED_BY = ("first_name", "postal_code", "country")
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def petition_page(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         return _sign(request, slug)
     public = pages.load_public_petition(slug)
-    member = recognise(request, request.GET.get("akid"), [o.pk for o in public.sponsors])
+    member = recognise(
+        request, request.GET.get("akid"), [o.pk for o in public.sponsors], only=GREETED_BY
+    )
     if member is not None and public.petition.status == PetitionStatus.OPEN:
         link_number = request.GET.get("t", "")
         member_link_followed.send(
