@@ -212,15 +212,16 @@ class SignForm(AccessibleErrorsMixin, SharedWidgetsMixin, forms.Form):
         return [(o, self[consent_field_name(o)]) for o in self.sponsors]
 
 
+# The details a petition may require of a recognised member, each with the
+# petition's field that says whether it does.
+_REQUIRABLE = (("postal_code", "require_postal_code"), ("country", "require_country"))
+REQUIRABLE_OF_MEMBERS = tuple(name for name, _flag in _REQUIRABLE)
+
+
 def required_of_members(petition: Petition) -> tuple[str, ...]:
     """The details of theirs a recognised member's record must hold to sign this
     petition with one click: the postal code and country where it requires them."""
-    required = []
-    if petition.require_postal_code:
-        required.append("postal_code")
-    if petition.require_country:
-        required.append("country")
-    return tuple(required)
+    return tuple(name for name, flag in _REQUIRABLE if getattr(petition, flag))
 
 
 def asked_of_member(petition: Petition, member: Person) -> tuple[str, ...]:

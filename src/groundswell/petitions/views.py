@@ -20,6 +20,7 @@ from groundswell.petitions.actions.signing import SignatureDetails, SignResult, 
 from groundswell.petitions.counter import petition_count
 from groundswell.petitions.defences import OverLimit, confirms_by_email, form_problem
 from groundswell.petitions.forms import (
+    REQUIRABLE_OF_MEMBERS,
     SignForm,
     ValidSubmission,
     attribution_from,
@@ -46,8 +47,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 # What the member's page reads of them: the name it greets them by, and the details
-# a petition may require that it asks for when missing (forms.asked_of_member).
-GREETED_BY = ("first_name", "postal_code", "country")
+# a petition may require, which it asks for when missing (forms.asked_of_member).
+GREETED_BY = ("first_name", *REQUIRABLE_OF_MEMBERS)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
