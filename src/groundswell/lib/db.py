@@ -106,7 +106,7 @@ def select_where_with(
     only: tuple[str, ...] | None = None,
 ) -> list[tuple[Any, tuple[Any, ...]]]:
     """select_where, with more columns after the model's (SQL expressions, such as a
-    correlated EXISTS naming the model's table), returned beside each instance as
+    correlated subquery naming the model's table), returned beside each instance as
     they come from the database. `params` hold those expressions' parameters first,
     then the WHERE clause's. One statement where a page needed two. `only`: the
     fields to read besides the primary key (the others are read when first used, as
