@@ -17,7 +17,9 @@ from groundswell.lib.db import (
     bind_on_server,
     check_connection_after_idle,
     column_in,
+    each_in,
     insert_all,
+    insert_values,
     select_where,
     select_where_with,
 )
@@ -29,7 +31,9 @@ from groundswell.petitions.actions.signing import (
     prepare_signature,
 )
 from groundswell.petitions.models import Signature
+from groundswell.tracking.models import Click
 from tests.cast import make_org, make_petition
+from tests.tracking.cast import make_cast
 
 
 @pytest.mark.django_db
@@ -125,6 +129,59 @@ class TestInsertAll:
 
         stored = DBTaskResult.objects.get(pk=task.pk)
         assert stored.args_kwargs == {"args": [1], "kwargs": {}}
+
+
+@pytest.mark.django_db
+class TestInsertValues:
+    FIELDS = ("mailing_id", "link_number", "person_id", "clicked_at", "ip_address")
+    FIELDS += ("user_agent", "is_machine", "machine_reason")
+
+    def test_it_stores_each_row_as_the_orm_would(self) -> None:
+        cast = make_cast()
+        at = timezone.now()
+        # Text that a COPY must escape, a missing person, both kinds of address, and
+        # more rows than one statement of SQLite holds.
+        awkward = "tab\there, new\nline, back\\slash \\N, ü, «quotes» 'and' \"more\""
+        rows = [
+            (cast.mailing.pk, 1, cast.bob.pk, at, "203.0.113.7", awkward, False, ""),
+            (cast.mailing.pk, 2, None, at, "2001:db8::1", "", True, "scanner"),
+            (cast.mailing.pk, 3, cast.bob.pk, at, None, "x", False, ""),
+        ] + [(cast.mailing.pk, 4, None, at, None, f"n{i}", False, "") for i in range(600)]
+
+        insert_values(Click, self.FIELDS, rows)
+
+        stored = list(Click.objects.order_by("link_number", "user_agent").values_list(*self.FIELDS))
+        assert len(stored) == 603
+        assert stored[:3] == rows[:3]
+        assert sorted(stored[3:], key=lambda r: r[5]) == sorted(rows[3:], key=lambda r: r[5])
+
+    def test_it_prepares_values_of_other_types_through_their_field(self) -> None:
+        cast = make_cast()
+        at = timezone.now()
+
+        insert_values(Click, self.FIELDS, [(cast.mailing.pk, 1, None, at, None, 7, False, "")])
+
+        assert Click.objects.get().user_agent == "7"
+
+
+@pytest.mark.django_db
+def test_each_in_matches_rows_whose_every_named_field_is_among_its_values() -> None:
+    cast = make_cast()
+    at = timezone.now()
+    for number, person in ((1, cast.bob), (2, cast.bob), (1, cast.dora), (3, None)):
+        Click.objects.create(mailing=cast.mailing, link_number=number, person=person, clicked_at=at)
+
+    def found(**among: Any) -> list[tuple[int, int | None]]:
+        return sorted(
+            Click.objects.filter(each_in(Click, **among)).values_list("link_number", "person_id"),
+            key=str,
+        )
+
+    assert found(person=[cast.bob.pk], link_number=[1, 3]) == [(1, cast.bob.pk)]
+    assert found(mailing=[cast.mailing.pk], link_number=[1]) == sorted(
+        [(1, cast.bob.pk), (1, cast.dora.pk)], key=str
+    )
+    assert found(person=[]) == []
 
 
 @pytest.mark.django_db(transaction=True)

@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from groundswell.lib.clients import client_address_in
-from groundswell.lib.db import insert_all
+from groundswell.lib.db import each_in, insert_values
 from groundswell.lib.metrics import CLICKS_RECORDED
 from groundswell.lib.numbers import bounded_int
 from groundswell.lib.tokens import MemberToken, read_member_token
@@ -32,7 +32,6 @@ from groundswell.tracking.models import USER_AGENT_LENGTH, Click, Open
 logger = logging.getLogger(__name__)
 
 
-M = TypeVar("M", bound=models.Model)
 E = TypeVar("E")
 
 
@@ -132,8 +131,24 @@ def record_open(request: HttpRequest, mailing_id: int, token: str | None) -> boo
     return True
 
 
-def _chunks(items: Sequence, size: int) -> list[Sequence]:
+def _chunks(items: Sequence[E], size: int) -> list[Sequence[E]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+# What a flush writes of each event: values, not model instances (lib/db.insert_values).
+CLICK_FIELDS = (
+    "mailing_id",
+    "link_number",
+    "person_id",
+    "clicked_at",
+    "ip_address",
+    "user_agent",
+    "is_machine",
+    "machine_reason",
+)
+OPEN_FIELDS = ("mailing_id", "person_id", "opened_at", "ip_address", "user_agent")
+
+Row = tuple[Any, ...]
 
 
 def _insert(row: models.Model) -> bool:
@@ -141,107 +156,91 @@ def _insert(row: models.Model) -> bool:
         with transaction.atomic():
             row.save(force_insert=True)
     except IntegrityError:
-        row.pk = None
         return False
     return True
 
 
-def _save_each(rows: Sequence[models.Model]) -> None:
+def _save_each(model: type[models.Model], fields: tuple[str, ...], rows: Sequence[Row]) -> None:
     """The slow path after a refused batch: row by row, forgetting a person or a
     mailing deleted since the event, so one stale row cannot lose its batch."""
-    for row in rows:
+    for values in rows:
+        row = model(**dict(zip(fields, values, strict=True)))
         if _insert(row):
             continue
         if getattr(row, "person_id", None) is not None:
-            row.person_id = None  # type: ignore[attr-defined]
+            row = model(**{**dict(zip(fields, values, strict=True)), "person_id": None})
             if _insert(row):
                 continue
-        logger.warning("dropped a %s of a deleted mailing", type(row).__name__)
+        logger.warning("dropped a %s of a deleted mailing", model.__name__)
 
 
-def _write(rows: Sequence[M], write_batch: Callable[[list[M]], object]) -> None:
+def _write(
+    model: type[models.Model],
+    fields: tuple[str, ...],
+    events: Sequence[E],
+    to_rows: Callable[[Sequence[E]], list[Row]],
+) -> None:
     # In turn with the signature writer and the other writers (lib/turns.py), so that
     # neither waits out SQLite's busy timeout behind the other.
+    rows: list[Row] = []
     with writers_take_turns():
         try:
             with transaction.atomic():
-                write_batch(list(rows))
+                rows = to_rows(events)
+                insert_values(model, fields, rows)
         except IntegrityError:
-            for row in rows:
-                row.pk = None
-            _save_each(rows)
-
-
-def _write_events(
-    events: Sequence[E], to_row: Callable[[E], M], write_batch: Callable[[list[M]], object]
-) -> None:
-    for chunk in _chunks(events, WRITE_CHUNK):
-        _write([to_row(e) for e in chunk], write_batch)
-
-
-def _click_row(e: ClickEvent) -> Click:
-    return Click(
-        mailing_id=e.mailing_id,
-        link_number=e.link_number,
-        person_id=e.person_id,
-        clicked_at=e.at,
-        ip_address=e.ip_address,
-        user_agent=e.user_agent,
-        is_machine=bool(e.machine_reason),
-        machine_reason=e.machine_reason,
-    )
-
-
-def _open_row(e: OpenEvent) -> Open:
-    return Open(
-        mailing_id=e.mailing_id,
-        person_id=e.person_id,
-        opened_at=e.at,
-        ip_address=e.ip_address,
-        user_agent=e.user_agent,
-    )
+            if not rows:
+                raise
+            _save_each(model, fields, rows)
 
 
 def write_clicks(events: Sequence[ClickEvent]) -> None:
-    _write_events(events, _click_row, _classify_and_insert)
+    for chunk in _chunks(events, WRITE_CHUNK):
+        _write(Click, CLICK_FIELDS, chunk, _click_rows)
     CLICKS_RECORDED.inc(len(events))
 
 
 def write_opens(events: Sequence[OpenEvent]) -> None:
-    _write_events(events, _open_row, insert_all)
+    for chunk in _chunks(events, WRITE_CHUNK):
+        _write(Open, OPEN_FIELDS, chunk, _open_rows)
 
 
-def _mark(row: Click, reason: str) -> None:
-    if not row.is_machine:
-        row.is_machine, row.machine_reason = True, reason
+def _open_rows(events: Sequence[OpenEvent]) -> list[Row]:
+    return [(e.mailing_id, e.person_id, e.at, e.ip_address, e.user_agent) for e in events]
 
 
-def _classify_and_insert(rows: list[Click]) -> None:
-    """Rules 2 and 3 of machine.py need the database: the recipient's sent_at, and
-    their clicks written just before or after this batch (another process's batch)."""
-    known = [r for r in rows if r.person_id is not None]
+def _click_rows(events: Sequence[ClickEvent]) -> list[Row]:
+    """The clicks as rows of CLICK_FIELDS, with rules 2 and 3 of machine.py applied:
+    they need the database (the recipient's sent_at, and their clicks written just
+    before or after this batch, perhaps by another process)."""
+    reasons = [e.machine_reason for e in events]
+
+    def mark(index: int, reason: str) -> None:
+        reasons[index] = reasons[index] or reason
+
+    known = [i for i, e in enumerate(events) if e.person_id is not None]
     if known:
-        mailing_ids = {r.mailing_id for r in known}
-        person_ids = {r.person_id for r in known}
+        mailing_ids = {events[i].mailing_id for i in known}
+        person_ids = {events[i].person_id for i in known}
         # By the recipients' (mailing, person) key. Not "sent_at is set" in the query:
         # SQLite then walked the mailing's every recipient along its sent_at index,
         # a whole list's worth of rows each flush in the click wave after a send.
         sent: dict[tuple[int, int | None], datetime | None] = {
             (m, p): at
             for m, p, at in MailingRecipient.objects.filter(
-                mailing_id__in=mailing_ids, person_id__in=person_ids
+                each_in(MailingRecipient, mailing=mailing_ids, person=person_ids)
             ).values_list("mailing_id", "person_id", "sent_at")
             if at is not None
         }
-        for row in known:
-            if machine.too_soon(row.clicked_at, sent.get((row.mailing_id, row.person_id))):
-                _mark(row, machine.REASON_TOO_SOON)
+        for i in known:
+            e = events[i]
+            if machine.too_soon(e.at, sent.get((e.mailing_id, e.person_id))):
+                mark(i, machine.REASON_TOO_SOON)
         window = timedelta(seconds=machine.BURST_SECONDS)
         earlier = Click.objects.filter(
-            mailing_id__in=mailing_ids,
-            person_id__in=person_ids,
-            clicked_at__gte=min(r.clicked_at for r in known) - window,
-            clicked_at__lte=max(r.clicked_at for r in known) + window,
+            each_in(Click, mailing=mailing_ids, person=person_ids),
+            clicked_at__gte=min(events[i].at for i in known) - window,
+            clicked_at__lte=max(events[i].at for i in known) + window,
         ).values_list("pk", "mailing_id", "person_id", "link_number", "clicked_at", "is_machine")
         by_recipient: dict[tuple[int, int], list[machine.TimedClick]] = defaultdict(list)
         stored_human: set[int] = set()
@@ -249,28 +248,28 @@ def _classify_and_insert(rows: list[Click]) -> None:
             by_recipient[(m, p)].append(machine.TimedClick(("stored", pk), number, at))
             if not is_machine:
                 stored_human.add(pk)
-        for index, row in enumerate(rows):
-            if row.person_id is not None:
-                key = (row.mailing_id, row.person_id)
-                by_recipient[key].append(
-                    machine.TimedClick(("new", index), row.link_number, row.clicked_at)
-                )
+        for i in known:
+            e = events[i]
+            by_recipient[(e.mailing_id, e.person_id)].append(  # type: ignore[index]
+                machine.TimedClick(("new", i), e.link_number, e.at)
+            )
         to_update: list[int] = []
         for clicks in by_recipient.values():
             if len(clicks) < machine.BURST_LINKS:
                 continue
             for kind, ref in machine.burst_keys(clicks):
                 if kind == "new":
-                    _mark(rows[ref], machine.REASON_BURST)
+                    mark(ref, machine.REASON_BURST)
                 elif ref in stored_human:
                     to_update.append(ref)
         if to_update:
             Click.objects.filter(pk__in=to_update).update(
                 is_machine=True, machine_reason=machine.REASON_BURST
             )
-    # insert_all: bulk_create's rows for a fraction of its Python time, which a flush
-    # spends holding the writers' turn.
-    insert_all(rows)
+    return [
+        (e.mailing_id, e.link_number, e.person_id, e.at, e.ip_address, e.user_agent, bool(r), r)
+        for e, r in zip(events, reasons, strict=True)
+    ]
 
 
 CLICKS: EventBuffer[ClickEvent] = EventBuffer("clicks", write_clicks)
