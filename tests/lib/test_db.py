@@ -155,6 +155,14 @@ class TestInsertValues:
         assert stored[:3] == rows[:3]
         assert sorted(stored[3:], key=lambda r: r[5]) == sorted(rows[3:], key=lambda r: r[5])
 
+    def test_it_wants_a_value_for_every_field_but_the_key(self) -> None:
+        cast = make_cast()
+
+        with pytest.raises(ValueError, match=r"a value for each field of tracking\.Click"):
+            insert_values(
+                Click, self.FIELDS[:-1], [(cast.mailing.pk, 1, None, None, None, "", False)]
+            )
+
     def test_it_prepares_values_of_other_types_through_their_field(self) -> None:
         cast = make_cast()
         at = timezone.now()

@@ -10,9 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import given
 from hypothesis import strategies as st
 
+from groundswell.lib.db import insert_all, insert_values
+from groundswell.mailings.models import MailingRecipient
 from groundswell.tracking import machine
 from groundswell.tracking.models import Click
-from groundswell.tracking.recording import ClickEvent, write_clicks
+from groundswell.tracking.recording import CLICK_FIELDS, ClickEvent, write_clicks
 from tests.cast import make_person
 from tests.tracking.cast import Cast
 
@@ -182,3 +184,36 @@ def test_it_finds_each_clicker_s_copy_by_mailing_and_person_not_by_sending_time(
 
     assert "sent_at" not in plan
     assert "(mailing_id=? AND person_id=?)" in plan
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan")
+def test_it_looks_up_each_clicker_s_copy_and_clicks_by_mailing_and_person_on_postgresql(cast):
+    # Tables without statistics, as in the minutes after a send: asked with an array
+    # a column, PostgreSQL read the mailing's every copy, and every click of the
+    # last seconds, for each flush.
+    at = cast.sent_at + timedelta(minutes=5)
+    # A list's worth of copies, and of clicks in the last seconds (whose people are
+    # left out: only the number of rows matters to the planner).
+    insert_all(
+        [
+            MailingRecipient(mailing=cast.mailing, email=f"r{i}@example.org", sent_at=cast.sent_at)
+            for i in range(20_000)
+        ]
+    )
+    row = (cast.mailing.pk, 1, None, at, None, "", False, "")
+    insert_values(Click, CLICK_FIELDS, [row] * 20_000)
+    others = [make_person(f"reader{i}@example.org", f"Reader{i}") for i in range(4)]
+    with CaptureQueriesContext(connection) as written:
+        write_clicks([event(cast, 2, at, p.pk) for p in [cast.bob, cast.dora, *others]])
+    reads = [q["sql"] for q in written.captured_queries if q["sql"].startswith("SELECT")]
+    plans = []
+    for query in reads:
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN {query}")
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+
+    assert len(plans) == 2  # the copies' sending times, the clicks around these
+    for plan in plans:
+        assert "Seq Scan on mailings" not in plan and "Seq Scan on tracking" not in plan
+        assert "mailing_id = k.m) AND" in plan and "person_id = k.p)" in plan, plan

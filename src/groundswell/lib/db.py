@@ -69,7 +69,8 @@ def each_in(model: type[Model], using: str = DEFAULT_DB_ALIAS, **values: Collect
         clause, clause_params = column_in(column, among, using)
         clauses.append(clause)
         params += clause_params
-    return RawSQL(" AND ".join(clauses), params, output_field=models.BooleanField())
+    # Names from the model's metadata, quoted; the values are parameters.
+    return RawSQL(" AND ".join(clauses), params, output_field=models.BooleanField())  # noqa: S611
 
 
 @dataclass(frozen=True)
@@ -277,8 +278,9 @@ def insert_values(
     """Rows given as values of the named fields, inserted without a model instance
     each and without reading their keys back: for events written by the hundred
     (clicks), where building the instances was half of a flush's Python time. Values
-    as the fields hold them: numbers, text, booleans and None pass as they are, any
-    other (a time, an IP address) is prepared as Django would (get_db_prep_save)."""
+    as the fields hold them, for every field but a generated key (defaults are not
+    filled in): numbers, text, booleans and None pass as they are, any other (a time,
+    an IP address) is prepared as Django would (get_db_prep_save)."""
     if not rows:
         return
     connection = connections[using]
@@ -314,7 +316,13 @@ def _values_plan(
     model: type[Model], alias: str, attnames: tuple[str, ...]
 ) -> tuple[list[Field[Any, Any]], list[tuple[Field[Any, Any], tuple[type, ...]]], _InsertSQL]:
     connection = connections[alias]
-    by_attname = {f.attname: f for f in model._meta.concrete_fields}
+    meta = model._meta
+    by_attname = {f.attname: f for f in meta.concrete_fields}
+    generated = isinstance(meta.pk, AutoFieldMixin)
+    # Every field a value: a model's defaults are not the database's.
+    missing = set(by_attname) - set(attnames) - ({meta.pk.attname} if generated else set())
+    if missing or not set(attnames) <= set(by_attname):
+        raise ValueError(f"insert_values needs a value for each field of {meta.label}: {attnames}")
     fields = [by_attname[name] for name in attnames]
     return (
         fields,
