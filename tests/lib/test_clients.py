@@ -54,6 +54,18 @@ class TestBehindATrustedProxy:
     def test_a_malformed_entry_is_no_address(self) -> None:
         assert address(PROXY, "203.0.113.7, not-an-address") is None
 
+    def test_an_entry_longer_than_any_address_is_no_address(self) -> None:
+        assert address(PROXY, "203.0.113.7, " + "1" * 65) is None
+
+    def test_a_change_of_trusted_proxies_counts_at_once(self, settings: Any) -> None:
+        assert address(PROXY, "198.51.100.1, 203.0.113.7") == "203.0.113.7"
+
+        settings.TRUSTED_PROXIES = [ip_network("10.0.0.0/24"), ip_network("203.0.113.0/24")]
+        assert address(PROXY, "198.51.100.1, 203.0.113.7") == "198.51.100.1"
+
+        settings.TRUSTED_PROXIES = []
+        assert address(PROXY, "198.51.100.1, 203.0.113.7") == PROXY
+
     def test_without_the_header_it_is_the_proxy_s_address(self) -> None:
         assert address(PROXY) == PROXY
         assert address(PROXY, " , ") == PROXY
