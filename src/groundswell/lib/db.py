@@ -133,8 +133,7 @@ def select_where_with(
     with QuerySet.only); all when None."""
     plan = _select_plan(model, using, only)
     connection = connections[using]
-    columns = ", ".join([plan.columns, *extra])
-    rows = fetch_prepared(f"SELECT {columns} FROM {plan.table} WHERE {where}", params, using)  # noqa: S608
+    rows = fetch_prepared(_select_sql(model, using, only, tuple(extra), where), params, using)
     found = []
     width = len(plan.attnames)
     for row in rows:
@@ -144,6 +143,14 @@ def select_where_with(
                 values[i] = convert(values[i], column, connection)
         found.append((model.from_db(using, plan.attnames, values), tuple(row[width:])))
     return found
+
+
+@functools.lru_cache(maxsize=64)
+def _select_sql(
+    model: type[Model], using: str, only: tuple[str, ...] | None, extra: tuple[str, ...], where: str
+) -> str:
+    plan = _select_plan(model, using, only)
+    return f"SELECT {', '.join([plan.columns, *extra])} FROM {plan.table} WHERE {where}"  # noqa: S608
 
 
 def _binds_on_server(connection: BaseDatabaseWrapper) -> bool:

@@ -72,23 +72,25 @@ def _subscribed_to_sql(vendor: str) -> str:
     )
 
 
+@lru_cache(maxsize=8)
+def _by_key_sql(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    return f"{quote(Person._meta.db_table)}.{quote(Person._meta.pk.column)} = %s"
+
+
 def _load(
     person_id: int, organisations: Sequence[int], only: tuple[str, ...] | None = None
 ) -> tuple[Person, frozenset[int]] | None:
     """The person and which of the organisations they have consented to, in one
     statement written by hand: every recognised page view and one-click signature
     asks it (docs/performance.md, the click wave)."""
-    quote = connection.ops.quote_name
-    meta = Person._meta
-    table, pk = quote(meta.db_table), quote(meta.pk.column)
-    exists = _subscribed_to_sql(connection.vendor)
     params: list[object] = []
     for organisation_id in organisations:
         params += [SubscriptionStatus.SUBSCRIBED.value, organisation_id]
     found = select_where_with(
         Person,
-        [exists] * len(organisations),
-        f"{table}.{pk} = %s",
+        [_subscribed_to_sql(connection.vendor)] * len(organisations),
+        _by_key_sql(connection.vendor),
         [*params, person_id],
         only=only,
     )
