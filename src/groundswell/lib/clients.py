@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
-from ipaddress import IPv4Network, IPv6Network, ip_address
+from ipaddress import IPv6Network, ip_address
 from typing import Any
 
 from django.conf import settings
@@ -18,27 +18,31 @@ _acting_from: ContextVar[str | None] = ContextVar("groundswell_acting_from", def
 
 # The longest address worth reading: an IPv6 address with an IPv4 tail and a zone.
 _LONGEST_ADDRESS = 64
+# The TRUSTED_PROXIES that _read_kept's answers were found with.
+_kept_for: list[Any] = []
 
 
-def _read(address: str, proxies: tuple[IPv4Network | IPv6Network, ...]) -> tuple[str | None, bool]:
+def _read(address: str) -> tuple[str | None, bool]:
     """An address as given by the server or a header: as Python spells it (None when
-    it is none), and whether it is one of the proxies'."""
+    it is none), and whether it is one of TRUSTED_PROXIES'."""
     if len(address) > _LONGEST_ADDRESS:
         return None, False
-    return _read_kept(address, proxies)
+    proxies = settings.TRUSTED_PROXIES
+    if not _kept_for or _kept_for[0] is not proxies:
+        _read_kept.cache_clear()
+        _kept_for[:] = [proxies]
+    return _read_kept(address)
 
 
 @lru_cache(maxsize=4096)
-def _read_kept(
-    address: str, proxies: tuple[IPv4Network | IPv6Network, ...]
-) -> tuple[str | None, bool]:
+def _read_kept(address: str) -> tuple[str | None, bool]:
     # Kept: the proxy's address comes with every request, and a client's with each of
-    # its clicks and pages (parsing one costs more than the rest of a click's record).
+    # its clicks and pages (parsing one cost more than the rest of a click's record).
     try:
         ip = ip_address(address)
     except ValueError:
         return None, False
-    return str(ip), any(ip in network for network in proxies)
+    return str(ip), any(ip in network for network in _kept_for[0])
 
 
 def client_address(request: HttpRequest) -> str | None:
@@ -53,12 +57,11 @@ def client_address(request: HttpRequest) -> str | None:
 def client_address_in(meta: Mapping[str, Any]) -> str | None:
     """client_address, from a request's META or a WSGI environ (which is what META is)."""
     remote = meta.get("REMOTE_ADDR") or None
-    proxies = tuple(settings.TRUSTED_PROXIES)
-    if remote is None or not proxies or not _read(remote, proxies)[1]:
+    if remote is None or not settings.TRUSTED_PROXIES or not _read(remote)[1]:
         return remote
     forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
     for hop in reversed([part.strip() for part in forwarded.split(",") if part.strip()]):
-        spelled, trusted = _read(hop, proxies)
+        spelled, trusted = _read(hop)
         if not trusted:
             return spelled
     return remote
