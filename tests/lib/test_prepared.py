@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from django.db import OperationalError, connection
+from django.db import DataError, IntegrityError, OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from groundswell.lib.prepared import fetch_prepared
@@ -170,3 +170,40 @@ def test_behind_a_transaction_pooler_nothing_is_prepared(settings: Any) -> None:
         assert fetch_prepared(BY_PK, [ann.pk]) == [("Ann",)]
 
     assert [text for text, _runs in _prepared_statements() if TABLE in text] == []
+
+
+BY_EMAILS = f'SELECT "first_name" FROM "{TABLE}" WHERE "email_normalised" = ANY(%s)'  # noqa: S608
+
+
+@ON_POSTGRESQL
+@pytest.mark.django_db(transaction=True)
+def test_its_statements_outlive_a_rollback_inside_a_transaction() -> None:
+    # psycopg deallocates every statement of a connection after a rollback once it
+    # has prepared one itself: a read after a savepoint's rollback then failed and
+    # took the signer's transaction with it.
+    ann = _person("Ann")
+    with transaction.atomic():
+        assert fetch_prepared(BY_PK, [ann.pk]) == [("Ann",)]
+        assert fetch_prepared(BY_EMAILS, [["Ann@example.org", "x@example.org"]]) == [("Ann",)]
+        with pytest.raises(IntegrityError), transaction.atomic():
+            _person("Ann")
+        assert fetch_prepared(BY_PK, [ann.pk]) == [("Ann",)]
+        assert fetch_prepared(BY_EMAILS, [["Ann@example.org"]]) == [("Ann",)]
+
+
+@ON_POSTGRESQL
+@pytest.mark.django_db
+def test_it_passes_nulls_booleans_arrays_and_times_as_psycopg_would() -> None:
+    at = Person.objects.create(email="a@example.org", email_normalised="a@example.org").created_at
+    sql = "SELECT %s::int IS NULL, NOT %s::boolean, cardinality(%s::text[]), %s::timestamptz"
+
+    assert fetch_prepared(sql, [None, True, ['a "b"', "c,d", "{e}"], at]) == [(True, False, 3, at)]
+
+
+@ON_POSTGRESQL
+@pytest.mark.django_db
+def test_text_with_a_nul_is_refused_not_cut_short() -> None:
+    _person("Ann")
+
+    with pytest.raises(DataError):
+        fetch_prepared(f'SELECT 1 FROM "{TABLE}" WHERE "first_name" = %s', ["Ann\x00 or not"])  # noqa: S608
