@@ -31,9 +31,9 @@ def fetch_prepared(sql: str, params: Sequence[Any], using: str = DEFAULT_DB_ALIA
     call). On PostgreSQL the statement is prepared on the connection at its first use
     and run from then on without being parsed and planned again: the member query of
     a recognised page cost PostgreSQL 190 µs of CPU a time planned afresh, 40 µs
-    prepared (docs/performance.md). Django turns psycopg's preparing off (it quotes
-    values into the text on the client); this read asks for it on a cursor that sends
-    values apart.
+    prepared (docs/performance.md). Django quotes values into the text on the client;
+    this read sends them apart, straight through libpq (_run_named), or through
+    psycopg's cursor on a connection where psycopg prepares statements itself.
 
     It also stands for Django's health check of a connection kept from an earlier
     request (a `SELECT 1` round trip before the first statement): the read itself
