@@ -34,7 +34,7 @@ KEYWORD_WRITES = {"update"}
 ALLOWED = {
     "demo/": "the demo's campaigns and staff login, loaded by a command into a demo database",
     "benchsupport/views.py": "a bench-only raw table, not a model of ours",
-    "lib/db.py": "insert_all and select_where: the bulk SQL helpers that actions call",
+    "lib/inserts.py": "insert_all and insert_values: bulk inserts that actions and the flush call",
     "lib/prepared.py": "fetch_prepared: runs the reads select_where (lib/db.py) hands it",
     "lib/turns.py::turn_if_free": "PRAGMA busy_timeout set and put back: no row",
     "mailings/claims.py": "the send loop's conditional-UPDATE claims and recorded answers",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import time
 import weakref
@@ -107,6 +108,8 @@ _PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
 _named: weakref.WeakKeyDictionary[psycopg.Connection[Any], dict[str, bytes]] = (
     weakref.WeakKeyDictionary()
 )
+# Names no statement of ours has had in this process (one dropped is never reused).
+_names = itertools.count(1)
 _PLACEHOLDER = re.compile(r"%[sb]|%%")
 
 
@@ -157,7 +160,7 @@ def _run_named(raw: psycopg.Connection[Any], sql: str, params: Sequence[Any]) ->
         for attempt in (1, 2):
             name = names.get(sql)
             if name is None:
-                name = f"groundswell_{len(names) + 1}".encode()
+                name = f"groundswell_{next(_names)}".encode()
                 _check(raw, raw.pgconn.prepare(name, _numbered(sql)))
                 names[sql] = name
             # None is NULL to libpq (and to psycopg's binding of it).

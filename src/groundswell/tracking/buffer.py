@@ -4,7 +4,7 @@ A redirect must not wait for an INSERT (and its commit) to answer. Each process
 keeps one `EventBuffer` per kind of event; `add()` only appends under a lock.
 A daemon thread writes whatever has gathered every `TRACKING_FLUSH_SECONDS`
 (default 1 s), or at once when `TRACKING_BATCH_SIZE` (default 500) events wait,
-in one transaction (rows of values, lib/db.insert_values). At normal process exit
+in one transaction (rows of values, lib/inserts.insert_values). At normal process exit
 `atexit` writes the rest (a web worker's exit too: `groundswell serve` stops its
 workers so that they exit).
 With `TRACKING_BACKGROUND_FLUSHES` off there is no thread: events wait until the

@@ -135,7 +135,7 @@ def _chunks(items: Sequence[E], size: int) -> list[Sequence[E]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-# What a flush writes of each event: values, not model instances (lib/db.insert_values).
+# What a flush writes of each event: values, not model instances (lib/inserts.insert_values).
 CLICK_FIELDS = (
     "mailing_id",
     "link_number",
