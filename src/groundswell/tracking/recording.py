@@ -284,10 +284,9 @@ def _by_recipient(
     and filtered every row: each flush of the click wave read the whole list's
     copies, or every click of the last seconds (docs/performance.md). SQLite finds
     the same index for IN lists."""
-    mailing_ids = {m for m, _p in keys}
-    person_ids = {p for _m, p in keys}
     matching = model._default_manager.filter(**conditions)
     if connection.vendor != "postgresql":
+        mailing_ids, person_ids = {m for m, _p in keys}, {p for _m, p in keys}
         rows = matching.filter(each_in(model, mailing=mailing_ids, person=person_ids))
         found = rows.values_list("mailing_id", "person_id", *fields)
         return [row for row in found if (row[0], row[1]) in keys]
