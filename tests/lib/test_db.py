@@ -17,6 +17,7 @@ from groundswell.lib.db import (
     bind_on_server,
     check_connection_after_idle,
     column_in,
+    column_of,
     each_in,
     insert_all,
     insert_values,
@@ -170,6 +171,12 @@ class TestInsertValues:
         insert_values(Click, self.FIELDS, [(cast.mailing.pk, 1, None, at, None, 7, False, "")])
 
         assert Click.objects.get().user_agent == "7"
+
+
+def test_column_of_names_a_field_s_column_with_its_table_both_quoted() -> None:
+    quote = connection.ops.quote_name
+    assert column_of(Click, "person") == f"{quote('tracking_click')}.{quote('person_id')}"
+    assert column_of(Click, "person_id") == column_of(Click, "person")
 
 
 @pytest.mark.django_db

@@ -56,19 +56,24 @@ def column_in(
     return f"{column} IN ({', '.join(['%s'] * len(values))})", values
 
 
+def column_of(model: type[Model], name: str, using: str = DEFAULT_DB_ALIAS) -> str:
+    """The column of `model`'s field `name`, quoted and named with its table, for SQL
+    written by hand."""
+    meta = model._meta
+    field = meta.get_field(name)
+    assert isinstance(field, Field) and field.column
+    quote = connections[using].ops.quote_name
+    return f"{quote(meta.db_table)}.{quote(field.column)}"
+
+
 def each_in(model: type[Model], using: str = DEFAULT_DB_ALIAS, **values: Collection[Any]) -> RawSQL:
     """A condition for filter(): each named field is one of its values, written as
     column_in writes it. An ORM `__in` of a few hundred values costs more Python, in
     preparing each value and in psycopg splitting a statement of hundreds of
     placeholders, than the rows read with it (the click flush's reads)."""
-    meta = model._meta
-    quote = connections[using].ops.quote_name
     clauses, params = [], []
     for name, among in values.items():
-        field = meta.get_field(name)
-        assert isinstance(field, Field) and field.column
-        column = f"{quote(meta.db_table)}.{quote(field.column)}"
-        clause, clause_params = column_in(column, among, using)
+        clause, clause_params = column_in(column_of(model, name, using), among, using)
         clauses.append(clause)
         params += clause_params
     # Names from the model's metadata, quoted; the values are parameters.

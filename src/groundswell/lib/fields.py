@@ -45,7 +45,7 @@ def optional_link(
 
 def time_added(verbose_name: StrOrPromise, **options: Any) -> models.DateTimeField[Any, datetime]:
     """When the row was added: set by save() on insert, never changed after. Inserts
-    that bypass save() (lib/db.py, demo/load.py) set it themselves."""
+    that bypass save() (lib/inserts.py, demo/load.py) set it themselves."""
     return models.DateTimeField(verbose_name, auto_now_add=True, **options)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg
+import psycopg.abc
 import psycopg.errors
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
@@ -120,6 +121,7 @@ def _as_text(raw: psycopg.Connection[Any], params: Sequence[Any]) -> list[bytes 
     time) by psycopg's dumpers. Text holding a NUL is refused, as psycopg refuses it:
     libpq would end it there."""
     texts: list[bytes | None] = []
+    transformer: psycopg.abc.Transformer | None = None
     for value in params:
         kind = type(value)
         if value is None:
@@ -129,7 +131,8 @@ def _as_text(raw: psycopg.Connection[Any], params: Sequence[Any]) -> list[bytes 
         elif kind is int or (kind is str and "\x00" not in value):
             texts.append(str(value).encode())
         else:
-            dumped = Transformer(raw).dump_sequence([value], [PyFormat.TEXT])[0]
+            transformer = transformer or Transformer(raw)
+            dumped = transformer.dump_sequence([value], [PyFormat.TEXT])[0]
             texts.append(None if dumped is None else bytes(dumped))
     return texts
 

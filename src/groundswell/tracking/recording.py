@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from groundswell.lib.clients import client_address_in
-from groundswell.lib.db import each_in, insert_values
+from groundswell.lib.db import column_of, each_in, insert_values
 from groundswell.lib.metrics import CLICKS_RECORDED
 from groundswell.lib.numbers import bounded_int
 from groundswell.lib.tokens import MemberToken, read_member_token
@@ -290,14 +290,8 @@ def _by_recipient(
         rows = matching.filter(each_in(model, mailing=mailing_ids, person=person_ids))
         found = rows.values_list("mailing_id", "person_id", *fields)
         return [row for row in found if (row[0], row[1]) in keys]
-    meta = model._meta
-    quote = connection.ops.quote_name
-    table = quote(meta.db_table)
-    column = {}
-    for name in ("mailing", "person", *fields):
-        field = meta.get_field(name)
-        assert isinstance(field, models.Field) and field.column
-        column[name] = quote(field.column)
+    table = connection.ops.quote_name(model._meta.db_table)
+    column = {name: column_of(model, name) for name in ("mailing", "person", *fields)}
     where: str = ""
     params: Sequence[Any] = ()
     if conditions:
@@ -307,9 +301,9 @@ def _by_recipient(
     # the planner could again choose to make by reading the whole table.
     sql = (
         f"SELECT k.m, k.p, r.* FROM unnest(%s::bigint[], %s::bigint[]) AS k(m, p) "  # noqa: S608
-        f"CROSS JOIN LATERAL (SELECT {', '.join(f'{table}.{column[f]}' for f in fields)} "
-        f"FROM {table} WHERE {table}.{column['mailing']} = k.m "
-        f"AND {table}.{column['person']} = k.p{f' AND {where}' if where else ''} OFFSET 0) AS r"
+        f"CROSS JOIN LATERAL (SELECT {', '.join(column[f] for f in fields)} "
+        f"FROM {table} WHERE {column['mailing']} = k.m "
+        f"AND {column['person']} = k.p{f' AND {where}' if where else ''} OFFSET 0) AS r"
     )
     ordered = list(keys)
     with connection.cursor() as cursor:
