@@ -9,6 +9,7 @@ from django.utils import timezone
 from groundswell.mailings.links import web_version_path
 from groundswell.mailings.models import Mailing, MailingStatus
 from groundswell.mailings.rendering import prepare_mailing
+from tests.cast import make_org, staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +34,22 @@ class TestWebVersion:
 
     def test_it_hides_a_draft(self, mailing: Mailing) -> None:
         assert Client().get(web_version_path(mailing.pk)).status_code == 404
+
+    def test_it_shows_a_draft_to_staff_who_may_see_it_following_a_test_copy(
+        self, mailing: Mailing
+    ) -> None:
+        response = staff_client("ana", mailing.organisation, role="viewer").get(
+            web_version_path(mailing.pk)
+        )
+        assert response.status_code == 200
+        assert "Dear friend," in response.content.decode()
+        # It changes with each edit and is not for everyone: no cache keeps it.
+        assert response["Cache-Control"] == "private, no-store"
+
+    def test_it_hides_a_draft_from_staff_of_another_organisation(self, mailing: Mailing) -> None:
+        other = make_org("Other Voice", "other-voice")
+        client = staff_client("eve", other)
+        assert client.get(web_version_path(mailing.pk)).status_code == 404
 
     def test_it_refuses_a_guessed_address(self, mailing: Mailing) -> None:
         start(mailing)

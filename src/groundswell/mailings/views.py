@@ -385,14 +385,19 @@ def unknown_copies(mailing: Mailing) -> QuerySet[MailingRecipient]:
 
 @require_GET
 def web_version(request: HttpRequest, mailing_id: int, tag: str) -> HttpResponse:
-    """The public copy ("view in your browser"): only once the send has started."""
+    """The public copy ("view in your browser"): public once the send has started;
+    before, only for staff who may see the mailing (following a test copy's link)."""
     if not links.is_web_version_tag(mailing_id, tag):
         raise Http404
-    mailing = Mailing.objects.filter(pk=mailing_id, started_at__isnull=False).first()
+    mailing = Mailing.objects.filter(pk=mailing_id).first()
     if mailing is None:
+        raise Http404
+    public = mailing.started_at is not None
+    if not public and not can(request.user, mailing.organisation_id, Permission.FIGURES):
         raise Http404
     response = HttpResponse(rendering.render_web_version(mailing))
     response["Content-Security-Policy"] = WEB_VERSION_CSP
     response["Referrer-Policy"] = "no-referrer"
-    response["Cache-Control"] = "public, max-age=300"
+    # A draft's copy changes with each edit and is not for everyone: never kept.
+    response["Cache-Control"] = "public, max-age=300" if public else "private, no-store"
     return response

@@ -8,6 +8,7 @@ emptied when it grows past MAX_ENTRIES (guessed numbers cannot fill memory).
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from groundswell.lib.numbers import MAX_STORED_BIGINT, bounded_int
@@ -33,7 +34,7 @@ def link_destination(mailing_id: int, number: int) -> str | None:
     url = (
         TrackedLink.objects.filter(mailing_id=mailing_id, number=number)
         # A draft's links change with every edit and nobody has been sent them: not
-        # served (staff following a test copy's link go through draft_link_for_staff).
+        # served (staff following a test copy's link: draft_link and may_follow).
         .exclude(mailing__status=MailingStatus.DRAFT)
         .values_list("url", flat=True)
         .first()
@@ -53,12 +54,17 @@ def cached_link(mailing_id: int, number: int) -> tuple[float, str | None] | None
     return cached
 
 
-def draft_link_for_staff(user: Any, mailing_id: int, number: int) -> str | None:
-    """The destination of a draft's link, for a staff user who may see that mailing
-    (clicking through a test copy), never cached; None for anyone else."""
+@dataclass(frozen=True)
+class DraftLink:
+    """A link of a mailing not sent yet, as its test copies carry it."""
+
+    url: str
+    organisation_id: int
+
+
+def draft_link(mailing_id: int, number: int) -> DraftLink | None:
+    """Link `number` of a draft mailing, never cached; None when there is none."""
     if bounded_int(mailing_id, MAX_STORED_BIGINT) is None or bounded_int(number) is None:
-        return None
-    if not getattr(user, "is_authenticated", False):
         return None
     row = (
         TrackedLink.objects.filter(
@@ -67,9 +73,15 @@ def draft_link_for_staff(user: Any, mailing_id: int, number: int) -> str | None:
         .values_list("url", "mailing__organisation_id")
         .first()
     )
-    if row is None or not can(user, row[1], Permission.FIGURES):
-        return None
-    return row[0]
+    return None if row is None else DraftLink(url=row[0], organisation_id=row[1])
+
+
+def may_follow(user: Any, link: DraftLink) -> bool:
+    """Whether a signed-in staff user may see the draft, and so follow its links
+    (clicking through a test copy)."""
+    return bool(getattr(user, "is_authenticated", False)) and can(
+        user, link.organisation_id, Permission.FIGURES
+    )
 
 
 def clear_link_cache() -> None:
