@@ -6,9 +6,11 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
-from groundswell.mailings.models import MailingStatus
+from groundswell.mailings.models import MailingStatus, TrackedLink
 from groundswell.orgs.models import Organisation
 from groundswell.tracking.models import Click
 from groundswell.tracking.recording import flush_all
@@ -55,6 +57,15 @@ class TestDraftLinks:
         assert response.status_code == 302
         assert response["Location"] == path
         assert client.get(path)["Location"] == draft.links[1].url
+
+    def test_it_asks_the_database_about_a_draft_s_link_once_in_a_while_not_at_each_request(
+        self, client: Client, draft: Cast
+    ) -> None:
+        path = f"/go/{draft.mailing.pk}/2/"
+        client.get(path)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(path).status_code == 404
+        assert not [q for q in queries if TrackedLink._meta.db_table in q["sql"]]
 
     def test_an_unknown_link_is_still_unknown(self, client: Client, draft: Cast) -> None:
         response = client.get(f"/go/{draft.mailing.pk}/99/")

@@ -19,40 +19,6 @@ FOUND_SECONDS = 60.0
 MISSING_SECONDS = 5.0
 MAX_ENTRIES = 10_000
 
-_cache: dict[tuple[int, int], tuple[float, str | None]] = {}
-
-
-def link_destination(mailing_id: int, number: int) -> str | None:
-    """The stored destination of link `number` in the mailing, or None."""
-    if bounded_int(mailing_id, MAX_STORED_BIGINT) is None or bounded_int(number) is None:
-        return None  # /go/ takes any digits; the database would refuse these
-    key = (mailing_id, number)
-    now = time.monotonic()
-    cached = _cache.get(key)
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    url = (
-        TrackedLink.objects.filter(mailing_id=mailing_id, number=number)
-        # A draft's links change with every edit and nobody has been sent them: not
-        # served (staff following a test copy's link: draft_link and may_follow).
-        .exclude(mailing__status=MailingStatus.DRAFT)
-        .values_list("url", flat=True)
-        .first()
-    )
-    if len(_cache) >= MAX_ENTRIES:
-        _cache.clear()
-    _cache[key] = (now + (FOUND_SECONDS if url is not None else MISSING_SECONDS), url)
-    return url
-
-
-def cached_link(mailing_id: int, number: int) -> tuple[float, str | None] | None:
-    """The cache's entry for this link while it is still fresh, as the very object kept
-    (tracking/fastpath.py tests it by identity), or None."""
-    cached = _cache.get((mailing_id, number))
-    if cached is None or cached[0] <= time.monotonic():
-        return None
-    return cached
-
 
 @dataclass(frozen=True)
 class DraftLink:
@@ -62,18 +28,59 @@ class DraftLink:
     organisation_id: int
 
 
-def draft_link(mailing_id: int, number: int) -> DraftLink | None:
-    """Link `number` of a draft mailing, never cached; None when there is none."""
+# Per link: until when the entry holds, the destination served to everyone (None for
+# a draft's link or a link not found), and the draft's link if it is one.
+Entry = tuple[float, str | None, DraftLink | None]
+_cache: dict[tuple[int, int], Entry] = {}
+
+
+def _entry(mailing_id: int, number: int) -> Entry | None:
     if bounded_int(mailing_id, MAX_STORED_BIGINT) is None or bounded_int(number) is None:
-        return None
+        return None  # /go/ takes any digits; the database would refuse these
+    key = (mailing_id, number)
+    now = time.monotonic()
+    cached = _cache.get(key)
+    if cached is not None and cached[0] > now:
+        return cached
     row = (
-        TrackedLink.objects.filter(
-            mailing_id=mailing_id, number=number, mailing__status=MailingStatus.DRAFT
-        )
-        .values_list("url", "mailing__organisation_id")
+        TrackedLink.objects.filter(mailing_id=mailing_id, number=number)
+        .values_list("url", "mailing__status", "mailing__organisation_id")
         .first()
     )
-    return None if row is None else DraftLink(url=row[0], organisation_id=row[1])
+    url, draft = None, None
+    if row is not None and row[1] == MailingStatus.DRAFT:
+        # A draft's links change with every edit and nobody has been sent them: not
+        # served, but to staff following a test copy's link (may_follow).
+        draft = DraftLink(url=row[0], organisation_id=row[2])
+    elif row is not None:
+        url = row[0]
+    if len(_cache) >= MAX_ENTRIES:
+        _cache.clear()
+    entry = (now + (FOUND_SECONDS if url is not None else MISSING_SECONDS), url, draft)
+    _cache[key] = entry
+    return entry
+
+
+def link_destination(mailing_id: int, number: int) -> str | None:
+    """The stored destination of link `number` in the mailing, or None (also for a
+    draft's link)."""
+    entry = _entry(mailing_id, number)
+    return None if entry is None else entry[1]
+
+
+def draft_link(mailing_id: int, number: int) -> DraftLink | None:
+    """Link `number` of a draft mailing, or None; kept as briefly as a link not found."""
+    entry = _entry(mailing_id, number)
+    return None if entry is None else entry[2]
+
+
+def cached_link(mailing_id: int, number: int) -> Entry | None:
+    """The cache's entry for this link while it is still fresh, as the very object kept
+    (tracking/fastpath.py tests it by identity), or None."""
+    cached = _cache.get((mailing_id, number))
+    if cached is None or cached[0] <= time.monotonic():
+        return None
+    return cached
 
 
 def may_follow(user: Any, link: DraftLink) -> bool:
