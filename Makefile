@@ -67,7 +67,8 @@ bench: $(STAMP)
 	  || echo "wrk not installed: bench/sign.py uses its asyncio client instead"
 	$(BIN)/python bench/sign.py $(BENCH_ARGS)
 
-## The click wave after a send: member pages, one-click signing, /go/ (issue 21).
+## The click wave after a send alone: member pages, one-click signing, /go/ (issue 21;
+## `make bench` runs these scenarios too).
 bench-wave: $(STAMP)
 	$(BIN)/python bench/sign.py --wave $(BENCH_ARGS)
 
