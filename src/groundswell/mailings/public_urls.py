@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from groundswell.mailings import views
+from groundswell.mailings.web_version import web_version
 
 urlpatterns = [
-    path("<int:mailing_id>-<str:tag>/", views.web_version, name="mailing-web-version"),
+    path("<int:mailing_id>-<str:tag>/", web_version, name="mailing-web-version"),
 ]

@@ -47,7 +47,6 @@ PREVIEW_CSP = (
     "sandbox allow-popups allow-popups-to-escape-sandbox; "
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 )
-WEB_VERSION_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:"
 
 
 def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
@@ -381,23 +380,3 @@ mailing_cancel = _control_view(send.do_cancel_send, gettext_lazy("The send is ca
 def unknown_copies(mailing: Mailing) -> QuerySet[MailingRecipient]:
     """The mailing's copies in doubt (see unknown_views.py)."""
     return MailingRecipient.objects.filter(mailing=mailing, state=RecipientState.UNKNOWN)
-
-
-@require_GET
-def web_version(request: HttpRequest, mailing_id: int, tag: str) -> HttpResponse:
-    """The public copy ("view in your browser"): public once the send has started;
-    before, only for staff who may see the mailing (following a test copy's link)."""
-    if not links.is_web_version_tag(mailing_id, tag):
-        raise Http404
-    mailing = Mailing.objects.filter(pk=mailing_id).first()
-    if mailing is None:
-        raise Http404
-    public = mailing.started_at is not None
-    if not public and not can(request.user, mailing.organisation_id, Permission.FIGURES):
-        raise Http404
-    response = HttpResponse(rendering.render_web_version(mailing))
-    response["Content-Security-Policy"] = WEB_VERSION_CSP
-    response["Referrer-Policy"] = "no-referrer"
-    # A draft's copy changes with each edit and is not for everyone: never kept.
-    response["Cache-Control"] = "public, max-age=300" if public else "private, no-store"
-    return response
