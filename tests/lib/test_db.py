@@ -156,6 +156,21 @@ class TestInsertValues:
         assert stored[:3] == rows[:3]
         assert sorted(stored[3:], key=lambda r: r[5]) == sorted(rows[3:], key=lambda r: r[5])
 
+    @pytest.mark.parametrize(
+        "written", ["2001:0DB8:0000:0000:0000:0000:0000:0001", "::ffff:192.0.2.9", "0::1"]
+    )
+    def test_it_stores_an_address_in_any_written_form_as_the_orm_does(self, written) -> None:
+        cast = make_cast()
+        at = timezone.now()
+        Click.objects.create(mailing=cast.mailing, link_number=1, clicked_at=at, ip_address=written)
+
+        insert_values(Click, self.FIELDS, [(cast.mailing.pk, 2, None, at, written, "", False, "")])
+
+        by_orm, by_values = Click.objects.order_by("link_number").values_list(
+            "ip_address", flat=True
+        )
+        assert by_values == by_orm
+
     def test_it_wants_a_value_for_every_field_but_the_key(self) -> None:
         cast = make_cast()
 

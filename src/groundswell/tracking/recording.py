@@ -221,10 +221,16 @@ def _click_rows(events: Sequence[ClickEvent]) -> list[Row]:
     known = [i for i, e in enumerate(events) if e.person_id is not None]
     if known:
         keys = {(events[i].mailing_id, events[i].person_id) for i in known}
-        # Not "sent_at is set" in the query: SQLite then walked the mailing's every
-        # recipient along its sent_at index.
+        # Only copies sent late enough for a click of the batch to come too soon: after
+        # a send, none, instead of a row (and a time to load) for every clicker.
+        # SQLite, which plans without statistics, is not asked it: with a condition
+        # on sent_at it walked the mailing's every recipient along its sent_at index.
+        since = min(events[i].at for i in known) - timedelta(seconds=machine.AFTER_SEND_SECONDS)
+        late = {"sent_at__gt": since} if connection.vendor == "postgresql" else {}
         sent: dict[tuple[int, int | None], datetime | None] = {
-            (m, p): at for m, p, at in _by_recipient(MailingRecipient, keys, ("sent_at",)) if at
+            (m, p): at
+            for m, p, at in _by_recipient(MailingRecipient, keys, ("sent_at",), **late)
+            if at
         }
         for i in known:
             e = events[i]
@@ -306,8 +312,12 @@ def _by_recipient(
         f"AND {column['person']} = k.p{f' AND {where}' if where else ''} OFFSET 0) AS r"
     )
     ordered = list(keys)
+    # The ids as array literals: psycopg's list dumper quotes an array value by value
+    # in Python, a third of this read's client time for 500 clickers.
+    mailings = "{" + ",".join(str(m) for m, _p in ordered) + "}"
+    people = "{" + ",".join(str(p) for _m, p in ordered) + "}"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [[m for m, _p in ordered], [p for _m, p in ordered], *params])
+        cursor.execute(sql, [mailings, people, *params])
         return cursor.fetchall()
 
 
