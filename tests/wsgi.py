@@ -34,10 +34,26 @@ def call(
     **extra: str,
 ) -> tuple[str, dict[str, str], bytes]:
     """One request: its status line, headers and body."""
+    status, headers, body = call_with_header_list(
+        app, path, query, method=method, host=host, **extra
+    )
+    return status, dict(headers), body
+
+
+def call_with_header_list(
+    app: WSGIApp,
+    path: str,
+    query: str = "",
+    *,
+    method: str = "GET",
+    host: str = "testserver",
+    **extra: str,
+) -> tuple[str, list[tuple[str, str]], bytes]:
+    """The same, with the headers as sent: a name may come more than once (Set-Cookie)."""
     answer: dict[str, Any] = {}
 
     def start_response(status: str, headers: list, exc_info: Any = None) -> None:
-        answer["status"], answer["headers"] = status, dict(headers)
+        answer["status"], answer["headers"] = status, list(headers)
 
     environ = {
         "REQUEST_METHOD": method,
@@ -53,4 +69,11 @@ def call(
         **extra,
     }
     chunks: Iterable[bytes] = app(environ, start_response)
-    return answer["status"], answer["headers"], b"".join(chunks)
+    try:
+        body = b"".join(chunks)
+    finally:
+        # As a WSGI server does: Django's response sends request_finished on close.
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+    return answer["status"], answer["headers"], body

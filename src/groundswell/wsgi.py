@@ -7,12 +7,18 @@ django_application = get_wsgi_application()
 
 # Imported once Django is set up: it reads the petition caches.
 from groundswell.lib.addresses import warm_up  # noqa: E402
-from groundswell.petitions.fastpath import CountJsonFromMemory  # noqa: E402
+from groundswell.petitions.fastpath import (  # noqa: E402
+    CountJsonFromMemory,
+    RecognisedPagesInFront,
+)
 from groundswell.tracking.fastpath import TrackedLinksFromMemory  # noqa: E402
 
 # The petition count JSON, and the mailings' tracked links, answered from memory
-# while nothing they show has changed.
-application = CountJsonFromMemory(TrackedLinksFromMemory(django_application))
+# while nothing they show has changed; a member's petition page, in front of
+# Django's middleware.
+application = CountJsonFromMemory(
+    TrackedLinksFromMemory(RecognisedPagesInFront(django_application))
+)
 
 # Before the first request, not by its first signers all at once (addresses.warm_up).
 warm_up()

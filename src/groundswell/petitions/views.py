@@ -14,7 +14,7 @@ from groundswell.lib.db import DATABASE_AWAY
 from groundswell.lib.numbers import bounded_int
 from groundswell.lib.tokens import MemberToken, read_member_token
 from groundswell.members.models import Person
-from groundswell.members.recognition import forget, recognise, remember
+from groundswell.members.recognition import Recognition, forget, recognise, remember
 from groundswell.petitions import pages
 from groundswell.petitions.actions.signing import SignatureDetails, SignResult, prepare_signature
 from groundswell.petitions.counter import petition_count
@@ -60,29 +60,39 @@ def petition_page(request: HttpRequest, slug: str) -> HttpResponse:
         request, request.GET.get("akid"), [o.pk for o in public.sponsors], only=GREETED_BY
     )
     if member is not None and public.petition.status == PetitionStatus.OPEN:
-        link_number = request.GET.get("t", "")
-        member_link_followed.send(
-            None,
-            request=request,
-            link_number=link_number,
-            token=request.GET.get("akid"),
-            member=member.member_token,
-        )
-        html = pages.render_recognised_page(
-            request,
-            public,
-            member.person,
-            member.token,
-            link_number if bounded_int(link_number) is not None else "",
-            consented=member.consented,
-        )
-        response = HttpResponse(html)
-        remember(request, response, member)
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return recognised_page(request, public, member)
     response = HttpResponse(pages.render_petition_page(request, public))
     # It carries this visitor's CSRF token: browsers may keep it, shared caches may not.
     response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def recognised_page(
+    request: HttpRequest, public: pages.PublicPetition, member: Recognition
+) -> HttpResponse:
+    """The open petition's page for a member recognised by their link or cookie: the
+    view's answer, and the one given in front of Django (fastpath.RecognisedPagesInFront)."""
+    link_number = request.GET.get("t", "")
+    html = pages.render_recognised_page(
+        request,
+        public,
+        member.person,
+        member.token,
+        link_number if bounded_int(link_number) is not None else "",
+        consented=member.consented,
+    )
+    # Once the page is made: a read of it that failed (the count, the recent signers)
+    # sends the request on to Django's 503, which must not count the click again.
+    member_link_followed.send(
+        None,
+        request=request,
+        link_number=link_number,
+        token=request.GET.get("akid"),
+        member=member.member_token,
+    )
+    response = HttpResponse(html)
+    remember(request, response, member)
+    response["Cache-Control"] = "private, no-store"
     return response
 
 
