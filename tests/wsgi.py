@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from django.core.handlers.wsgi import WSGIHandler
 
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+from groundswell.lib.replayed import WSGIApp, answer_through
 
 
 class CountingDjango:
@@ -25,18 +25,10 @@ class CountingDjango:
 
 
 def call(
-    app: WSGIApp,
-    path: str,
-    query: str = "",
-    *,
-    method: str = "GET",
-    host: str = "testserver",
-    **extra: str,
+    app: WSGIApp, path: str, query: str = "", **options: Any
 ) -> tuple[str, dict[str, str], bytes]:
-    """One request: its status line, headers and body."""
-    status, headers, body = call_with_header_list(
-        app, path, query, method=method, host=host, **extra
-    )
+    """One request: its status line, headers and body (options: call_with_header_list's)."""
+    status, headers, body = call_with_header_list(app, path, query, **options)
     return status, dict(headers), body
 
 
@@ -49,12 +41,9 @@ def call_with_header_list(
     host: str = "testserver",
     **extra: str,
 ) -> tuple[str, list[tuple[str, str]], bytes]:
-    """The same, with the headers as sent: a name may come more than once (Set-Cookie)."""
-    answer: dict[str, Any] = {}
-
-    def start_response(status: str, headers: list, exc_info: Any = None) -> None:
-        answer["status"], answer["headers"] = status, list(headers)
-
+    """The same, with the headers as sent: a name may come more than once (Set-Cookie).
+    The body is read and closed as a WSGI server does (Django's response sends
+    request_finished on close)."""
     environ = {
         "REQUEST_METHOD": method,
         "PATH_INFO": path,
@@ -68,12 +57,5 @@ def call_with_header_list(
         "wsgi.url_scheme": "http",
         **extra,
     }
-    chunks: Iterable[bytes] = app(environ, start_response)
-    try:
-        body = b"".join(chunks)
-    finally:
-        # As a WSGI server does: Django's response sends request_finished on close.
-        close = getattr(chunks, "close", None)
-        if close is not None:
-            close()
-    return answer["status"], answer["headers"], body
+    answer = answer_through(app, environ, lambda *args: None)
+    return answer.status, list(answer.headers), answer.body

@@ -34,6 +34,16 @@ class Answer:
         return [self.body]
 
 
+def request_facets(environ: dict[str, Any]) -> tuple[str, str, str]:
+    """What of a request the headers Django adds may depend on besides the path: the
+    Host it accepted, the scheme (an https redirect, HSTS) and the proxy's word on it."""
+    return (
+        environ.get("HTTP_HOST", ""),
+        environ.get("wsgi.url_scheme", ""),
+        environ.get("HTTP_X_FORWARDED_PROTO", ""),
+    )
+
+
 def answer_through(
     app: WSGIApp, environ: dict[str, Any], start_response: Callable[..., Any]
 ) -> Answer:

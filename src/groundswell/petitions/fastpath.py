@@ -29,7 +29,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 
 from groundswell.lib.logs import start_request
 from groundswell.lib.metrics import HTTP_RESPONSES
-from groundswell.lib.replayed import Answer, WSGIApp, answer_through
+from groundswell.lib.replayed import Answer, WSGIApp, answer_through, request_facets
 from groundswell.members.recognition import COOKIE as RECOGNISED_COOKIE
 from groundswell.members.recognition import recognise
 from groundswell.petitions.counter import cached_petition_count
@@ -111,16 +111,6 @@ _PAGE = re.compile(r"/sign/([-a-zA-Z0-9_]+)/\Z")
 _ANSWERED_ANEW = {"set-cookie", "content-length", "vary"}
 
 
-def _facets(environ: dict[str, Any]) -> tuple[str, str, str]:
-    """What of the request the headers Django added may depend on: the Host it
-    accepted, the scheme (HSTS, the https redirect) and the proxy's word on it."""
-    return (
-        environ.get("HTTP_HOST", ""),
-        environ.get("wsgi.url_scheme", ""),
-        environ.get("HTTP_X_FORWARDED_PROTO", ""),
-    )
-
-
 class RecognisedPagesInFront:
     """The petition page of a member who follows their link (`?akid=`), answered in
     front of Django's middleware: the page the click wave after a send asks for most
@@ -153,7 +143,7 @@ class RecognisedPagesInFront:
         match = _PAGE.match(environ.get("PATH_INFO", ""))
         if match is None:
             return self.app(environ, start_response)
-        slug, facets = match[1], _facets(environ)
+        slug, facets = match[1], request_facets(environ)
         kept = self._kept.get((slug, facets))
         public = cached_public_petition(slug)
         if kept is not None and public is not None and public is kept.basis[0]:

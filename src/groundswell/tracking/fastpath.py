@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from groundswell.lib.metrics import HTTP_RESPONSES
-from groundswell.lib.replayed import Answer, WSGIApp, answer_through
+from groundswell.lib.replayed import Answer, WSGIApp, answer_through, request_facets
 from groundswell.tracking.links import cached_link
 from groundswell.tracking.recording import record_link_click
 
@@ -35,16 +35,6 @@ MAX_KEPT = 10_000
 # Digits as the URL pattern takes them, short enough to be a stored id (links.py
 # refuses bigger ones; those go through Django and get its 404).
 _GO = re.compile(r"/go/([0-9]{1,18})/([0-9]{1,9})/\Z")
-
-
-def _facets(environ: dict[str, Any]) -> tuple[str, str, str]:
-    """What of the request Django's answer may have depended on besides the link: the
-    Host it accepted and the scheme (an https redirect, HSTS)."""
-    return (
-        environ.get("HTTP_HOST", ""),
-        environ.get("wsgi.url_scheme", ""),
-        environ.get("HTTP_X_FORWARDED_PROTO", ""),
-    )
 
 
 def _member_token(query: str) -> str | None:
@@ -78,7 +68,7 @@ class TrackedLinksFromMemory:
         kept = self._kept.get(link)
         if (
             kept is not None
-            and kept.basis[1] == _facets(environ)
+            and kept.basis[1] == request_facets(environ)
             and cached_link(*link) is kept.basis[0]
         ):
             record_link_click(environ, link[0], link[1], _member_token(query))
@@ -105,6 +95,6 @@ class TrackedLinksFromMemory:
             with self._lock:
                 if len(self._kept) >= MAX_KEPT:
                     self._kept.clear()
-                answer.basis = (after, _facets(environ))
+                answer.basis = (after, request_facets(environ))
                 self._kept[link] = answer
         return [answer.body]
