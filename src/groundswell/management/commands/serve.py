@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import subprocess
 from collections.abc import Iterator
@@ -67,7 +68,7 @@ class Command(BaseCommand):
         os.environ["GROUNDSWELL_SERVE"] = "1"
         forward_stop_signals()
         with self.signature_writer():
-            Granian(
+            server = Granian(
                 target="groundswell.wsgi:application",
                 address=host,
                 port=port,
@@ -79,7 +80,11 @@ class Command(BaseCommand):
                 # A worker that has not stopped by then is killed, so the server is
                 # gone within ten seconds of Ctrl-C or SIGTERM whatever happens.
                 workers_kill_timeout=WORKERS_STOP_SECONDS,
-            ).serve()
+            )
+            # Granian warns when a worker has more threads than 2 x cores + 1. Ours
+            # are that many on purpose (see --threads), so nobody is told to cut them.
+            logging.getLogger("_granian").addFilter(_not_the_thread_count_warning)
+            server.serve()
 
     @contextlib.contextmanager
     def signature_writer(self) -> Iterator[None]:
@@ -118,6 +123,10 @@ WRITER_STOP_SECONDS = 2.5
 # default max_connections of 100, leaving room for the signature writer, task workers
 # and the administrator.
 POSTGRESQL_CONNECTIONS = 80
+
+
+def _not_the_thread_count_warning(record: logging.LogRecord) -> bool:
+    return "Python threads" not in record.getMessage()
 
 
 def default_threads(workers: int) -> int:
