@@ -57,6 +57,7 @@ def test_the_page_shows_the_end_of_the_send_and_a_copy_in_doubt(
         "() => document.querySelector('.progress-text').textContent.startsWith('3 of 4 sent')",
         timeout=10_000,
     )
+    assert page.eval_on_selector(".progress-meter", "m => [m.value, m.max]") == [3, 4]
     assert "1 recipient is unknown." in page.locator(".unknown-note").inner_text()
     assert page.locator("button", has_text="Pause").count() == 0
 
@@ -68,6 +69,21 @@ def test_the_page_shows_the_end_of_the_send_and_a_copy_in_doubt(
     assert page.locator(".unknown-none").inner_text() == "No recipient of this mailing is unknown."
     assert "alice" in page.locator(".unknown-decisions").inner_text()
     assert MailingRecipient.objects.get(pk=first.pk).state == RecipientState.SENT
+
+
+def test_without_javascript_the_page_shows_how_far_the_send_had_got(
+    live_server: Any, no_js_page: Any, org: Organisation, supporters: MailingList
+) -> None:
+    mailing = sending_mailing(org, supporters)
+    first, second, *_ = MailingRecipient.objects.filter(mailing=mailing).order_by("pk")
+    MailingRecipient.objects.filter(pk__in=[first.pk, second.pk]).update(state=RecipientState.SENT)
+
+    sign_in(no_js_page, live_server.url, f"/staff/mailings/{mailing.pk}/")
+
+    line = no_js_page.locator(".progress-text").inner_text()
+    assert line == "2 of 4 sent · 0 per second · 0 failed · 0 unknown"
+    meter = no_js_page.locator(".progress-meter")
+    assert (meter.get_attribute("value"), meter.get_attribute("max")) == ("2", "4")
 
 
 def test_the_page_waits_while_staff_type_a_test_address(

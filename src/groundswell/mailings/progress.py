@@ -10,6 +10,8 @@ from django.db.models import Count, Min, Q
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -102,6 +104,25 @@ def progress(mailing: Mailing) -> dict[str, Any]:
         "started_at": mailing.started_at.isoformat() if mailing.started_at else None,
         "finished_at": mailing.finished_at.isoformat() if mailing.finished_at else None,
     }
+
+
+# The staff page's line under its bar: drawn with the page, then kept up by its script.
+PROGRESS_LINE = gettext_lazy(
+    "SENT of TOTAL sent · RATE per second · FAILED failed · UNKNOWN unknown"
+)
+
+
+def progress_line(figures: dict[str, Any]) -> str:
+    line = str(PROGRESS_LINE)
+    for placeholder, key in (
+        ("SENT", "sent"),
+        ("TOTAL", "total"),
+        ("RATE", "rate"),
+        ("FAILED", "failed"),
+        ("UNKNOWN", "unknown"),
+    ):
+        line = line.replace(placeholder, number_format(figures[key] or 0, force_grouping=True))
+    return line
 
 
 def pending_count(mailing_id: int, states: Iterable[str] = PENDING_STATES) -> int:

@@ -36,7 +36,7 @@ from groundswell.mailings.models import (
     RecipientState,
     TrackedLink,
 )
-from groundswell.mailings.progress import sent_count
+from groundswell.mailings.progress import PROGRESS_LINE, progress, progress_line, sent_count
 from groundswell.mailings.targeting import count_recipients
 from groundswell.members.models import Person
 from groundswell.orgs.access import Permission, actor, can, organisation_ids, staff_required
@@ -180,6 +180,7 @@ def mailing_detail(request: HttpRequest, mailing_id: int) -> HttpResponse:
         queryset=Mailing.objects.select_related("organisation", "petition", "only_signers_of"),
     )
     is_draft = mailing.status in (MailingStatus.DRAFT, MailingStatus.SCHEDULED)
+    figures = progress(mailing) if mailing.started_at is not None else None
     context = {
         **_powers(request, mailing),
         "mailing": mailing,
@@ -189,7 +190,10 @@ def mailing_detail(request: HttpRequest, mailing_id: int) -> HttpResponse:
         "test_form": TestSendForm(initial={"addresses": request.user.email}),  # type: ignore[union-attr]
         "schedule_form": ScheduleForm(),
         "web_version_path": links.web_version_path(mailing.pk),
-        "has_started": mailing.started_at is not None,
+        "has_started": figures is not None,
+        "progress": figures,
+        "progress_line": progress_line(figures) if figures else "",
+        "progress_template": PROGRESS_LINE,
         "is_draft": mailing.status == MailingStatus.DRAFT,
         "unknown_count": unknown_copies(mailing).count(),
         "send_buttons": [button for button in _SEND_BUTTONS if button.shown(mailing)],

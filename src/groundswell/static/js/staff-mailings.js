@@ -3,8 +3,7 @@
   "use strict";
   var box = document.querySelector("[data-progress-url]");
   if (!box) return;
-  var bar = box.querySelector(".progress-bar");
-  var fill = box.querySelector(".progress-fill");
+  var meter = box.querySelector(".progress-meter");
   var text = box.querySelector(".progress-text");
   var template = text.getAttribute("data-template");
   var number = new Intl.NumberFormat();
@@ -20,10 +19,8 @@
 
   function show(p) {
     var total = p.total || 0, sent = p.sent || 0;
-    var share = total ? Math.min(100, (100 * sent) / total) : 0;
-    fill.style.width = share.toFixed(1) + "%";
-    bar.setAttribute("aria-valuenow", String(sent));
-    bar.setAttribute("aria-valuemax", String(total));
+    meter.max = Math.max(1, total);
+    meter.value = Math.min(sent, meter.max);
     text.textContent = template
       .replace("SENT", number.format(sent))
       .replace("TOTAL", number.format(total))
