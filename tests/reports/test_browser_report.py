@@ -38,3 +38,14 @@ def test_a_fresh_mailings_chart_spans_minutes_not_years(live_server: Any, page: 
     page.set_viewport_size({"width": 1100, "height": 900})
     assert "per minute" in page.locator(".report-chart figcaption").inner_text()
     page.locator(".report-chart").screenshot(path=str(tmp_path / "fresh-chart.png"))
+
+
+def test_a_chart_of_two_minutes_labels_each_tick_with_its_own_minute(live_server: Any, page: Any):
+    mailing = make_realistic_mailing(recipients=100, age_hours=2 / 60)
+    sign_in(page, live_server.url, f"/staff/reports/mailings/{mailing.pk}/")
+    page.wait_for_selector("#report-chart canvas")
+
+    labels = page.locator("#report-chart").get_attribute("data-x-labels").split(" | ")
+    times = [label.split("\n")[0] for label in labels]
+    assert len(times) >= 2
+    assert len(set(times)) == len(times), labels

@@ -41,6 +41,10 @@ drawChart("report-chart", "report-chart-data", function (holder, chart) {
     if (min == null) return [0, stepSeconds];
     return [min, Math.max(max, min + stepSeconds)];
   }
+  // Ticks fall on whole steps (a minute at least), so no two labels read the same
+  // time: left alone, uPlot splits a two-minute span every few seconds.
+  var tickSteps = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200,
+    86400, 172800, 604800, 1209600, 2592000].filter(function (s) { return s >= stepSeconds; });
   function size() {
     return { width: Math.max(320, holder.clientWidth), height: 380 };
   }
@@ -53,22 +57,25 @@ drawChart("report-chart", "report-chart-data", function (holder, chart) {
       scales: { x: { time: true, range: xRange }, y: { range: function (u, min, max) { return [0, Math.max(4, Math.ceil(max * 1.1))]; } } },
       axes: [
         {
+          incrs: tickSteps,
           values: function (u, splits) {
             lastDay = null;
-            if (daily) return splits.map(date);
-            return splits.map(function (ts) {
+            var labels = daily ? splits.map(date) : splits.map(function (ts) {
               var d = local(ts);
               var day = pad(d.getMonth() + 1) + "-" + pad(d.getDate());
               var label = stamp(ts, false);
               if (day !== lastDay) { label += "\n" + day; lastDay = day; }
               return label;
             });
+            holder.dataset.xLabels = labels.join(" | ");
+            return labels;
           },
         },
         { size: 50 },
       ],
       legend: { live: true },
-      // The time axis's span, on the holder, for whoever checks the chart fits its data.
+      // The time axis's span (and above, its labels), on the holder, for whoever checks
+      // the chart fits its data.
       hooks: {
         setScale: [function (u, key) {
           if (key !== "x") return;
