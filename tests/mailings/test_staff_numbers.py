@@ -8,6 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from groundswell.mailings.models import Mailing, MailingRecipient, MailingStatus, RecipientState
+from groundswell.mailings.progress import progress_line
 from groundswell.members.models import Person
 
 pytestmark = pytest.mark.django_db
@@ -48,4 +49,13 @@ def test_it_groups_the_thousands_of_a_sent_mailings_recipients(
     assert (
         "1234"
         in b"".join(export.streaming_content if export.streaming else [export.content]).decode()
+    )
+
+
+@pytest.mark.parametrize(("rate", "shown"), [(12.0, "12"), (12.5, "12.5"), (0.0, "0")])
+def test_its_progress_line_writes_the_rate_as_the_pages_script_does(rate: float, shown: str):
+    figures = {"sent": 1234, "total": 2000, "rate": rate, "failed": 1, "unknown": 0}
+
+    assert (
+        progress_line(figures) == f"1,234 of 2,000 sent · {shown} per second · 1 failed · 0 unknown"
     )

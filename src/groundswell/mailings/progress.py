@@ -121,7 +121,10 @@ def progress_line(figures: dict[str, Any]) -> str:
         ("FAILED", "failed"),
         ("UNKNOWN", "unknown"),
     ):
-        line = line.replace(placeholder, number_format(figures[key] or 0, force_grouping=True))
+        value = figures[key] or 0
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # "12 per second", as the script writes it
+        line = line.replace(placeholder, number_format(value, force_grouping=True))
     return line
 
 
