@@ -112,6 +112,8 @@ class TestAudit:
     @pytest.mark.parametrize(
         ("status", "control", "action"),
         [
+            (MailingStatus.DRAFT, "send", AuditAction.MAILING_SENT),
+            (MailingStatus.DRAFT, "schedule", AuditAction.MAILING_SCHEDULED),
             (MailingStatus.SCHEDULED, "unschedule", AuditAction.MAILING_UNSCHEDULED),
             (MailingStatus.SENDING, "pause", AuditAction.MAILING_PAUSED),
             (MailingStatus.PAUSED, "resume", AuditAction.MAILING_RESUMED),

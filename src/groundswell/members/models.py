@@ -213,7 +213,7 @@ class AuditAction(models.TextChoices):
         _("unknown recipient assumed sent"),
     )
     MAILING_UNKNOWN_SENT_AGAIN = "mailing-unknown-sent-again", _("unknown recipient sent again")
-    MAILING_SENT = "mailing-sent", _("mailing sent")
+    MAILING_SENT = "mailing-sent", _("mailing send started")
     MAILING_SCHEDULED = "mailing-scheduled", _("mailing scheduled")
     SIGNATURES_EXPORTED = "signatures-exported", _("signatures exported")
     PEOPLE_EXPORTED = "people-exported", _("people exported")

@@ -168,6 +168,7 @@ def do_start_send(mailing: Mailing, *, actor: str = "staff") -> Mailing:
                 "updated_at",
             ]
         )
+        _audit_send(mailing, AuditAction.MAILING_SENT, actor)
         preparer = recovery.register_worker(mailing.pk)
     return _prepare(mailing.pk, preparer, actor)
 
@@ -207,6 +208,7 @@ def do_schedule_send(mailing: Mailing, when: datetime, *, actor: str = "staff") 
         mailing.status = MailingStatus.SCHEDULED
         mailing.scheduled_at = when
         mailing.save(update_fields=["status", "scheduled_at", "updated_at"])
+        _audit_send(mailing, AuditAction.MAILING_SCHEDULED, actor, send_at=when.isoformat())
         mailing_id = mailing.pk
         transaction.on_commit(lambda: _after_schedule(mailing_id, when))
     return mailing
