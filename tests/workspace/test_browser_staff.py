@@ -104,3 +104,15 @@ def test_the_lists_team_and_audit_pages_fit_a_phone(live_server: Any, page: Any)
             "() => document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth"
         )
         assert overflow <= 0, path
+
+
+def test_the_staff_pages_own_styles_refine_the_sites(live_server: Any, page: Any) -> None:
+    """workspace.css comes after site.css: a rule of its own (the space under the staff
+    bar) is not undone by the site's rule of the same weight for `.wrap`."""
+    org = make_org()
+    make_staff("olive", "olive@example.org", organisation=org, role="owner")
+    sign_in(page, live_server.url, "/staff/", username="olive", create=False)
+
+    padding = page.eval_on_selector(".wrap.workspace", "e => getComputedStyle(e).paddingTop")
+
+    assert padding == "20px"  # 1.25rem in workspace.css; site.css's .wrap says 0
