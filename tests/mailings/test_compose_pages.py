@@ -13,6 +13,7 @@ from groundswell.mailings.models import Mailing, MailingStatus
 from groundswell.members.models import Person
 from groundswell.orgs.models import MailingList, Organisation
 from groundswell.petitions.models import Petition
+from tests.cast import make_org, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +77,28 @@ class TestCreate:
         assert mailing.from_email == "updates@fieldstone.example"
         assert list(mailing.include_lists.all()) == [members_list]
         assert mailing.created_by is not None and mailing.created_by.username == "alice"
+
+    def test_it_chooses_the_organisation_of_staff_who_write_for_one(self) -> None:
+        fieldstone = make_org("Fieldstone Action", "fieldstone")
+        make_org("Harbourlight", "harbourlight")
+        client = Client()
+        client.force_login(make_staff("carla", organisation=fieldstone))
+
+        page = client.get("/staff/mailings/new/").content.decode()
+
+        choices = page.split('name="organisation"')[1].split("</select>")[0]
+        assert "---------" not in choices
+        assert f'<option value="{fieldstone.pk}" selected>Fieldstone Action</option>' in choices
+        assert "Harbourlight" not in choices
+
+    def test_it_asks_staff_who_write_for_several_to_choose(self, alice_client: Client) -> None:
+        make_org("Fieldstone Action", "fieldstone")
+        make_org("Harbourlight", "harbourlight")
+
+        page = alice_client.get("/staff/mailings/new/").content.decode()
+
+        choices = page.split('name="organisation"')[1].split("</select>")[0]
+        assert '<option value="" selected>---------</option>' in choices
 
     @pytest.mark.parametrize(
         "field, value, message",

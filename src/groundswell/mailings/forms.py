@@ -85,6 +85,12 @@ class MailingForm(AccessibleErrorsMixin, forms.ModelForm):
             field = self.fields[name]
             assert isinstance(field, forms.ModelChoiceField)
             field.queryset = queryset
+        if len(allowed) == 1:
+            # Nothing to choose: the one organisation is chosen, not "---------".
+            organisation = self.fields["organisation"]
+            assert isinstance(organisation, forms.ModelChoiceField)
+            organisation.empty_label = None
+            organisation.initial = allowed[0]
 
     def sections(self) -> list[tuple[Any, list[BoundField]]]:
         return [(heading, [self[name] for name in names]) for heading, names in COMPOSE_SECTIONS]
