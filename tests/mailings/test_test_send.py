@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.messages import get_messages
 from django.test import Client
 
 from groundswell.lib.tokens import PREVIEW_TOKEN, make_member_token, read_member_token
@@ -51,6 +52,8 @@ class TestTestSend:
             assert f"/unsubscribe/{PREVIEW_TOKEN}/" in message["List-Unsubscribe"]
         # The links it carries exist, so they work when clicked.
         assert TrackedLink.objects.filter(mailing=mailing).count() == 9
+        told = [str(m) for m in get_messages(response.wsgi_request)]
+        assert told == ["Test sent to 2 addresses."]
 
     def test_it_sends_a_neutral_copy_without_a_member(
         self,
@@ -60,9 +63,10 @@ class TestTestSend:
         django_capture_on_commit_callbacks: Any,
     ) -> None:
         with django_capture_on_commit_callbacks(execute=True):
-            post_test(alice_client, mailing, "alice@fieldstone.example")
+            response = post_test(alice_client, mailing, "alice@fieldstone.example")
         (message,) = smtp_sink.messages
         text = message.get_payload()[0].get_payload(decode=True).decode()
+        assert [str(m) for m in get_messages(response.wsgi_request)] == ["Test sent to 1 address."]
         assert "Dear friend," in text
         assert "akid" not in text
         assert message["List-Unsubscribe"] is None

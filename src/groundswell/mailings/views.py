@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
@@ -267,7 +267,11 @@ def mailing_test_send(request: HttpRequest, mailing_id: int) -> HttpResponse:
     except (ValueError, OSError) as error:
         messages.error(request, _("The test was not sent: %(error)s") % {"error": error})
     else:
-        messages.success(request, _("Test sent to %(count)d address(es).") % {"count": count})
+        messages.success(
+            request,
+            ngettext("Test sent to %(count)d address.", "Test sent to %(count)d addresses.", count)
+            % {"count": count},
+        )
     return redirect("mailings:detail", mailing_id=mailing.pk)
 
 

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from groundswell.lib.addresses import normalise_email
 from groundswell.lib.admin import ExactEmailSearchMixin, ViewOnlyAdminMixin
@@ -189,7 +190,7 @@ class PersonAdmin(ExactEmailSearchMixin, admin.ModelAdmin):
     )
     def unsubscribe_from_every_list(self, request: HttpRequest, queryset: QuerySet[Person]) -> None:
         done = _unsubscribe(request, Subscription.objects.filter(person__in=queryset))
-        self.message_user(request, f"Unsubscribed {done} subscription(s).", messages.SUCCESS)
+        self.message_user(request, _unsubscribed(done), messages.SUCCESS)
 
     def has_privacy_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("members.change_person")
@@ -228,7 +229,11 @@ class PersonAdmin(ExactEmailSearchMixin, admin.ModelAdmin):
         for person in queryset:
             do_erase_person(person, actor=actor)
             count += 1
-        self.message_user(request, _("Erased %(count)d person(s).") % {"count": count})
+        self.message_user(
+            request,
+            ngettext("Erased %(count)d person.", "Erased %(count)d people.", count)
+            % {"count": count},
+        )
         return None
 
 
@@ -261,8 +266,7 @@ class SubscriptionAdmin(ExactEmailSearchMixin, ViewOnlyAdminMixin, admin.ModelAd
     def unsubscribe_selected(self, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:
         done = _unsubscribe(request, queryset)
         skipped = queryset.count() - done
-        note = f" ({skipped} already unsubscribed)" if skipped else ""
-        self.message_user(request, f"Unsubscribed {done} subscription(s){note}.", messages.SUCCESS)
+        self.message_user(request, _unsubscribed(done, skipped), messages.SUCCESS)
 
 
 class HashSearchMixin:
@@ -343,3 +347,12 @@ class MailingListAdmin(admin.ModelAdmin):
     @admin.display(description="ever on the list", ordering="subscription_count")
     def subscription_count(self, mailing_list: MailingList) -> int:
         return getattr(mailing_list, "subscription_count", 0)
+
+
+def _unsubscribed(done: int, skipped: int = 0) -> str:
+    said = ngettext(
+        "Unsubscribed %(count)d subscription", "Unsubscribed %(count)d subscriptions", done
+    ) % {"count": done}
+    if skipped:
+        said += f" ({skipped} already unsubscribed)"
+    return said + "."
