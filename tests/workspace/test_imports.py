@@ -199,6 +199,16 @@ class TestImporting:
         assert refused.status_code == 400
         assert not PeopleImport.objects.exists()
 
+    def test_it_starts_on_the_list_when_there_is_only_one_to_choose(
+        self, open_press: Organisation
+    ) -> None:
+        client = staff_client("carla", open_press)
+
+        field = client.get("/staff/imports/").context["form"]["mailing_list"]
+
+        assert field.value() == default_list(open_press).pk
+        assert "---------" not in str(field)
+
     def test_a_failed_import_changes_nothing_and_can_be_started_again(
         self, open_press: Organisation, django_capture_on_commit_callbacks: Callable[..., Any]
     ) -> None:

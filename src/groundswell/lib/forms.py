@@ -1,4 +1,4 @@
-"""Form helpers shared by the public pages."""
+"""Form helpers shared by the public and staff pages."""
 
 from __future__ import annotations
 
@@ -50,6 +50,16 @@ class SharedWidgetsMixin(forms.Form):
         # As BaseForm.__init__ orders them: by the field_order argument, else the class's.
         order = kwargs.get("field_order")
         self.order_fields(self.field_order if order is None else order)
+
+
+def choose_the_only_choice(field: forms.Field) -> None:
+    """A required choice with one possible answer starts on it, not on "---------"
+    (which only earns a "This field is required" after the form is sent)."""
+    assert isinstance(field, forms.ModelChoiceField) and field.queryset is not None
+    only = list(field.queryset.values_list("pk", flat=True)[:2])
+    if field.required and len(only) == 1:
+        field.empty_label = None
+        field.initial = only[0]
 
 
 # What str.splitlines() breaks at.

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.forms import BoundField
 from django.utils.translation import gettext_lazy as _
 
-from groundswell.lib.forms import AccessibleErrorsMixin
+from groundswell.lib.forms import AccessibleErrorsMixin, choose_the_only_choice
 from groundswell.mailings import merge
 from groundswell.mailings.actions.compose import MAX_TEST_ADDRESSES
 from groundswell.mailings.models import Mailing
@@ -85,12 +85,7 @@ class MailingForm(AccessibleErrorsMixin, forms.ModelForm):
             field = self.fields[name]
             assert isinstance(field, forms.ModelChoiceField)
             field.queryset = queryset
-        if len(allowed) == 1:
-            # Nothing to choose: the one organisation is chosen, not "---------".
-            organisation = self.fields["organisation"]
-            assert isinstance(organisation, forms.ModelChoiceField)
-            organisation.empty_label = None
-            organisation.initial = allowed[0]
+        choose_the_only_choice(self.fields["organisation"])
 
     def sections(self) -> list[tuple[Any, list[BoundField]]]:
         return [(heading, [self[name] for name in names]) for heading, names in COMPOSE_SECTIONS]

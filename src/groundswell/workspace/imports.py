@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from groundswell.lib.csvsafe import BOM
+from groundswell.lib.forms import choose_the_only_choice
 from groundswell.members.imports import (
     FIELDS,
     ImportFileError,
@@ -80,6 +81,7 @@ class UploadForm(CollectedConsentForm):
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = lists.order_by("organisation__name", "name")
         field.label_from_instance = _list_label  # type: ignore[method-assign,assignment]
+        choose_the_only_choice(field)
         petition_field = self.fields["petition"]
         assert isinstance(petition_field, forms.ModelChoiceField)
         petition_field.queryset = (
