@@ -15,6 +15,28 @@ from tests.cast import make_org, make_person, make_petition
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def points_inside(page: Any, chart: str, half_step: int) -> bool:
+    """Whether the chart's axis starts half a step before its first point and ends half
+    a step after its last (the points are the page's figures)."""
+    key = "by_day" if "daily" in chart else "by_hour"
+    return bool(
+        page.evaluate(
+            """([chart, key, half]) => {
+                const stats = JSON.parse(document.getElementById("dashboard-stats").textContent);
+                const holder = document.querySelector(chart);
+                const at = (row) => {
+                    const text = row.day || row.hour;
+                    return Date.parse(text.length === 10 ? text + "T12:00:00" : text) / 1000;
+                };
+                const rows = stats[key];
+                return Number(holder.dataset.xFrom) === at(rows[0]) - half
+                    && Number(holder.dataset.xTo) === at(rows[rows.length - 1]) + half;
+            }""",
+            [chart, key, half_step],
+        )
+    )
+
+
 def test_the_dashboard_draws_its_charts_and_follows_new_signatures(
     live_server: Any, page: Any, settings: Any
 ) -> None:
@@ -31,6 +53,10 @@ def test_the_dashboard_draws_its_charts_and_follows_new_signatures(
     page.wait_for_selector("#chart-daily canvas")
     page.wait_for_selector("#chart-hourly canvas")
     assert page.locator("[data-stat=total]").inner_text() == "3"
+    # The time axes reach half a bar past the first and last points: no bar is cut,
+    # and the one day of signatures gets an axis of a day, not of years.
+    for chart, half_step in (("#chart-daily", 43200), ("#chart-hourly", 1800)):
+        assert points_inside(page, chart, half_step), chart
     for n in range(3, 5):
         Signature.objects.create(petition=petition, person=make_person(f"p{n}@example.org"))
     clear_process_cache()

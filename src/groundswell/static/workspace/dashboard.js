@@ -25,7 +25,7 @@
   }
 
   function draw() {
-    if (typeof uPlot === "undefined") return;
+    if (typeof uPlot === "undefined" || typeof wholeBarsRange === "undefined") return;
     var daily = document.getElementById("chart-daily");
     var hourly = document.getElementById("chart-hourly");
     if (daily && stats.by_day.length) {
@@ -37,7 +37,10 @@
           { label: daily.dataset.labelTotal, stroke: "#1f8a4c", width: 2, scale: "total" },
         ],
         axes: [{}, { scale: "day", size: 56 }, { scale: "total", side: 1, size: 64, grid: { show: false } }],
-        scales: { x: { time: true }, day: { range: function (u, min, max) { return [0, Math.max(4, max)]; } } },
+        scales: {
+          x: { time: true, range: wholeBarsRange(daily, 86400) },
+          day: { range: function (u, min, max) { return [0, Math.max(4, max)]; } },
+        },
       }, dailyData(stats), daily);
     }
     if (hourly) {
@@ -45,7 +48,10 @@
         width: width(hourly), height: 220,
         series: [{}, { label: hourly.dataset.label, fill: "rgba(47,111,176,0.35)", stroke: "#2f6fb0", paths: bars() }],
         axes: [{}, { size: 56 }],
-        scales: { y: { range: function (u, min, max) { return [0, Math.max(4, max)]; } } },
+        scales: {
+          x: { time: true, range: wholeBarsRange(hourly, 3600) },
+          y: { range: function (u, min, max) { return [0, Math.max(4, max)]; } },
+        },
       }, hourlyData(stats), hourly);
     }
   }

@@ -19,8 +19,7 @@ drawChart("list-growth", "list-growth-data", function (box, charts) {
           value: function (u, v) { return v == null ? "" : String(-v); } },
       ],
       axes: [{}, { size: 48, values: function (u, splits) { return splits.map(function (v) { return String(Math.abs(v)); }); } }],
-      // Half a week either side, so the first and last weeks' bars are whole.
-      scales: { x: { time: true, range: function (u, min, max) { return [min - 302400, max + 302400]; } } },
+      scales: { x: { time: true, range: wholeBarsRange(el, 7 * 86400) } },
     }, [weeks, chart.joined, left], el)]);
   });
   window.addEventListener("resize", function () {

@@ -19,7 +19,10 @@ drawChart("chart-trust-hours", "trust-hours", function (box, data) {
       { label: box.dataset.labelThreshold, stroke: "#b3261e", dash: [6, 4], width: 1.5, points: { show: false } },
     ],
     axes: [{}, { size: 56 }],
-    scales: { y: { range: function (u, min, max) { return [0, Math.max(4, max, data.threshold * 1.1)]; } } },
+    scales: {
+      x: { time: true, range: wholeBarsRange(box, 3600) },
+      y: { range: function (u, min, max) { return [0, Math.max(4, max, data.threshold * 1.1)]; } },
+    },
   }, [data.hours, data.counts, threshold], box);
   window.addEventListener("resize", function () {
     chart.setSize({ width: Math.max(280, box.clientWidth), height: 220 });
