@@ -195,7 +195,8 @@ def mailing_detail(request: HttpRequest, mailing_id: int) -> HttpResponse:
         "progress_line": progress_line(figures) if figures else "",
         "progress_template": PROGRESS_LINE,
         "is_draft": mailing.status == MailingStatus.DRAFT,
-        "unknown_count": unknown_copies(mailing).count(),
+        # Copies in doubt exist only once a send has started; its figures count them.
+        "unknown_count": figures["unknown"] if figures else 0,
         "send_buttons": [button for button in _SEND_BUTTONS if button.shown(mailing)],
     }
     return _page(request, "mailings/staff_detail.html", context)
