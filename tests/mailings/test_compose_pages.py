@@ -13,7 +13,7 @@ from groundswell.mailings.models import Mailing, MailingStatus
 from groundswell.members.models import Person
 from groundswell.orgs.models import MailingList, Organisation
 from groundswell.petitions.models import Petition
-from tests.cast import make_org, make_staff
+from tests.cast import make_org, staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -81,8 +81,7 @@ class TestCreate:
     def test_it_chooses_the_organisation_of_staff_who_write_for_one(self) -> None:
         fieldstone = make_org("Fieldstone Action", "fieldstone")
         make_org("Harbourlight", "harbourlight")
-        client = Client()
-        client.force_login(make_staff("carla", organisation=fieldstone))
+        client = staff_client("carla", fieldstone)
 
         page = client.get("/staff/mailings/new/").content.decode()
 

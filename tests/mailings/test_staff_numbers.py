@@ -9,17 +9,14 @@ from django.utils import timezone
 
 from groundswell.mailings.models import Mailing, MailingRecipient, MailingStatus, RecipientState
 from groundswell.mailings.progress import progress_line
-from groundswell.members.models import Person
+from tests.cast import make_people
 
 pytestmark = pytest.mark.django_db
 
 
 def sent_to_many(mailing: Mailing, people: int = 1234) -> Mailing:
     """A finished send to `people` people."""
-    persons = Person.objects.bulk_create(
-        Person(email=f"m{n}@example.org", email_normalised=f"m{n}@example.org")
-        for n in range(people)
-    )
+    persons = make_people(people)
     MailingRecipient.objects.bulk_create(
         MailingRecipient(
             mailing=mailing, person=p, email=p.email, variant="A", state=RecipientState.SENT
