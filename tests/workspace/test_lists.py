@@ -53,6 +53,13 @@ class TestLists:
         event = ConsentEvent.objects.get(subscription__person=nadia)
         assert (event.wording, event.source) == (WORDING, "import:library stall, 3 May")
 
+    def test_its_form_asks_for_the_address_in_an_email_field(
+        self, open_press: Organisation
+    ) -> None:
+        url = f"/staff/lists/{default_list(open_press).pk}/add/"
+        page = staff_client("carla", open_press).get(url).content.decode()
+        assert '<input type="email" name="email"' in page
+
     def test_it_says_what_is_wrong_and_adds_no_one(self, open_press: Organisation) -> None:
         url = f"/staff/lists/{default_list(open_press).pk}/add/"
         client = staff_client("carla", open_press)

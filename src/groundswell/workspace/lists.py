@@ -41,7 +41,11 @@ class CollectedConsentForm(AccessibleErrorsMixin, forms.Form):
 
 
 class AddPersonForm(CollectedConsentForm):
-    email = forms.CharField(label=gettext_lazy("Email address"), max_length=254)
+    email = forms.CharField(
+        label=gettext_lazy("Email address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"spellcheck": "false"}),
+    )
     first_name = forms.CharField(label=gettext_lazy("First name"), max_length=100, required=False)
     last_name = forms.CharField(label=gettext_lazy("Last name"), max_length=100, required=False)
     postal_code = forms.CharField(label=gettext_lazy("Postal code"), max_length=20, required=False)
