@@ -82,6 +82,18 @@ class TestTheTeamPage:
             assert "needs at least one owner" in page.content.decode()
         assert roles_at(open_press) == {"osman": Role.OWNER}
 
+    def test_it_offers_the_only_owner_no_change_it_would_refuse(
+        self, osman: Client, open_press: Organisation
+    ) -> None:
+        alone = osman.get("/staff/team/").content.decode()
+        assert "The only owner: make someone else owner" in alone
+        assert "Take away osman's role" not in alone
+        assert 'value="osman"' not in alone
+        cast.make_staff("olga", "olga@example.org", organisation=open_press, role="owner")
+        two = osman.get("/staff/team/").content.decode()
+        assert "The only owner" not in two
+        assert "Take away osman's role" in two and "Take away olga's role" in two
+
     def test_it_says_what_is_wrong_with_the_form(
         self, osman: Client, open_press: Organisation
     ) -> None:

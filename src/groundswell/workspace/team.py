@@ -71,16 +71,24 @@ def _page(
     organisations = _managed(request.user)
     if not organisations:
         raise Http404
-    teams = [
-        {
-            "organisation": org,
-            "roles": StaffRole.objects.filter(organisation=org)
+    teams = []
+    for org in organisations:
+        roles = list(
+            StaffRole.objects.filter(organisation=org)
             .select_related("user")
-            .order_by("user__username"),
-            "form": form if form is not None and form_for == org.pk else GrantForm(),
-        }
-        for org in organisations
-    ]
+            .order_by("user__username")
+        )
+        owners = [role.pk for role in roles if role.role == Role.OWNER]
+        teams.append(
+            {
+                "organisation": org,
+                "roles": roles,
+                # The actions refuse to demote or remove the only owner (LastOwner), so
+                # the page offers neither for them.
+                "only_owner": owners[0] if len(owners) == 1 else None,
+                "form": form if form is not None and form_for == org.pk else GrantForm(),
+            }
+        )
     return render(
         request,
         "workspace/team.html",
