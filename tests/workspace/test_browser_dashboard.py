@@ -3,9 +3,11 @@ signatures without a reload; it fits a phone."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from groundswell.petitions.counter import clear_process_cache
 from groundswell.petitions.models import Signature
@@ -57,6 +59,15 @@ def test_the_dashboard_draws_its_charts_and_follows_new_signatures(
     # and the one day of signatures gets an axis of a day, not of years.
     for chart, half_step in (("#chart-daily", 43200), ("#chart-hourly", 1800)):
         assert points_inside(page, chart, half_step), chart
+    # Their ticks read as the site writes times: a 24-hour clock and month-day, with
+    # the day (or year) where it changes; uPlot's own would say "4pm" and "12/3". The
+    # day's tick stands under its bar (uPlot's would stand at midnight, beside it).
+    hourly = (page.get_attribute("#chart-hourly", "data-x-labels") or "").split(" | ")
+    assert all(re.fullmatch(r"\d\d:\d\d(\n\d\d-\d\d)?", label) for label in hourly), hourly
+    assert "\n" in hourly[0], hourly
+    today = timezone.localdate()
+    daily = page.get_attribute("#chart-daily", "data-x-labels")
+    assert daily == f"{today:%m-%d}\n{today:%Y}", daily
     for n in range(3, 5):
         Signature.objects.create(petition=petition, person=make_person(f"p{n}@example.org"))
     clear_process_cache()

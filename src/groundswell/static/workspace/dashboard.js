@@ -25,18 +25,18 @@
   }
 
   function draw() {
-    if (typeof uPlot === "undefined" || typeof wholeBarsRange === "undefined") return;
+    if (typeof uPlot === "undefined" || typeof timeAxis === "undefined") return;
     var daily = document.getElementById("chart-daily");
     var hourly = document.getElementById("chart-hourly");
     if (daily && stats.by_day.length) {
       charts.daily = new uPlot({
         width: width(daily), height: 260,
         series: [
-          {},
+          { value: timeValue(false) },
           { label: daily.dataset.labelDay, fill: "rgba(47,111,176,0.35)", stroke: "#2f6fb0", paths: bars(), scale: "day" },
           { label: daily.dataset.labelTotal, stroke: "#1f8a4c", width: 2, scale: "total" },
         ],
-        axes: [{}, { scale: "day", size: 56 }, { scale: "total", side: 1, size: 64, grid: { show: false } }],
+        axes: [timeAxis(daily, 86400), { scale: "day", size: 56 }, { scale: "total", side: 1, size: 64, grid: { show: false } }],
         scales: {
           x: { time: true, range: wholeBarsRange(daily, 86400) },
           day: { range: function (u, min, max) { return [0, Math.max(4, max)]; } },
@@ -46,8 +46,8 @@
     if (hourly) {
       charts.hourly = new uPlot({
         width: width(hourly), height: 220,
-        series: [{}, { label: hourly.dataset.label, fill: "rgba(47,111,176,0.35)", stroke: "#2f6fb0", paths: bars() }],
-        axes: [{}, { size: 56 }],
+        series: [{ value: timeValue(true) }, { label: hourly.dataset.label, fill: "rgba(47,111,176,0.35)", stroke: "#2f6fb0", paths: bars() }],
+        axes: [timeAxis(hourly, 3600), { size: 56 }],
         scales: {
           x: { time: true, range: wholeBarsRange(hourly, 3600) },
           y: { range: function (u, min, max) { return [0, Math.max(4, max)]; } },

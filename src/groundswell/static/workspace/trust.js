@@ -9,7 +9,7 @@ drawChart("chart-trust-hours", "trust-hours", function (box, data) {
   var chart = new uPlot({
     width: Math.max(280, box.clientWidth), height: 220,
     series: [
-      {},
+      { value: timeValue(true) },
       {
         label: box.dataset.label, paths: bars,
         fill: "rgba(47,111,176,0.35)", stroke: "#2f6fb0",
@@ -18,7 +18,7 @@ drawChart("chart-trust-hours", "trust-hours", function (box, data) {
       },
       { label: box.dataset.labelThreshold, stroke: "#b3261e", dash: [6, 4], width: 1.5, points: { show: false } },
     ],
-    axes: [{}, { size: 56 }],
+    axes: [timeAxis(box, 3600), { size: 56 }],
     scales: {
       x: { time: true, range: wholeBarsRange(box, 3600) },
       y: { range: function (u, min, max) { return [0, Math.max(4, max, data.threshold * 1.1)]; } },
