@@ -221,7 +221,7 @@ class TestProcessBouncesCommand:
 
         assert statuses(bob) == [("supporters", "bounced")]
         assert statuses(frank) == [("supporters", "complained")]
-        assert "Read 3 message(s)" in out.getvalue()
+        assert "Read 3 messages" in out.getvalue()
         assert "hard (recipient) 1" in out.getvalue()
         assert len(mailbox.Maildir(tmp_path / "bounces", create=False)) == 0
 
@@ -237,8 +237,17 @@ class TestProcessBouncesCommand:
         call_command("process_bounces", "--mbox", str(tmp_path / "bounces.mbox"), stdout=out)
 
         assert statuses(carol) == [("supporters", "bounced")]
-        assert "Read 2 message(s)" in out.getvalue()
+        assert "Read 2 messages" in out.getvalue()
         assert len(mailbox.mbox(tmp_path / "bounces.mbox", create=False)) == 2
+
+    def test_it_counts_one_message_as_one(self, campaign, monkeypatch):
+        mail_member(campaign, BOB)
+        monkeypatch.setattr(sys, "stdin", _Stdin(sample("postfix-hard-bounce.eml")))
+        out = StringIO()
+
+        call_command("process_bounces", "-", stdout=out)
+
+        assert out.getvalue().startswith("Read 1 message: ")
 
     def test_a_missing_maildir_is_an_error(self, db, tmp_path):
         with pytest.raises(CommandError, match="No mailbox"):
@@ -257,7 +266,7 @@ class TestProcessBouncesCommand:
 
         call_command("process_bounces", "-", stdout=out)
 
-        assert "Read 2 message(s)" in out.getvalue()
+        assert "Read 2 messages" in out.getvalue()
         assert statuses(bob) == [("supporters", "bounced")]
 
 

@@ -25,6 +25,10 @@ from groundswell.bounces.actions import do_process_report_message
 logger = logging.getLogger(__name__)
 
 
+def _messages(count: int) -> str:
+    return f"{count} message" if count == 1 else f"{count} messages"
+
+
 class Command(BaseCommand):
     help = "Act on the bounce and complaint reports in a Maildir, an mbox, or standard input."
 
@@ -63,9 +67,12 @@ class Command(BaseCommand):
             for raw in split_mbox(sys.stdin.buffer.read()):
                 self._handle(raw, totals)
         summary = ", ".join(f"{name} {count}" for name, count in sorted(totals.items()))
-        self.stdout.write(f"Read {totals.total() - totals['failed']} message(s): {summary or '-'}")
+        read = totals.total() - totals["failed"]
+        self.stdout.write(f"Read {_messages(read)}: {summary or '-'}")
         if totals["failed"]:
-            raise CommandError(f"{totals['failed']} message(s) could not be recorded; kept.")
+            raise CommandError(
+                f"Could not record {_messages(totals['failed'])}; nothing unrecorded was deleted."
+            )
 
     def _read_box(self, box: mailbox.Mailbox[Any], totals: Counter[str], *, delete: bool) -> None:
         for key in list(box.keys()):
