@@ -32,7 +32,7 @@ from groundswell.mailings.models import Mailing
 from groundswell.members.models import Person, SubscriptionStatus
 from tests.conftest import free_port
 from tests.mailbox.conftest import demo_urls  # noqa: F401 (the viewer, mounted as in the demo)
-from tests.test_demo import StartDemo, log_in, start_demo  # noqa: F401
+from tests.test_demo import ITS_OWN_DATABASE, StartDemo, log_in, start_demo  # noqa: F401
 
 STAFF_ADDRESS = "staff@example.org"
 
@@ -184,6 +184,7 @@ class TestReadingItInTheMailbox:
 
 
 @pytest.mark.slow
+@ITS_OWN_DATABASE
 class TestDemoCommand:
     def test_the_mailbox_shows_the_copy_once_the_demo_is_up_and_only_once_after_restarts(
         self,
