@@ -16,7 +16,7 @@ drawChart("list-growth", "list-growth-data", function (box, charts) {
         { value: timeValue(false) },
         { label: box.dataset.labelJoined, fill: "rgba(31,138,76,0.45)", stroke: "#1f8a4c", paths: bars(), points: { show: false } },
         { label: box.dataset.labelLeft, fill: "rgba(176,47,47,0.40)", stroke: "#b02f2f", paths: bars(), points: { show: false },
-          value: function (u, v) { return v == null ? "" : String(-v); } },
+          value: function (u, v) { return v == null ? "--" : String(-v); } },
       ],
       axes: [timeAxis(el, 7 * 86400), { size: 48, values: function (u, splits) { return splits.map(function (v) { return String(Math.abs(v)); }); } }],
       scales: { x: { time: true, range: wholeBarsRange(el, 7 * 86400) } },
