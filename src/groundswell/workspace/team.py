@@ -78,7 +78,7 @@ def _page(
             .select_related("user")
             .order_by("user__username")
         )
-        owners = [role.pk for role in roles if role.role == Role.OWNER]
+        owners = [role for role in roles if role.role == Role.OWNER]
         teams.append(
             {
                 "organisation": org,
