@@ -14,7 +14,12 @@ from django.utils import timezone
 from groundswell.mailings.models import MailingRecipient, RecipientState
 from groundswell.members.models import Person
 from groundswell.petitions.models import Signature, SignatureStatus
-from groundswell.reports.mailings import chart_timeline, format_report_text, mailing_report
+from groundswell.reports.mailings import (
+    chart_timeline,
+    format_report_text,
+    mailing_report,
+    summary_rows,
+)
 from groundswell.tracking.machine import scanner_reason
 from groundswell.tracking.recording import ClickEvent, OpenEvent, write_clicks, write_opens
 from tests.cast import make_person, make_staff
@@ -200,6 +205,8 @@ class TestMailingReport:
         assert report["sent"] == 0
         assert report["complaints"]["rate"] == 0.0
         assert report["timeline"] == []
+        # No share of nothing: "0.0%" of no copies sent would mean nothing.
+        assert {share for _label, _number, share in summary_rows(report)} == {""}
 
     def test_its_queries_do_not_grow_with_the_mailing(self, busy, django_assert_max_num_queries):
         with django_assert_max_num_queries(12):

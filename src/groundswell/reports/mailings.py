@@ -254,24 +254,29 @@ def _percent(rate: float) -> str:
 
 
 def summary_rows(report: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(label, number, share of sent) for the main table, shared by the page, CSV and CLI."""
+    """(label, number, share of sent) for the main table, shared by the page, CSV and CLI.
+    Before anything is sent there is no share to give: those cells stay empty."""
     o, c, a = report["opens"], report["clicks"], report["actions"]
     u, k = report["unsubscribes"], report["complaints"]
     sent = report["sent"]
+
+    def share(rate: float) -> str:
+        return _percent(rate) if sent else ""
+
     return [
         (_("Recipients"), str(report["recipients"]), ""),
         (_("Sent"), str(sent), ""),
         (_("Waiting to send"), str(report["queued"]), ""),
-        (_("Failed"), str(report["failed"]), _percent(_rate(report["failed"], sent))),
+        (_("Failed"), str(report["failed"]), share(_rate(report["failed"], sent))),
         (_("Unknown (worker stopped mid-send)"), str(report["unknown"]), ""),
-        (_("Bounced"), str(report["bounced"]), _percent(_rate(report["bounced"], sent))),
-        (_("Unique opens"), str(o["unique"]), _percent(o["unique_rate"])),
-        (_("Unique clicks (people)"), str(c["unique"]), _percent(c["unique_rate"])),
+        (_("Bounced"), str(report["bounced"]), share(_rate(report["bounced"], sent))),
+        (_("Unique opens"), str(o["unique"]), share(o["unique_rate"])),
+        (_("Unique clicks (people)"), str(c["unique"]), share(c["unique_rate"])),
         (_("Clicks by people"), str(c["total"]), ""),
         (_("Machine clicks"), str(c["machine"]), ""),
-        (_("Actions (signatures)"), str(a["total"]), _percent(a["rate"])),
-        (_("Unsubscribes"), str(u["total"]), _percent(u["rate"])),
-        (_("Complaints"), str(k["total"]), _percent(k["rate"])),
+        (_("Actions (signatures)"), str(a["total"]), share(a["rate"])),
+        (_("Unsubscribes"), str(u["total"]), share(u["rate"])),
+        (_("Complaints"), str(k["total"]), share(k["rate"])),
     ]
 
 
